@@ -1,0 +1,138 @@
+package herald
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/heraldrt/herald/broker"
+)
+
+// Config configures a Node. Every zero field means its documented default, so
+// herald.Config{} is a working single-node setup.
+type Config struct {
+	// Name identifies the node to clients and in logs (default: the host
+	// name with a random suffix).
+	Name string
+	// Broker carries publications between nodes and keeps history (default:
+	// the embedded in-memory broker). The Node starts and closes it.
+	Broker broker.Broker
+	// Logger receives the node's structured logs (default: discard).
+	Logger *slog.Logger
+
+	// PingInterval is how often the server pings each client (default 25 s).
+	PingInterval time.Duration
+	// PongTimeout is how long a client has to answer a ping (default 10 s);
+	// a client that does not is closed with code 3001.
+	PongTimeout time.Duration
+	// ConnectTimeout is how long a new connection has to send connect
+	// (default 10 s); one that does not is closed with code 3006.
+	ConnectTimeout time.Duration
+
+	// MaxMessageSize bounds one client message, in bytes (default 64 KiB);
+	// a larger one is refused with close code 1009 before it is buffered.
+	MaxMessageSize int
+	// WriteQueueSize bounds, in bytes, what may wait to be written to one
+	// connection (default 1 MiB). A client that falls further behind is
+	// disconnected as a slow consumer (code 3002).
+	WriteQueueSize int
+	// HandshakeTimeout bounds the WebSocket handshake (default 10 s).
+	HandshakeTimeout time.Duration
+
+	// CheckOrigin decides whether a browser page from the request's Origin
+	// may connect; false answers 403 before the upgrade. The default accepts
+	// requests without an Origin header (non-browser clients) and same-origin
+	// pages. See SameOrigin and AllowOrigins.
+	CheckOrigin func(r *http.Request) bool
+
+	// ShutdownWindow spreads the disconnects of Shutdown over this long so
+	// that clients do not all reconnect at once (default 5 s).
+	ShutdownWindow time.Duration
+
+	// HistorySize is how many publications each channel keeps for history
+	// and recovery (default 0: no history, no offsets).
+	HistorySize int
+	// HistoryTTL is how long a channel's history is kept after its last
+	// publication (default 0: for as long as the broker keeps it).
+	HistoryTTL time.Duration
+	// IdempotencyWindow is how long publish keys are remembered (default
+	// 2 minutes).
+	IdempotencyWindow time.Duration
+}
+
+func (c *Config) setDefaults() {
+	if c.Name == "" {
+		c.Name = defaultNodeName()
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	setDefault(&c.PingInterval, 25*time.Second)
+	setDefault(&c.PongTimeout, 10*time.Second)
+	setDefault(&c.ConnectTimeout, 10*time.Second)
+	setDefault(&c.HandshakeTimeout, 10*time.Second)
+	setDefault(&c.ShutdownWindow, 5*time.Second)
+	setDefault(&c.IdempotencyWindow, 2*time.Minute)
+	setDefault(&c.MaxMessageSize, 64<<10)
+	setDefault(&c.WriteQueueSize, 1<<20)
+	if c.CheckOrigin == nil {
+		c.CheckOrigin = SameOrigin
+	}
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+func defaultNodeName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "herald"
+	}
+	return host + "-" + randomID(3)
+}
+
+// randomID returns 2n random hex characters.
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// SameOrigin accepts requests without an Origin header (non-browser clients,
+// which cross-site hijacking cannot use) and requests whose Origin's host
+// equals the request's Host. It is the default CheckOrigin.
+func SameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true
+	}
+	u, err := url.Parse(origin)
+	if err != nil {
+		return false
+	}
+	return strings.EqualFold(u.Host, r.Host)
+}
+
+// AllowOrigins returns a CheckOrigin that accepts requests without an Origin
+// header, same-origin requests, and the listed origins ("https://app.example.com",
+// scheme, host and port compared exactly, case-insensitively).
+func AllowOrigins(origins ...string) func(r *http.Request) bool {
+	allowed := make(map[string]bool, len(origins))
+	for _, o := range origins {
+		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
+	}
+	return func(r *http.Request) bool {
+		if SameOrigin(r) {
+			return true
+		}
+		return allowed[strings.ToLower(r.Header.Get("Origin"))]
+	}
+}

@@ -1,0 +1,168 @@
+package herald
+
+import (
+	"context"
+	"hash/maphash"
+	"sort"
+	"sync"
+)
+
+const hubShards = 64
+
+// hub maps channels to this node's subscriptions and fans publications out
+// to them. It also keeps the broker subscribed to exactly the channels that
+// have a local subscriber.
+//
+// Lock order: shard.subMu, then shard.mu, then Session.mu. Fan-out holds
+// shard.mu for reading while it enqueues to each session, so a Session must
+// never call into the hub while holding its own mu.
+type hub struct {
+	seed   maphash.Seed
+	shards [hubShards]hubShard
+	// brokerSub and brokerUnsub tell the broker which channels this node
+	// needs.
+	brokerSub, brokerUnsub func(ctx context.Context, channel string) error
+}
+
+type hubShard struct {
+	// subMu serializes the broker subscribe/unsubscribe calls of this
+	// shard's channels, so that a channel's first subscribe and last
+	// unsubscribe can never pass each other. Fan-out does not take it.
+	subMu    sync.Mutex
+	mu       sync.RWMutex
+	channels map[string]*channelSubs
+}
+
+// channelSubs is one channel's local subscriptions, in a slice for fast
+// fan-out, with an index for removal in constant time.
+type channelSubs struct {
+	list  []*subscription
+	index map[*subscription]int
+}
+
+func newHub(sub, unsub func(ctx context.Context, channel string) error) *hub {
+	h := &hub{seed: maphash.MakeSeed(), brokerSub: sub, brokerUnsub: unsub}
+	for i := range h.shards {
+		h.shards[i].channels = make(map[string]*channelSubs)
+	}
+	return h
+}
+
+func (h *hub) shard(channel string) *hubShard {
+	return &h.shards[maphash.String(h.seed, channel)%hubShards]
+}
+
+// add registers sub; the first local subscription of a channel subscribes the
+// broker, and if that fails sub is not added.
+func (h *hub) add(ctx context.Context, sub *subscription) error {
+	sh := h.shard(sub.channel)
+	sh.subMu.Lock()
+	defer sh.subMu.Unlock()
+	sh.mu.RLock()
+	_, exists := sh.channels[sub.channel]
+	sh.mu.RUnlock()
+	if !exists {
+		if err := h.brokerSub(ctx, sub.channel); err != nil {
+			return err
+		}
+	}
+	sh.mu.Lock()
+	cs := sh.channels[sub.channel]
+	if cs == nil {
+		cs = &channelSubs{index: make(map[*subscription]int)}
+		sh.channels[sub.channel] = cs
+	}
+	cs.index[sub] = len(cs.list)
+	cs.list = append(cs.list, sub)
+	sh.mu.Unlock()
+	return nil
+}
+
+// remove unregisters sub; the last local subscription of a channel
+// unsubscribes the broker.
+func (h *hub) remove(ctx context.Context, sub *subscription) {
+	sh := h.shard(sub.channel)
+	sh.subMu.Lock()
+	defer sh.subMu.Unlock()
+	sh.mu.Lock()
+	cs := sh.channels[sub.channel]
+	if cs == nil {
+		sh.mu.Unlock()
+		return
+	}
+	i, ok := cs.index[sub]
+	if !ok {
+		sh.mu.Unlock()
+		return
+	}
+	last := len(cs.list) - 1
+	cs.list[i] = cs.list[last]
+	cs.index[cs.list[i]] = i
+	cs.list[last] = nil
+	cs.list = cs.list[:last]
+	delete(cs.index, sub)
+	empty := len(cs.list) == 0
+	if empty {
+		delete(sh.channels, sub.channel)
+	}
+	sh.mu.Unlock()
+	if empty {
+		// An error leaves the broker sending this node a channel nobody
+		// here wants; the node drops such publications.
+		_ = h.brokerUnsub(ctx, sub.channel)
+	}
+}
+
+// broadcast hands the encoded publication to every local subscription of
+// channel and returns how many there were.
+func (h *hub) broadcast(channel string, data []byte, offset uint64) int {
+	sh := h.shard(channel)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	cs := sh.channels[channel]
+	if cs == nil {
+		return 0
+	}
+	for _, sub := range cs.list {
+		sub.session.deliver(sub, data, offset)
+	}
+	return len(cs.list)
+}
+
+// ChannelInfo describes one channel with subscribers on this node.
+type ChannelInfo struct {
+	Channel     string `json:"channel"`
+	Subscribers int    `json:"subscribers"`
+}
+
+// channels lists the channels that have local subscribers, sorted by name,
+// filtered by match when it is not nil.
+func (h *hub) channels(match func(string) bool) []ChannelInfo {
+	var out []ChannelInfo
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		for ch, cs := range sh.channels {
+			if match == nil || match(ch) {
+				out = append(out, ChannelInfo{Channel: ch, Subscribers: len(cs.list)})
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Channel < out[j].Channel })
+	return out
+}
+
+// counts returns the number of channels and subscriptions on this node.
+func (h *hub) counts() (channels, subscriptions int) {
+	for i := range h.shards {
+		sh := &h.shards[i]
+		sh.mu.RLock()
+		channels += len(sh.channels)
+		for _, cs := range sh.channels {
+			subscriptions += len(cs.list)
+		}
+		sh.mu.RUnlock()
+	}
+	return channels, subscriptions
+}

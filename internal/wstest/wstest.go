@@ -1,0 +1,212 @@
+// Package wstest is a raw protocol client for Herald's tests: it speaks
+// protocol v1 frame by frame, so tests can send anything (including what a
+// well-behaved SDK never would) and see exactly what the server answers.
+package wstest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/heraldrt/herald/protocol"
+)
+
+// Client is one raw connection.
+type Client struct {
+	t      testing.TB
+	Conn   *websocket.Conn
+	mu     sync.Mutex
+	queue  []protocol.ReplyFrame // messages read but not yet consumed
+	nextID uint64
+}
+
+// Dial connects to a Herald WebSocket URL (ws://host/ws).
+func Dial(t testing.TB, url string, header ...http.Header) *Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var opts websocket.DialOptions
+	if len(header) > 0 {
+		opts.HTTPHeader = header[0]
+	}
+	c, _, err := websocket.Dial(ctx, url, &opts)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	c.SetReadLimit(64 << 20)
+	cl := &Client{t: t, Conn: c}
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return cl
+}
+
+// WSURL turns an http:// test server URL into the ws:// URL of path.
+func WSURL(httpURL, path string) string {
+	return "ws" + strings.TrimPrefix(httpURL, "http") + path
+}
+
+// SendRaw writes one text frame as is.
+func (c *Client) SendRaw(frame string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.Conn.Write(ctx, websocket.MessageText, []byte(frame))
+}
+
+// Command sends one command with the next id (unless cmd has one) and
+// returns the id.
+func (c *Client) Command(cmd map[string]any) uint64 {
+	c.t.Helper()
+	c.mu.Lock()
+	if _, ok := cmd["id"]; !ok {
+		c.nextID++
+		cmd["id"] = c.nextID
+	}
+	id, _ := cmd["id"].(uint64)
+	c.mu.Unlock()
+	b, _ := json.Marshal(cmd)
+	if err := c.SendRaw(string(b)); err != nil {
+		c.t.Fatalf("send %s: %v", b, err)
+	}
+	return id
+}
+
+// Call sends a command and waits for its reply, keeping pushes that arrive
+// meanwhile for Next.
+func (c *Client) Call(cmd map[string]any) protocol.ReplyFrame {
+	c.t.Helper()
+	id := c.Command(cmd)
+	return c.WaitReply(id)
+}
+
+// Connect sends connect and fails the test unless it succeeds.
+func (c *Client) Connect(fields ...map[string]any) protocol.ConnectResult {
+	c.t.Helper()
+	cmd := map[string]any{"op": "connect"}
+	if len(fields) > 0 {
+		for k, v := range fields[0] {
+			cmd[k] = v
+		}
+	}
+	r := c.Call(cmd)
+	if r.Error != nil {
+		c.t.Fatalf("connect: %v", r.Error)
+	}
+	var res protocol.ConnectResult
+	if err := json.Unmarshal(r.Result, &res); err != nil {
+		c.t.Fatalf("connect result %s: %v", r.Result, err)
+	}
+	return res
+}
+
+// WaitReply reads until the reply to id arrives.
+func (c *Client) WaitReply(id uint64) protocol.ReplyFrame {
+	c.t.Helper()
+	for i := 0; ; i++ {
+		c.mu.Lock()
+		for j, m := range c.queue {
+			if m.ID == id {
+				c.queue = append(c.queue[:j], c.queue[j+1:]...)
+				c.mu.Unlock()
+				return m
+			}
+		}
+		c.mu.Unlock()
+		if err := c.readFrame(5 * time.Second); err != nil {
+			c.t.Fatalf("waiting for reply %d: %v", id, err)
+		}
+	}
+}
+
+// Next returns the next unconsumed message, reading if needed.
+func (c *Client) Next(timeout time.Duration) (protocol.ReplyFrame, error) {
+	for {
+		c.mu.Lock()
+		if len(c.queue) > 0 {
+			m := c.queue[0]
+			c.queue = c.queue[1:]
+			c.mu.Unlock()
+			return m, nil
+		}
+		c.mu.Unlock()
+		if err := c.readFrame(timeout); err != nil {
+			return protocol.ReplyFrame{}, err
+		}
+	}
+}
+
+// NextPush returns the next push with op, skipping others (pings are
+// answered).
+func (c *Client) NextPush(op string, timeout time.Duration) (protocol.ReplyFrame, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		m, err := c.Next(time.Until(deadline))
+		if err != nil {
+			return m, err
+		}
+		if m.Op == "ping" && op != "ping" {
+			_ = c.SendRaw(`{"op":"pong"}`)
+			continue
+		}
+		if m.ID == 0 && m.Op == op {
+			return m, nil
+		}
+	}
+}
+
+func (c *Client) readFrame(timeout time.Duration) error {
+	if timeout <= 0 {
+		return context.DeadlineExceeded
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, data, err := c.Conn.Read(ctx)
+	if err != nil {
+		return err
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var m protocol.ReplyFrame
+		if err := json.Unmarshal(line, &m); err != nil {
+			return fmt.Errorf("server sent invalid JSON %q: %w", line, err)
+		}
+		c.mu.Lock()
+		c.queue = append(c.queue, m)
+		c.mu.Unlock()
+	}
+	return nil
+}
+
+// ExpectClose reads until the connection closes and returns the close code
+// (-1 if it closed without a close frame). Messages read meanwhile are kept.
+func (c *Client) ExpectClose(timeout time.Duration) int {
+	c.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		err := c.readFrame(time.Until(deadline))
+		if err == nil {
+			continue
+		}
+		var ce websocket.CloseError
+		if errors.As(err, &ce) {
+			return int(ce.Code)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			c.t.Fatalf("connection still open after %v", timeout)
+		}
+		return -1
+	}
+}
+
+// Messages returns the messages read but not consumed.
+func (c *Client) Messages() []protocol.ReplyFrame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]protocol.ReplyFrame(nil), c.queue...)
+}

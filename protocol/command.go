@@ -1,0 +1,189 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// Command ops sent by clients.
+const (
+	OpConnect     = "connect"
+	OpSubscribe   = "subscribe"
+	OpUnsubscribe = "unsubscribe"
+	OpPublish     = "publish"
+	OpRPC         = "rpc"
+	OpPresence    = "presence"
+	OpHistory     = "history"
+	OpRefresh     = "refresh"
+	OpSend        = "send"
+	OpPong        = "pong"
+)
+
+// Push ops sent by the server.
+const (
+	OpPub        = "pub"
+	OpJoin       = "join"
+	OpLeave      = "leave"
+	OpSub        = "sub"
+	OpUnsub      = "unsub"
+	OpMessage    = "message"
+	OpPing       = "ping"
+	OpDisconnect = "disconnect"
+)
+
+// MaxNestingDepth bounds how deeply JSON objects and arrays may nest inside
+// one message. Deeper input is rejected before it is decoded.
+const MaxNestingDepth = 64
+
+// StreamPosition names a place in a channel's stream: an offset within one
+// epoch (one generation of the stream's history).
+type StreamPosition struct {
+	Offset uint64 `json:"offset"`
+	Epoch  string `json:"epoch"`
+}
+
+// Command is one client-to-server message. It is flat: each op reads the
+// fields it needs and ignores the rest, so a decoder never has to look at
+// `op` before decoding.
+type Command struct {
+	ID uint64 `json:"id,omitempty"`
+	Op string `json:"op"`
+
+	// connect, refresh
+	Token   string `json:"token,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+
+	// subscribe, unsubscribe, publish, presence, history
+	Channel  string `json:"channel,omitempty"`
+	Recover  bool   `json:"recover,omitempty"`
+	Offset   uint64 `json:"offset,omitempty"`
+	Epoch    string `json:"epoch,omitempty"`
+	Presence bool   `json:"presence,omitempty"`
+
+	// publish: idempotency key
+	Key string `json:"key,omitempty"`
+
+	// rpc
+	Method string `json:"method,omitempty"`
+
+	// history
+	Since   *StreamPosition `json:"since,omitempty"`
+	Limit   int             `json:"limit,omitempty"`
+	Reverse bool            `json:"reverse,omitempty"`
+
+	// connect, publish, rpc, send: application data, any JSON value
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Decoding errors. Each one is a protocol violation: the server closes the
+// connection with CloseBadRequest.
+var (
+	ErrEmptyMessage  = errors.New("protocol: empty message")
+	ErrTooDeep       = fmt.Errorf("protocol: JSON nested deeper than %d levels", MaxNestingDepth)
+	ErrMissingOp     = errors.New("protocol: message has no op")
+	ErrMissingID     = errors.New("protocol: command needs a positive id")
+	ErrNotAnObject   = errors.New("protocol: message is not a JSON object")
+	ErrInvalidJSON   = errors.New("protocol: malformed JSON")
+	errUnexpectedEnd = errors.New("protocol: unexpected end of input")
+)
+
+// NeedsID reports whether op is a command that must carry an id (every
+// command but send and pong; unknown ops too, so that they can be answered).
+func NeedsID(op string) bool { return op != OpSend && op != OpPong }
+
+// KnownCommand reports whether op is a command this protocol version defines.
+func KnownCommand(op string) bool {
+	switch op {
+	case OpConnect, OpSubscribe, OpUnsubscribe, OpPublish, OpRPC, OpPresence,
+		OpHistory, OpRefresh, OpSend, OpPong:
+		return true
+	}
+	return false
+}
+
+// DecodeCommand decodes one message into cmd, which it resets first. It
+// rejects what is not a JSON object, JSON nested deeper than MaxNestingDepth,
+// a message without op, and a command without the id it needs. An unknown op
+// with an id decodes without error: the server answers it with
+// CodeBadRequest, so that newer clients can probe older servers.
+func DecodeCommand(msg []byte, cmd *Command) error {
+	*cmd = Command{}
+	msg = bytes.TrimSpace(msg)
+	if len(msg) == 0 {
+		return ErrEmptyMessage
+	}
+	if msg[0] != '{' {
+		return ErrNotAnObject
+	}
+	if err := checkDepth(msg); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(msg, cmd); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	if cmd.Op == "" {
+		return ErrMissingOp
+	}
+	if cmd.ID == 0 && NeedsID(cmd.Op) {
+		return ErrMissingID
+	}
+	return nil
+}
+
+// SplitMessages calls fn for each newline-separated message in frame, in
+// order, skipping empty lines. It stops at the first error fn returns.
+func SplitMessages(frame []byte, fn func(msg []byte) error) error {
+	for len(frame) > 0 {
+		i := bytes.IndexByte(frame, '\n')
+		var msg []byte
+		if i < 0 {
+			msg, frame = frame, nil
+		} else {
+			msg, frame = frame[:i], frame[i+1:]
+		}
+		if len(bytes.TrimSpace(msg)) == 0 {
+			continue
+		}
+		if err := fn(msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDepth scans msg once and fails when objects and arrays nest deeper than
+// MaxNestingDepth. It skips string contents, including escaped quotes.
+func checkDepth(msg []byte) error {
+	depth := 0
+	inString := false
+	for i := 0; i < len(msg); i++ {
+		c := msg[i]
+		if inString {
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			depth++
+			if depth > MaxNestingDepth {
+				return ErrTooDeep
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	if inString {
+		return fmt.Errorf("%w: %v", ErrInvalidJSON, errUnexpectedEnd)
+	}
+	return nil
+}

@@ -1,0 +1,303 @@
+package herald
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/heraldrt/herald/protocol"
+	ws "github.com/heraldrt/herald/transport/websocket"
+)
+
+// Session is the server side of one client connection. Handlers receive it
+// to learn who the client is and to act on it; its methods are safe for
+// concurrent use.
+type Session struct {
+	node       *Node
+	conn       *ws.Conn
+	id         string
+	remoteAddr string
+	header     http.Header // handshake headers, dropped after connect
+	log        *slog.Logger
+
+	// Set once by connect, read-only afterwards.
+	user      string
+	info      json.RawMessage
+	connected bool
+
+	mu       sync.Mutex
+	queue    [][]byte // encoded messages waiting for the writer
+	spare    [][]byte // the previous batch's slice, reused
+	queued   int      // bytes in queue
+	flushing bool     // scheduled on the writer or being flushed
+	subs     map[string]*subscription
+
+	// Heartbeat and lifecycle, under mu.
+	timer        *time.Timer
+	awaitingPong bool
+	closing      bool // no more deliveries; a close is on its way
+	closeCode    int
+	closeReason  string
+	closeSent    bool
+	closed       bool
+}
+
+// subscription is one session's subscription to one channel. Until it is
+// live, publications for it are held in pending (in arrival order) so that
+// the subscribe reply always precedes them on the wire.
+type subscription struct {
+	session *Session
+	channel string
+	live    bool // under session.mu
+	pending []pendingPub
+}
+
+type pendingPub struct {
+	data   []byte
+	offset uint64
+}
+
+// ID returns the connection's id, unique across nodes.
+func (s *Session) ID() string { return s.id }
+
+// User returns the user id set at connect ("" for anonymous).
+func (s *Session) User() string { return s.user }
+
+// Info returns the connection info set at connect.
+func (s *Session) Info() json.RawMessage { return s.info }
+
+// RemoteAddr returns the client's network address.
+func (s *Session) RemoteAddr() string { return s.remoteAddr }
+
+// Channels returns the channels the session is subscribed to, sorted.
+func (s *Session) Channels() []string {
+	s.mu.Lock()
+	out := make([]string, 0, len(s.subs))
+	for ch := range s.subs {
+		out = append(out, ch)
+	}
+	s.mu.Unlock()
+	sort.Strings(out)
+	return out
+}
+
+// Send pushes a `message` to this connection. data must be valid JSON.
+func (s *Session) Send(data json.RawMessage) error {
+	d, ok := protocol.Compact(data)
+	if !ok {
+		return ErrInvalidData
+	}
+	s.enqueue(protocol.EncodePush(&protocol.Push{Op: protocol.OpMessage, Data: d}))
+	return nil
+}
+
+// Disconnect closes the connection with code and reason: the client gets a
+// `disconnect` push and a close frame with the code. Use a code from package
+// protocol (3000-3499 to let it reconnect, 3500-3999 to stop it) or your own
+// from 4000-4999.
+func (s *Session) Disconnect(code int, reason string) {
+	s.closeWith(code, reason)
+}
+
+func (s *Session) clientInfo() *protocol.ClientInfo {
+	return &protocol.ClientInfo{Client: s.id, User: s.user, Data: s.info}
+}
+
+// enqueue adds one encoded message to the write queue.
+func (s *Session) enqueue(data []byte) {
+	s.mu.Lock()
+	s.pushLocked(data)
+	s.mu.Unlock()
+}
+
+// deliver hands a publication to the session: straight to the queue when the
+// subscription is live, into its pending list while the subscribe is still
+// being answered.
+func (s *Session) deliver(sub *subscription, data []byte, offset uint64) {
+	s.mu.Lock()
+	if sub.live {
+		s.pushLocked(data)
+	} else if !s.closing {
+		sub.pending = append(sub.pending, pendingPub{data: data, offset: offset})
+		s.queued += len(data)
+		s.checkLimitLocked()
+	}
+	s.mu.Unlock()
+}
+
+// pushLocked appends data to the queue and makes sure a writer will flush it.
+// A session that falls further behind than WriteQueueSize is closed as a slow
+// consumer instead.
+func (s *Session) pushLocked(data []byte) {
+	if s.closing {
+		return
+	}
+	s.queue = append(s.queue, data)
+	s.queued += len(data)
+	if s.checkLimitLocked() {
+		return
+	}
+	s.scheduleLocked()
+}
+
+func (s *Session) scheduleLocked() {
+	if !s.flushing {
+		s.flushing = true
+		s.node.writer.schedule(s)
+	}
+}
+
+// checkLimitLocked closes the session as a slow consumer when what waits for
+// it (queued here and unread in the socket's buffer) exceeds the limit.
+func (s *Session) checkLimitLocked() bool {
+	if s.queued+s.conn.Pending() <= s.node.cfg.WriteQueueSize {
+		return false
+	}
+	// What is queued would never be read in time: drop it, so that the
+	// disconnect push and the close frame are next in line.
+	clear(s.queue)
+	s.queue = s.queue[:0]
+	s.queued = 0
+	for _, sub := range s.subs {
+		sub.pending = nil
+	}
+	s.node.log.Warn("slow consumer disconnected", "client", s.id, "user", s.user)
+	s.closeLocked(protocol.CloseSlowConsumer, protocol.CloseReason(protocol.CloseSlowConsumer))
+	return true
+}
+
+// closeWith starts closing the session: a `disconnect` push, then a close
+// frame once everything queued before it is written.
+func (s *Session) closeWith(code int, reason string) {
+	s.mu.Lock()
+	s.closeLocked(code, reason)
+	s.mu.Unlock()
+}
+
+func (s *Session) closeLocked(code int, reason string) {
+	if s.closing || s.closed {
+		return
+	}
+	if reason == "" {
+		reason = protocol.CloseReason(code)
+	}
+	s.closing = true
+	s.closeCode, s.closeReason = code, reason
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	msg := protocol.DisconnectPush(code, reason)
+	s.queue = append(s.queue, msg)
+	s.queued += len(msg)
+	s.scheduleLocked()
+}
+
+// flush writes everything queued, batching several messages into one frame,
+// and sends the close frame once a closing session's queue is empty. Only
+// the writer calls it, and never for one session twice at a time.
+func (s *Session) flush(w *writer) {
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 {
+			s.flushing = false
+			sendClose := s.closing && !s.closeSent && !s.closed
+			if sendClose {
+				s.closeSent = true
+			}
+			code, reason := s.closeCode, s.closeReason
+			s.mu.Unlock()
+			if sendClose {
+				s.conn.Close(code, reason)
+			}
+			return
+		}
+		batch := s.queue
+		s.queue, s.spare = s.spare[:0], nil
+		s.queued = 0
+		s.mu.Unlock()
+
+		err := s.writeBatch(w, batch)
+
+		clear(batch)
+		s.mu.Lock()
+		if s.spare == nil && cap(batch) <= 64 {
+			s.spare = batch[:0]
+		}
+		s.mu.Unlock()
+		if err != nil {
+			s.conn.Abort()
+			s.mu.Lock()
+			s.flushing = false
+			s.mu.Unlock()
+			return
+		}
+	}
+}
+
+func (s *Session) writeBatch(w *writer, batch [][]byte) error {
+	for len(batch) > 0 {
+		if len(batch) == 1 {
+			return s.conn.WriteText(batch[0])
+		}
+		buf, n := w.join(batch)
+		err := s.conn.WriteText(*buf)
+		w.release(buf)
+		if err != nil {
+			return err
+		}
+		batch = batch[n:]
+	}
+	return nil
+}
+
+// HandleClose implements the transport's Peer: the connection is gone.
+func (s *Session) HandleClose(err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	code, reason := s.closeCode, s.closeReason
+	subs := s.subs
+	s.subs = nil
+	clear(s.queue)
+	s.queue, s.spare, s.queued = nil, nil, 0
+	s.mu.Unlock()
+
+	if code == 0 {
+		code, reason = closeCodeOf(err)
+	}
+	for _, sub := range subs {
+		s.node.hub.remove(s.node.ctx, sub)
+	}
+	s.node.removeSession(s)
+	if s.connected {
+		s.log.Debug("client disconnected", "code", code, "reason", reason)
+		if h := s.node.handlers.Load().disconnect; h != nil {
+			h(s, DisconnectEvent{Code: code, Reason: reason})
+		}
+	}
+}
+
+// closeCodeOf turns the transport's close error into a close code.
+func closeCodeOf(err error) (int, string) {
+	var ce *ws.CloseError
+	switch {
+	case err == nil:
+		return 1000, "closed by client"
+	case errors.As(err, &ce):
+		return ce.Code, ce.Reason
+	case errors.Is(err, ws.ErrMessageTooLarge):
+		return 1009, "message too large"
+	default:
+		return 1006, "connection lost"
+	}
+}

@@ -1,0 +1,107 @@
+package websocket
+
+import (
+	"encoding/binary"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	nbws "github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// Conn is the write side of one WebSocket connection. Its methods are safe for
+// concurrent use and never block on the network: bytes the socket cannot take
+// yet wait in the poller's buffer, and Pending reports how many.
+type Conn struct {
+	srv  *Server
+	ws   *nbws.Conn
+	peer Peer
+
+	pending atomic.Int64 // bytes handed to the poller, not yet written to the socket
+
+	mu        sync.Mutex
+	closeSent bool // a close frame went out (ours or the answer to the peer's)
+	closed    bool
+	timer     *time.Timer
+}
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
+
+// Pending returns the bytes written to the connection that its socket has not
+// taken yet: what a slow reader has left unread beyond the kernel's buffers.
+func (c *Conn) Pending() int {
+	n := c.pending.Load()
+	if n < 0 {
+		return 0
+	}
+	return int(n)
+}
+
+// WriteText sends data as one text frame.
+func (c *Conn) WriteText(data []byte) error {
+	return c.write(nbws.TextMessage, data)
+}
+
+func (c *Conn) write(typ nbws.MessageType, data []byte) error {
+	c.pending.Add(int64(frameSize(len(data))))
+	return c.ws.WriteMessage(typ, data)
+}
+
+// Close sends a close frame with code and reason, then drops the connection
+// when the peer answers or after the server's CloseGrace, whichever is first.
+// Frames written before Close still reach a peer that keeps reading.
+func (c *Conn) Close(code int, reason string) {
+	c.mu.Lock()
+	if c.closeSent || c.closed {
+		c.mu.Unlock()
+		return
+	}
+	c.closeSent = true
+	c.timer = time.AfterFunc(c.srv.cfg.CloseGrace, c.Abort)
+	c.mu.Unlock()
+	if err := c.write(nbws.CloseMessage, closePayload(code, reason)); err != nil {
+		c.Abort()
+	}
+}
+
+// Abort drops the connection at once, without a close frame.
+func (c *Conn) Abort() {
+	_ = c.ws.Close()
+}
+
+func (c *Conn) markClosed() {
+	c.mu.Lock()
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+	c.mu.Unlock()
+}
+
+// closePayload builds a close frame body; reason is cut to fit the 125-byte
+// control frame limit.
+func closePayload(code int, reason string) []byte {
+	if len(reason) > 123 {
+		reason = reason[:123]
+	}
+	b := make([]byte, 2+len(reason))
+	binary.BigEndian.PutUint16(b, uint16(code))
+	copy(b[2:], reason)
+	return b
+}
+
+// frameSize returns the bytes a server frame with an n-byte payload takes on
+// the wire (server frames are not masked).
+func frameSize(n int) int {
+	switch {
+	case n < 126:
+		return n + 2
+	case n <= 65535:
+		return n + 4
+	default:
+		return n + 10
+	}
+}

@@ -1,0 +1,248 @@
+// Package websocket is Herald's event-driven WebSocket transport, built on
+// github.com/lesismal/nbio.
+//
+// An upgraded connection is handed to nbio's poller: it holds no goroutine
+// and no read or write buffer while idle. A Server is an http.Handler, so it
+// mounts on any net/http server or mux; the standard server performs the
+// HTTP handshake (with its header limits and timeouts) and then lets go of
+// the connection.
+//
+// The seam to the rest of Herald is small: Accept decides whether to take a
+// request and returns a Peer; the transport calls the Peer's HandleFrame for
+// each text message and HandleClose once at the end; the Peer writes through
+// its *Conn.
+package websocket
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/lesismal/nbio"
+	"github.com/lesismal/nbio/nbhttp"
+	nbws "github.com/lesismal/nbio/nbhttp/websocket"
+)
+
+// Peer is the upper layer's side of one connection.
+type Peer interface {
+	// HandleFrame handles one message. Calls for one connection are
+	// serialized, in arrival order. frame is only valid during the call.
+	// text is false for a binary message.
+	HandleFrame(frame []byte, text bool)
+	// HandleClose is called once, after the connection closed. err says why
+	// when the transport closed it (a protocol error, a size limit), and is
+	// nil for a normal close.
+	HandleClose(err error)
+}
+
+// Config holds the transport's settings. The zero value of each field picks
+// the documented default.
+type Config struct {
+	// MaxMessageSize is the largest message a client may send, in bytes
+	// (default 64 KiB). A larger one closes the connection with 1009 before
+	// its body is buffered.
+	MaxMessageSize int
+	// MaxPendingBytes bounds the bytes written to a connection but not yet
+	// taken by its socket (default 1 MiB). Conn.Pending reports the current
+	// figure so the upper layer can act before the bound is reached; past it
+	// the transport drops the connection.
+	MaxPendingBytes int
+	// HandshakeTimeout bounds writing the handshake response (default 10 s).
+	HandshakeTimeout time.Duration
+	// CloseGrace is how long a closing connection waits for the peer's close
+	// frame before it is dropped (default 2 s).
+	CloseGrace time.Duration
+	// CheckOrigin decides whether a request may upgrade; false answers 403.
+	// Nil allows every request (Herald's Node installs its own check).
+	CheckOrigin func(r *http.Request) bool
+	// Logger receives transport errors (default: discard).
+	Logger *slog.Logger
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxMessageSize <= 0 {
+		c.MaxMessageSize = 64 << 10
+	}
+	if c.MaxPendingBytes <= 0 {
+		c.MaxPendingBytes = 1 << 20
+	}
+	if c.HandshakeTimeout <= 0 {
+		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.CloseGrace <= 0 {
+		c.CloseGrace = 2 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// AcceptFunc decides whether to take an upgrade request. It returns the Peer
+// for the connection, or an HTTP status and message to refuse it. It runs
+// before the handshake, so a refusal costs no WebSocket state.
+type AcceptFunc func(r *http.Request) (bind func(c *Conn) Peer, status int, msg string)
+
+// Server upgrades HTTP requests to WebSocket connections served by an nbio
+// poller. It is safe for concurrent use.
+type Server struct {
+	cfg      Config
+	accept   AcceptFunc
+	engine   *nbhttp.Engine
+	upgrader *nbws.Upgrader
+
+	stopOnce sync.Once
+}
+
+// NewServer starts the poller and returns a Server that hands each accepted
+// connection to the Peer that accept binds. Call Stop to release the poller.
+func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
+	cfg.setDefaults()
+	s := &Server{cfg: cfg, accept: accept}
+	s.engine = nbhttp.NewEngine(nbhttp.Config{
+		Name:                         "herald",
+		NPoller:                      runtime.GOMAXPROCS(0),
+		ReleaseWebsocketPayload:      true,
+		MaxWriteBufferSize:           cfg.MaxPendingBytes + 64<<10,
+		MaxWebsocketFramePayloadSize: cfg.MaxPendingBytes,
+		ReadLimit:                    cfg.MaxMessageSize + 64<<10,
+	})
+	s.engine.OnWrittenSize(s.onWritten)
+	if err := s.engine.Start(); err != nil {
+		return nil, err
+	}
+	u := nbws.NewUpgrader()
+	u.Engine = s.engine
+	u.KeepaliveTime = 0 // liveness is the upper layer's ping/pong
+	u.MessageLengthLimit = cfg.MaxMessageSize
+	u.HandshakeTimeout = cfg.HandshakeTimeout
+	u.BlockingModTrasferConnToPoller = true
+	u.CheckOrigin = func(*http.Request) bool { return true } // checked in ServeHTTP
+	u.OnMessage(s.onMessage)
+	u.OnClose(s.onClose)
+	u.SetPingHandler(s.onPing)
+	u.SetCloseHandler(s.onCloseFrame)
+	s.upgrader = u
+	return s, nil
+}
+
+// ServeHTTP upgrades the request when accept takes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.CheckOrigin != nil && !s.cfg.CheckOrigin(r) {
+		http.Error(w, "websocket: origin not allowed", http.StatusForbidden)
+		return
+	}
+	bind, status, msg := s.accept(r)
+	if bind == nil {
+		if status == 0 {
+			status = http.StatusServiceUnavailable
+		}
+		http.Error(w, msg, status)
+		return
+	}
+	c := &Conn{srv: s}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.cfg.Logger.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
+		return
+	}
+	c.ws = ws
+	c.peer = bind(c)
+	ws.SetSession(c)
+}
+
+// Stop closes every connection and stops the poller.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() { s.engine.Stop() })
+}
+
+// connOf returns the *Conn bound to ws, waiting briefly for ServeHTTP to
+// bind it: a fast client's first frame can arrive between the handshake
+// response and the binding.
+func connOf(ws *nbws.Conn) *Conn {
+	for i := 0; ; i++ {
+		if c, ok := ws.Session().(*Conn); ok && c.peer != nil {
+			return c
+		}
+		if i > 2000 {
+			return nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func (s *Server) onMessage(ws *nbws.Conn, typ nbws.MessageType, data []byte) {
+	c := connOf(ws)
+	if c == nil {
+		_ = ws.Close()
+		return
+	}
+	c.peer.HandleFrame(data, typ == nbws.TextMessage)
+}
+
+func (s *Server) onClose(ws *nbws.Conn, err error) {
+	c, _ := ws.Session().(*Conn)
+	if c == nil {
+		return
+	}
+	c.markClosed()
+	if c.peer != nil {
+		c.peer.HandleClose(normalizeCloseError(err))
+	}
+}
+
+// onPing answers a WebSocket-level ping through the Conn, so that the pong
+// is counted in its pending bytes.
+func (s *Server) onPing(ws *nbws.Conn, data string) {
+	if c := connOf(ws); c != nil {
+		_ = c.write(nbws.PongMessage, []byte(data))
+	}
+}
+
+// onCloseFrame answers the peer's close frame with the same code; nbio then
+// closes the connection.
+func (s *Server) onCloseFrame(ws *nbws.Conn, code int, reason string) {
+	c := connOf(ws)
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	sent := c.closeSent
+	c.closeSent = true
+	c.mu.Unlock()
+	if sent {
+		return // this was the answer to our own close frame
+	}
+	if code == 1005 {
+		_ = c.write(nbws.CloseMessage, nil)
+		return
+	}
+	_ = c.write(nbws.CloseMessage, closePayload(code, ""))
+}
+
+func (s *Server) onWritten(nc *nbio.Conn, _ []byte, n int) {
+	ws, ok := nc.Session().(*nbws.Conn)
+	if !ok {
+		return
+	}
+	if c, ok := ws.Session().(*Conn); ok {
+		c.pending.Add(-int64(n))
+	}
+}
+
+// CloseError reports a close frame received from the peer.
+type CloseError = nbws.CloseError
+
+// ErrMessageTooLarge is the close error when a client exceeded
+// Config.MaxMessageSize.
+var ErrMessageTooLarge = nbws.ErrMessageTooLarge
+
+func normalizeCloseError(err error) error {
+	var ce *nbws.CloseError
+	if errors.As(err, &ce) && (ce.Code == 1000 || ce.Code == 1001) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,117 @@
+package herald
+
+import (
+	"sync"
+)
+
+// maxBatchFrame bounds a frame that joins several queued messages. A single
+// larger message still goes out alone.
+const maxBatchFrame = 256 << 10
+
+// writer is the pool of goroutines that move queued messages from sessions to
+// their sockets. A session is scheduled at most once at a time (its flushing
+// flag); the worker that takes it writes everything queued so far in one
+// frame, so messages batch exactly when the writers are behind, and a lone
+// message at low load leaves at once.
+type writer struct {
+	mu      sync.Mutex
+	cond    sync.Cond
+	pending []*Session
+	head    int
+	closed  bool
+	wg      sync.WaitGroup
+	bufs    sync.Pool // *[]byte frames for joining batches
+}
+
+func newWriter(workers int) *writer {
+	w := &writer{}
+	w.cond.L = &w.mu
+	w.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
+	w.wg.Add(workers)
+	for i := 0; i < workers; i++ {
+		go w.run()
+	}
+	return w
+}
+
+// schedule queues s for flushing. It never blocks on I/O.
+func (w *writer) schedule(s *Session) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.pending = append(w.pending, s)
+	w.mu.Unlock()
+	w.cond.Signal()
+}
+
+func (w *writer) next() *Session {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for w.head == len(w.pending) {
+		if w.closed {
+			return nil
+		}
+		// Drop the drained queue's backing array when it grew large, so
+		// that one burst does not pin memory forever.
+		if cap(w.pending) > 4096 {
+			w.pending = nil
+		} else {
+			clear(w.pending)
+			w.pending = w.pending[:0]
+		}
+		w.head = 0
+		w.cond.Wait()
+	}
+	s := w.pending[w.head]
+	w.pending[w.head] = nil
+	w.head++
+	return s
+}
+
+func (w *writer) run() {
+	defer w.wg.Done()
+	for {
+		s := w.next()
+		if s == nil {
+			return
+		}
+		s.flush(w)
+	}
+}
+
+// join writes the batch into one pooled buffer, newline-separated, stopping
+// before maxBatchFrame; it returns the buffer and how many messages it took.
+func (w *writer) join(batch [][]byte) (*[]byte, int) {
+	buf := w.bufs.Get().(*[]byte)
+	b := (*buf)[:0]
+	n := 0
+	for _, m := range batch {
+		if n > 0 && len(b)+1+len(m) > maxBatchFrame {
+			break
+		}
+		if n > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, m...)
+		n++
+	}
+	*buf = b
+	return buf, n
+}
+
+func (w *writer) release(buf *[]byte) {
+	if cap(*buf) <= maxBatchFrame*2 {
+		w.bufs.Put(buf)
+	}
+}
+
+// stop ends the workers once the queue is drained.
+func (w *writer) stop() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.cond.Broadcast()
+	w.wg.Wait()
+}
