@@ -2,6 +2,7 @@ package websocket
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -22,9 +23,14 @@ type Conn struct {
 
 	mu        sync.Mutex
 	closeSent bool // a close frame went out (ours or the answer to the peer's)
-	closed    bool
+	closed    bool // the peer was told (HandleClose)
+	aborted   bool
 	timer     *time.Timer
 }
+
+// ErrAborted is the close error of a connection that the server dropped
+// without a close handshake (a write failed, or the close grace ran out).
+var ErrAborted = errors.New("websocket: connection dropped by the server")
 
 // RemoteAddr returns the peer's address.
 func (c *Conn) RemoteAddr() net.Addr { return c.ws.RemoteAddr() }
@@ -68,17 +74,32 @@ func (c *Conn) Close(code int, reason string) {
 
 // Abort drops the connection at once, without a close frame.
 func (c *Conn) Abort() {
+	c.mu.Lock()
+	c.aborted = true
+	c.mu.Unlock()
 	_ = c.ws.Close()
+	// If the connection was already gone before it was bound, nbio has
+	// nobody left to tell: tell the peer here (finish runs once).
+	c.finish(ErrAborted)
 }
 
-func (c *Conn) markClosed() {
+// finish tells the peer, once, that the connection is over.
+func (c *Conn) finish(err error) {
 	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return
+	}
 	c.closed = true
+	if c.aborted {
+		err = ErrAborted
+	}
 	if c.timer != nil {
 		c.timer.Stop()
 		c.timer = nil
 	}
 	c.mu.Unlock()
+	c.peer.HandleClose(err)
 }
 
 // closePayload builds a close frame body; reason is cut to fit the 125-byte

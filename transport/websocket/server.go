@@ -142,15 +142,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, status)
 		return
 	}
-	c := &Conn{srv: s}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.cfg.Logger.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
 		return
 	}
-	c.ws = ws
+	c := &Conn{srv: s, ws: ws}
 	c.peer = bind(c)
-	ws.SetSession(c)
+	ws.SetSession(c) // publishes c, fully built, to the poller's goroutines
 }
 
 // Stop closes every connection and stops the poller.
@@ -160,10 +159,11 @@ func (s *Server) Stop() {
 
 // connOf returns the *Conn bound to ws, waiting briefly for ServeHTTP to
 // bind it: a fast client's first frame can arrive between the handshake
-// response and the binding.
+// response and the binding. SessionWithLock takes the lock SetSession
+// publishes the binding under, so every field of the Conn is visible here.
 func connOf(ws *nbws.Conn) *Conn {
 	for i := 0; ; i++ {
-		if c, ok := ws.Session().(*Conn); ok && c.peer != nil {
+		if c, ok := ws.SessionWithLock().(*Conn); ok {
 			return c
 		}
 		if i > 2000 {
@@ -183,14 +183,11 @@ func (s *Server) onMessage(ws *nbws.Conn, typ nbws.MessageType, data []byte) {
 }
 
 func (s *Server) onClose(ws *nbws.Conn, err error) {
-	c, _ := ws.Session().(*Conn)
+	c, _ := ws.SessionWithLock().(*Conn)
 	if c == nil {
 		return
 	}
-	c.markClosed()
-	if c.peer != nil {
-		c.peer.HandleClose(normalizeCloseError(err))
-	}
+	c.finish(normalizeCloseError(err))
 }
 
 // onPing answers a WebSocket-level ping through the Conn, so that the pong
@@ -227,6 +224,8 @@ func (s *Server) onWritten(nc *nbio.Conn, _ []byte, n int) {
 	if !ok {
 		return
 	}
+	// Called with ws's lock held (inside its WriteMessage), so the session
+	// is read without the lock; a Conn is only ever seen fully built.
 	if c, ok := ws.Session().(*Conn); ok {
 		c.pending.Add(-int64(n))
 	}
