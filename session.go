@@ -18,7 +18,7 @@ import (
 // concurrent use.
 type Session struct {
 	node       *Node
-	conn       *ws.Conn
+	conn       transportConn
 	id         string
 	remoteAddr string
 	header     http.Header // handshake headers, dropped after connect
@@ -45,6 +45,17 @@ type Session struct {
 	closeSent    bool
 	closed       bool
 }
+
+// transportConn is what a Session needs from its connection; the
+// transport's *websocket.Conn is the one implementation outside tests.
+type transportConn interface {
+	WriteText(data []byte) error
+	Pending() int
+	Close(code int, reason string)
+	Abort()
+}
+
+var _ transportConn = (*ws.Conn)(nil)
 
 // subscription is one session's subscription to one channel. Until it is
 // live, publications for it are held in pending (in arrival order) so that
