@@ -1,0 +1,405 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config holds the settings of `herald serve`. Each field is a flag, an
+// environment variable and a key of the YAML config file (see settings):
+// a flag wins over the environment, the environment over the file, the
+// file over Defaults.
+type Config struct {
+	// Addr is the host:port to listen on.
+	Addr string `yaml:"addr"`
+	// APIKey is the key of the HTTP server API; empty leaves the API closed
+	// (every call answers 401 saying how to set a key).
+	APIKey string `yaml:"api_key"`
+	// ConfigFile is the YAML file the settings were read from, if any. It
+	// is not a key of the file itself.
+	ConfigFile string `yaml:"-"`
+	// Insecure allows open mode on a non-loopback address.
+	Insecure bool `yaml:"insecure"`
+	// LogFormat is "text" or "json"; empty picks text when stderr is a
+	// terminal and JSON otherwise.
+	LogFormat string `yaml:"log_format"`
+	// LogLevel is "debug", "info", "warn" or "error".
+	LogLevel string `yaml:"log_level"`
+	// Name is the node's name; empty picks the host name with a random
+	// suffix.
+	Name string `yaml:"name"`
+	// PingInterval is how often the server pings each client.
+	PingInterval time.Duration `yaml:"ping_interval"`
+	// PongTimeout is how long a client has to answer a ping.
+	PongTimeout time.Duration `yaml:"pong_timeout"`
+	// MaxMessageSize bounds one client message, in bytes.
+	MaxMessageSize int `yaml:"max_message_size"`
+	// WriteQueueSize bounds, in bytes, what may wait to be written to one
+	// connection before it is disconnected as a slow consumer.
+	WriteQueueSize int `yaml:"write_queue_size"`
+	// ShutdownWindow spreads the disconnects of a graceful shutdown.
+	ShutdownWindow time.Duration `yaml:"shutdown_window"`
+	// HistorySize is how many publications each channel keeps; 0 keeps
+	// none.
+	HistorySize int `yaml:"history_size"`
+	// HistoryTTL is how long a channel's history is kept after its last
+	// publication; 0 keeps it for as long as the broker does.
+	HistoryTTL time.Duration `yaml:"history_ttl"`
+}
+
+// Defaults returns the settings used when neither a flag, the environment
+// nor a config file sets them. The node-tuning values are those herald.Config
+// documents for its zero values, spelled out so that `herald help` shows them.
+func Defaults() Config {
+	return Config{
+		Addr:           "127.0.0.1:8080",
+		LogLevel:       "info",
+		PingInterval:   25 * time.Second,
+		PongTimeout:    10 * time.Second,
+		MaxMessageSize: 64 << 10,
+		WriteQueueSize: 1 << 20,
+		ShutdownWindow: 5 * time.Second,
+	}
+}
+
+// setting describes one serve setting: its flag, environment variable and
+// YAML key, which all derive from name.
+type setting struct {
+	name   string               // flag name, "ping-interval"
+	arg    string               // placeholder in help, "DURATION"
+	usage  string               // one line for help
+	def    string               // default shown in help, when not the field's default value
+	field  func(c *Config) any  // pointer to the field: *string, *bool, *int or *time.Duration
+	valid  func(v string) error // extra check of a string value
+	noYAML bool                 // not a key of the config file
+}
+
+// env returns the setting's environment variable, HERALD_PING_INTERVAL.
+func (s setting) env() string {
+	return "HERALD_" + strings.ToUpper(strings.ReplaceAll(s.name, "-", "_"))
+}
+
+// key returns the setting's YAML key, ping_interval, or "" for none.
+func (s setting) key() string {
+	if s.noYAML {
+		return ""
+	}
+	return strings.ReplaceAll(s.name, "-", "_")
+}
+
+// settings lists every serve setting, in the order help shows them.
+var settings = []setting{
+	{name: "addr", arg: "HOST:PORT", usage: "address to listen on",
+		field: func(c *Config) any { return &c.Addr }, valid: validAddr},
+	{name: "api-key", arg: "KEY", usage: "key of the HTTP API at /api/ (sent as X-API-Key or Authorization: Bearer); empty leaves the API closed (every call answers 401)",
+		field: func(c *Config) any { return &c.APIKey }},
+	{name: "config", arg: "FILE", usage: "YAML config file with the keys shown here",
+		field: func(c *Config) any { return &c.ConfigFile }, noYAML: true},
+	{name: "insecure", usage: "allow open mode (anonymous clients) on a non-loopback address",
+		field: func(c *Config) any { return &c.Insecure }},
+	{name: "log-format", arg: "text|json", usage: "log format", def: "text when stderr is a terminal, else json",
+		field: func(c *Config) any { return &c.LogFormat }, valid: oneOf("text", "json")},
+	{name: "log-level", arg: "LEVEL", usage: "lowest level logged: debug, info, warn or error",
+		field: func(c *Config) any { return &c.LogLevel }, valid: oneOf("debug", "info", "warn", "error")},
+	{name: "name", arg: "NAME", usage: "node name shown to clients and in logs", def: "host name with a random suffix",
+		field: func(c *Config) any { return &c.Name }},
+	{name: "ping-interval", arg: "DURATION", usage: "how often the server pings each client",
+		field: func(c *Config) any { return &c.PingInterval }},
+	{name: "pong-timeout", arg: "DURATION", usage: "how long a client has to answer a ping before it is closed (3001)",
+		field: func(c *Config) any { return &c.PongTimeout }},
+	{name: "max-message-size", arg: "BYTES", usage: "largest message a client may send; larger closes with 1009",
+		field: func(c *Config) any { return &c.MaxMessageSize }},
+	{name: "write-queue-size", arg: "BYTES", usage: "bytes that may wait for one slow client before it is disconnected (3002)",
+		field: func(c *Config) any { return &c.WriteQueueSize }},
+	{name: "shutdown-window", arg: "DURATION", usage: "on SIGINT or SIGTERM, spread client disconnects over this long",
+		field: func(c *Config) any { return &c.ShutdownWindow }},
+	{name: "history-size", arg: "N", usage: "publications each channel keeps for history and recovery; 0 keeps none",
+		field: func(c *Config) any { return &c.HistorySize }},
+	{name: "history-ttl", arg: "DURATION", usage: "how long a channel's history outlives its last publication; 0 is no limit",
+		field: func(c *Config) any { return &c.HistoryTTL }},
+}
+
+func settingNamed(name string) (setting, bool) {
+	for _, s := range settings {
+		if s.name == name {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// set parses v into the setting's field of c and checks it.
+func (s setting) set(c *Config, v string) error {
+	switch p := s.field(c).(type) {
+	case *string:
+		*p = v
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errors.New("want true or false")
+		}
+		*p = b
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("want a whole number")
+		}
+		*p = n
+	case *time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return errors.New("want a duration with a unit, like 25s, 500ms or 1m30s")
+		}
+		*p = d
+	default:
+		panic(fmt.Sprintf("cli: setting %s has a field of unsupported type %T", s.name, p))
+	}
+	return s.check(c)
+}
+
+// check reports whether the setting's field of c holds a valid value.
+func (s setting) check(c *Config) error {
+	switch p := s.field(c).(type) {
+	case *string:
+		if s.valid != nil {
+			return s.valid(*p)
+		}
+	case *int:
+		if *p < 0 {
+			return errors.New("must not be negative")
+		}
+	case *time.Duration:
+		if *p < 0 {
+			return errors.New("must not be negative")
+		}
+	}
+	return nil
+}
+
+// String returns the setting's value in c as a flag or variable would
+// spell it.
+func (s setting) String(c *Config) string {
+	switch p := s.field(c).(type) {
+	case *string:
+		return *p
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *int:
+		return strconv.Itoa(*p)
+	case *time.Duration:
+		return p.String()
+	}
+	return ""
+}
+
+func (s setting) isBool() bool {
+	_, ok := s.field(&Config{}).(*bool)
+	return ok
+}
+
+func validAddr(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return errors.New("want host:port, like 127.0.0.1:8080")
+	}
+	return nil
+}
+
+// oneOf accepts the listed values and the empty string (the default).
+func oneOf(values ...string) func(string) error {
+	return func(v string) error {
+		if v == "" || slices.Contains(values, v) {
+			return nil
+		}
+		last := len(values) - 1
+		return fmt.Errorf("want %s or %s", strings.Join(values[:last], ", "), values[last])
+	}
+}
+
+// Validate checks every setting of c, naming the YAML key (or flag) of the
+// first bad one.
+func (c *Config) Validate() error {
+	for _, s := range settings {
+		if err := s.check(c); err != nil {
+			name := s.key()
+			if name == "" {
+				name = "--" + s.name
+			}
+			return fmt.Errorf("%s %q: %w", name, s.String(c), err)
+		}
+	}
+	return nil
+}
+
+// ReadFile decodes the YAML config file at path over c: keys present in the
+// file replace c's values, absent keys leave them. An unknown key is an
+// error that names it; so is a bad value.
+func ReadFile(path string, c *Config) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	if err := decodeYAML(f, c); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+func decodeYAML(r io.Reader, c *Config) error {
+	dec := yaml.NewDecoder(r)
+	dec.KnownFields(true)
+	next := *c
+	err := dec.Decode(&next)
+	if errors.Is(err, io.EOF) {
+		return nil // an empty file sets nothing
+	}
+	if err != nil {
+		return yamlError(err)
+	}
+	var more any
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return errors.New("holds more than one YAML document; put every key in one")
+	}
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	*c = next
+	return nil
+}
+
+var (
+	unknownField = regexp.MustCompile(`^(line \d+): field (.+) not found in type \S+$`)
+	badDuration  = regexp.MustCompile(`^(line \d+): cannot unmarshal .* into time\.Duration$`)
+	notMapping   = regexp.MustCompile(`^(line \d+): cannot unmarshal .* into cli\.Config$`)
+)
+
+// yamlError rewrites the decoder's messages about unknown keys, durations
+// without a unit and files that are not a mapping into ones that say what to
+// write instead.
+func yamlError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return err
+	}
+	msgs := make([]string, len(te.Errors))
+	for i, m := range te.Errors {
+		if g := unknownField.FindStringSubmatch(m); g != nil {
+			m = fmt.Sprintf("%s: unknown key %q (known keys: %s)", g[1], g[2], strings.Join(yamlKeys(), ", "))
+		} else if g := badDuration.FindStringSubmatch(m); g != nil {
+			m = m + `: write a duration with a unit, like "25s" or "1m30s"`
+		} else if g := notMapping.FindStringSubmatch(m); g != nil {
+			m = g[1] + `: the file must hold keys with values, like "addr: 127.0.0.1:8080"`
+		}
+		msgs[i] = m
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func yamlKeys() []string {
+	var keys []string
+	for _, s := range settings {
+		if k := s.key(); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// Load resolves the serve settings: Defaults, then the config file (from
+// --config or HERALD_CONFIG), then the environment (looked up with
+// lookupEnv; an empty variable counts as unset), then args, the serve flags.
+// It returns flag.ErrHelp when args ask for help.
+func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) {
+	flags, err := parseFlags(args)
+	if err != nil {
+		return Config{}, err
+	}
+	c := Defaults()
+
+	// The config file: its path comes from the flag or the environment.
+	file := ""
+	if v, ok := lookupEnv(settingsConfig.env()); ok && v != "" {
+		file = v
+	}
+	for _, f := range flags {
+		if f.s.name == settingsConfig.name {
+			file = f.value
+		}
+	}
+	if file != "" {
+		if err := ReadFile(file, &c); err != nil {
+			return Config{}, err
+		}
+		c.ConfigFile = file
+	}
+
+	for _, s := range settings {
+		if s.name == settingsConfig.name {
+			continue
+		}
+		v, ok := lookupEnv(s.env())
+		if !ok || v == "" {
+			continue
+		}
+		if err := s.set(&c, v); err != nil {
+			return Config{}, fmt.Errorf("environment variable %s=%q: %w", s.env(), v, err)
+		}
+	}
+
+	for _, f := range flags {
+		if err := f.s.set(&c, f.value); err != nil {
+			return Config{}, fmt.Errorf("flag --%s=%q: %w", f.s.name, f.value, err)
+		}
+	}
+	return c, nil
+}
+
+var settingsConfig, _ = settingNamed("config")
+
+// flagValue is one flag given on the command line, in order.
+type flagValue struct {
+	s     setting
+	value string
+}
+
+// parseFlags parses the serve flags with the standard flag package, checking
+// each value as it goes, and returns them in command-line order.
+func parseFlags(args []string) ([]flagValue, error) {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // Main prints errors and help itself
+	fs.Usage = func() {}
+	var got []flagValue
+	for _, s := range settings {
+		record := func(v string) error {
+			var scratch Config
+			if err := s.set(&scratch, v); err != nil {
+				return err
+			}
+			got = append(got, flagValue{s, v})
+			return nil
+		}
+		if s.isBool() {
+			fs.BoolFunc(s.name, s.usage, record)
+		} else {
+			fs.Func(s.name, s.usage, record)
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
+	}
+	return got, nil
+}

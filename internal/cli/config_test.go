@@ -1,0 +1,321 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestReadFileGolden decodes each testdata/config/*.yaml over the defaults
+// and compares the effective settings (re-encoded as YAML), or the error, with
+// the .golden file beside it. Run with -update to rewrite the golden files.
+func TestReadFileGolden(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "config", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata: %v", err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			c := Defaults()
+			var got []byte
+			if err := ReadFile(file, &c); err != nil {
+				got = []byte("error: " + err.Error() + "\n")
+			} else {
+				got, err = yaml.Marshal(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden := strings.TrimSuffix(file, ".yaml") + ".golden"
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -run TestReadFileGolden -update to create it)", err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s:\ngot:\n%s\nwant:\n%s", file, got, want)
+			}
+		})
+	}
+}
+
+// TestReadFileFull checks the full example field by field, so that the
+// golden files rest on a decoding that is known to be right.
+func TestReadFileFull(t *testing.T) {
+	c := Defaults()
+	if err := ReadFile(filepath.Join("testdata", "config", "full.yaml"), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Addr:           "127.0.0.1:9000",
+		APIKey:         "s3cret",
+		Insecure:       true,
+		LogFormat:      "json",
+		LogLevel:       "debug",
+		Name:           "node-a",
+		PingInterval:   20 * time.Second,
+		PongTimeout:    5 * time.Second,
+		MaxMessageSize: 128 << 10,
+		WriteQueueSize: 2 << 20,
+		ShutdownWindow: 90 * time.Second,
+		HistorySize:    100,
+		HistoryTTL:     10 * time.Minute,
+	}
+	if c != want {
+		t.Errorf("got %+v\nwant %+v", c, want)
+	}
+}
+
+func TestReadFileErrorsNameTheProblem(t *testing.T) {
+	for file, want := range map[string][]string{
+		"unknown_key.yaml":           {"line 2", `unknown key "adress"`, "addr"},
+		"duration_without_unit.yaml": {"line 1", "25s"},
+		"bad_log_format.yaml":        {"log_format", "xml", "text or json"},
+		"nested.yaml":                {`unknown key "history"`},
+		"config_key.yaml":            {`unknown key "config"`},
+	} {
+		c := Defaults()
+		err := ReadFile(filepath.Join("testdata", "config", file), &c)
+		if err == nil {
+			t.Errorf("%s: no error", file)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: error %q does not mention %q", file, err, w)
+			}
+		}
+		if !strings.Contains(err.Error(), file) {
+			t.Errorf("%s: error %q does not name the file", file, err)
+		}
+		if c != Defaults() {
+			t.Errorf("%s: a failed read changed the config: %+v", file, c)
+		}
+	}
+}
+
+func TestReadFileMissing(t *testing.T) {
+	c := Defaults()
+	err := ReadFile(filepath.Join(t.TempDir(), "nope.yaml"), &c)
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("got %v, want a not-exist error", err)
+	}
+}
+
+// env returns a lookupEnv over vars.
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := vars[k]
+		return v, ok
+	}
+}
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "herald.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestLoadPrecedence sets settings at every layer: a flag wins over the
+// environment, the environment over the file, the file over the default.
+func TestLoadPrecedence(t *testing.T) {
+	file := writeConfig(t, `
+addr: 127.0.0.1:1001
+name: from-file
+ping_interval: 1s
+log_level: warn
+history_size: 7
+`)
+	vars := map[string]string{
+		"HERALD_CONFIG":        file,
+		"HERALD_ADDR":          "127.0.0.1:2002",
+		"HERALD_NAME":          "from-env",
+		"HERALD_PONG_TIMEOUT":  "3s",
+		"HERALD_INSECURE":      "true",
+		"HERALD_HISTORY_SIZE":  "", // empty counts as unset
+		"HERALD_API_KEY":       "env-key",
+		"HERALD_LOG_FORMAT":    "text",
+		"UNRELATED_VARIABLE_X": "ignored",
+	}
+	args := []string{"--addr", "127.0.0.1:3003", "-api-key=flag-key", "--insecure=false", "--addr=127.0.0.1:4004"}
+	got, err := Load(args, env(vars))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Defaults()
+	want.ConfigFile = file
+	want.Addr = "127.0.0.1:4004"       // flag (the last one)
+	want.APIKey = "flag-key"           // flag over env
+	want.Insecure = false              // flag over env
+	want.Name = "from-env"             // env over file
+	want.LogFormat = "text"            // env over default
+	want.PongTimeout = 3 * time.Second // env over default
+	want.PingInterval = time.Second    // file over default
+	want.LogLevel = "warn"             // file over default
+	want.HistorySize = 7               // file, the empty variable ignored
+	if got != want {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoadEachLayerAlone(t *testing.T) {
+	file := writeConfig(t, "write_queue_size: 4096\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want func(c *Config)
+	}{
+		{"defaults", nil, nil, func(c *Config) {}},
+		{"file by flag", []string{"--config", file}, nil, func(c *Config) { c.ConfigFile = file; c.WriteQueueSize = 4096 }},
+		{"file by env", nil, map[string]string{"HERALD_CONFIG": file}, func(c *Config) { c.ConfigFile = file; c.WriteQueueSize = 4096 }},
+		{"config flag over env", []string{"--config=" + file}, map[string]string{"HERALD_CONFIG": "/does/not/exist.yaml"},
+			func(c *Config) { c.ConfigFile = file; c.WriteQueueSize = 4096 }},
+		{"env", nil, map[string]string{"HERALD_SHUTDOWN_WINDOW": "250ms", "HERALD_HISTORY_TTL": "1h", "HERALD_MAX_MESSAGE_SIZE": "1024"},
+			func(c *Config) {
+				c.ShutdownWindow = 250 * time.Millisecond
+				c.HistoryTTL = time.Hour
+				c.MaxMessageSize = 1024
+			}},
+		{"bool flag alone", []string{"--insecure"}, nil, func(c *Config) { c.Insecure = true }},
+		{"bool env", nil, map[string]string{"HERALD_INSECURE": "1"}, func(c *Config) { c.Insecure = true }},
+		{"flags", []string{"-log-level", "error", "--name", "n1", "--history-size", "0"}, nil,
+			func(c *Config) { c.LogLevel = "error"; c.Name = "n1" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := Load(tc.args, env(tc.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := Defaults()
+			tc.want(&want)
+			if got != want {
+				t.Errorf("got  %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	bad := writeConfig(t, "ping_interval: 25\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+		want []string // substrings of the error
+	}{
+		{"bad env duration", nil, map[string]string{"HERALD_PING_INTERVAL": "25"}, []string{"HERALD_PING_INTERVAL", `"25"`, "unit"}},
+		{"bad env bool", nil, map[string]string{"HERALD_INSECURE": "maybe"}, []string{"HERALD_INSECURE", "true or false"}},
+		{"bad env size", nil, map[string]string{"HERALD_MAX_MESSAGE_SIZE": "64k"}, []string{"HERALD_MAX_MESSAGE_SIZE", "whole number"}},
+		{"negative env", nil, map[string]string{"HERALD_HISTORY_SIZE": "-5"}, []string{"HERALD_HISTORY_SIZE", "negative"}},
+		{"bad env level", nil, map[string]string{"HERALD_LOG_LEVEL": "loud"}, []string{"HERALD_LOG_LEVEL", "debug, info, warn or error"}},
+		{"bad flag duration", []string{"--pong-timeout", "ten"}, nil, []string{"pong-timeout", "unit"}},
+		{"bad flag format", []string{"--log-format", "xml"}, nil, []string{"log-format", "text or json"}},
+		{"bad flag addr", []string{"--addr", "8080"}, nil, []string{"addr", "host:port"}},
+		{"unknown flag", []string{"--port", "80"}, nil, []string{"port"}},
+		{"argument", []string{"--addr", "127.0.0.1:1", "extra"}, nil, []string{`"extra"`}},
+		{"bad file", []string{"--config", bad}, nil, []string{bad, "line 1", "25s"}},
+		{"missing file", nil, map[string]string{"HERALD_CONFIG": "/does/not/exist.yaml"}, []string{"/does/not/exist.yaml"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.args, env(tc.env))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestLoadHelp(t *testing.T) {
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		if _, err := Load([]string{arg}, env(nil)); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("%s: got %v, want flag.ErrHelp", arg, err)
+		}
+	}
+}
+
+// TestSettingsCoverConfig keeps the settings table, the Config struct and
+// its YAML tags in step.
+func TestSettingsCoverConfig(t *testing.T) {
+	typ := reflect.TypeOf(Config{})
+	tags := map[string]bool{}
+	for i := range typ.NumField() {
+		if tag := typ.Field(i).Tag.Get("yaml"); tag != "-" {
+			tags[tag] = true
+		}
+	}
+	seen := map[string]bool{}
+	fields := map[uintptr]string{}
+	var c Config
+	base := reflect.ValueOf(&c).Pointer()
+	for _, s := range settings {
+		if seen[s.env()] {
+			t.Errorf("two settings named %s", s.env())
+		}
+		seen[s.env()] = true
+		if k := s.key(); k != "" {
+			if !tags[k] {
+				t.Errorf("setting %s: Config has no field tagged yaml:%q", s.name, k)
+			}
+			delete(tags, k)
+		}
+		off := reflect.ValueOf(s.field(&c)).Pointer() - base
+		if other, ok := fields[off]; ok {
+			t.Errorf("settings %s and %s share a field", s.name, other)
+		}
+		fields[off] = s.name
+		if err := s.check(new(Defaults())); err != nil {
+			t.Errorf("default of %s is invalid: %v", s.name, err)
+		}
+	}
+	for k := range tags {
+		t.Errorf("Config field tagged yaml:%q has no setting", k)
+	}
+	if len(fields) != typ.NumField() {
+		t.Errorf("%d settings for %d Config fields", len(fields), typ.NumField())
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var b strings.Builder
+	writeHelp(&b)
+	help := b.String()
+	for _, want := range []string{"herald [serve]", "herald version", "herald help", "--insecure", "default 127.0.0.1:8080"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help does not mention %q", want)
+		}
+	}
+	for _, s := range settings {
+		for _, want := range []string{"--" + s.name, s.env()} {
+			if !strings.Contains(help, want) {
+				t.Errorf("help does not mention %q", want)
+			}
+		}
+		if k := s.key(); k != "" && !strings.Contains(help, "config key "+k) {
+			t.Errorf("help does not mention config key %q", k)
+		}
+	}
+}

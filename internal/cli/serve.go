@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/transport/websocket"
+)
+
+// HTTP server limits.
+const (
+	readHeaderTimeout = 10 * time.Second
+	maxHeaderBytes    = 64 << 10
+	idleTimeout       = 2 * time.Minute
+	// httpShutdownTimeout bounds waiting for in-flight HTTP requests (API
+	// calls, page loads) once the listener is closed.
+	httpShutdownTimeout = 10 * time.Second
+	// defaultShutdownWindow is herald.Config's default ShutdownWindow,
+	// used to size the shutdown deadline when the setting is 0.
+	defaultShutdownWindow = 5 * time.Second
+)
+
+// serveOptions is what serve needs from its caller besides the arguments.
+type serveOptions struct {
+	lookupEnv func(string) (string, bool) // the environment (os.LookupEnv)
+	stderr    io.Writer                   // where logs go
+	terminal  bool                        // stderr is a terminal: the default log format is text
+	// ready, when set, is called with the listening address once the
+	// server accepts connections.
+	ready func(addr net.Addr)
+	// libraryLogger routes nbio's logs into slog. nbio's logger is
+	// process-wide, so only Main sets this.
+	libraryLogger bool
+}
+
+// usageError is a mistake in the command line, the environment or the
+// config file: Main prints it with a pointer to help and exits 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// serve runs `herald serve` until ctx ends, then shuts down gracefully: it
+// stops accepting, lets in-flight HTTP requests finish, and disconnects the
+// clients (code 3000, reconnect) spread over the shutdown window. It returns
+// nil after a clean shutdown, flag.ErrHelp when args ask for help, a
+// usageError for bad settings, and otherwise an error it has already logged.
+func serve(ctx context.Context, args []string, o serveOptions) (err error) {
+	c, err := Load(args, o.lookupEnv)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	format := logFormat(c.LogFormat, o.terminal)
+	level := parseLevel(c.LogLevel)
+	log := newLogger(o.stderr, format, level)
+	listening := false
+	defer func() {
+		switch {
+		case err == nil:
+		case listening:
+			log.Error("herald stopped", "error", err)
+		default:
+			log.Error("herald cannot start", "error", err)
+		}
+	}()
+
+	if c.openMode() {
+		if err := checkOpenMode(c.Addr, c.Insecure); err != nil {
+			return err
+		}
+	}
+	if o.libraryLogger {
+		websocket.SetLibraryLogger(newLogger(o.stderr, format, max(level, slog.LevelWarn)))
+	}
+
+	bi := readBuildInfo()
+	attrs := []any{"version", bi.Version, "go", bi.GoVersion}
+	if bi.Commit != "" {
+		attrs = append(attrs, "commit", bi.Commit)
+	}
+	if c.ConfigFile != "" {
+		attrs = append(attrs, "config_file", c.ConfigFile)
+	}
+	log.Info("starting herald", attrs...)
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
+	}
+	node, err := herald.New(herald.Config{
+		Name:           c.Name,
+		Logger:         log,
+		PingInterval:   c.PingInterval,
+		PongTimeout:    c.PongTimeout,
+		MaxMessageSize: c.MaxMessageSize,
+		WriteQueueSize: c.WriteQueueSize,
+		ShutdownWindow: c.ShutdownWindow,
+		HistorySize:    c.HistorySize,
+		HistoryTTL:     c.HistoryTTL,
+	})
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	logModes(log, &c)
+
+	hs := &http.Server{
+		Handler:           routes(node, &c, log),
+		ReadHeaderTimeout: readHeaderTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	listening = true
+	log.Info("listening", "node", node.Name(), "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
+	if o.ready != nil {
+		o.ready(ln.Addr())
+	}
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping", "cause", context.Cause(ctx).Error())
+	case serveErr = <-served:
+		serveErr = fmt.Errorf("serve HTTP: %w", serveErr)
+		served <- nil // so that shutdown does not wait for it again
+	}
+	return errors.Join(serveErr, shutdown(hs, served, node, &c, log))
+}
+
+// logModes says how exposed the server is. (The api package logs when the
+// HTTP API has no key.)
+func logModes(log *slog.Logger, c *Config) {
+	switch {
+	case !c.openMode():
+	case isLoopback(c.Addr):
+		log.Info("open mode: clients connect anonymously and may subscribe and publish; listening on loopback only")
+	default:
+		log.Warn("open mode on a non-loopback address (--insecure): anyone who can reach it may connect, subscribe and publish; configure authentication before exposing it")
+	}
+}
+
+// shutdown stops the HTTP server (no new connections, in-flight requests
+// finish) and then the node, which disconnects its clients over the
+// shutdown window. A deadline that passes is logged, not returned: the
+// process still exits cleanly.
+func shutdown(hs *http.Server, served <-chan error, node *herald.Node, c *Config, log *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+	if err := hs.Shutdown(ctx); err != nil {
+		log.Warn("HTTP requests still running at shutdown; closing them", "error", err)
+		_ = hs.Close()
+	}
+	cancel()
+	var err error
+	if e := <-served; e != nil && !errors.Is(e, http.ErrServerClosed) {
+		err = fmt.Errorf("serve HTTP: %w", e)
+	}
+
+	window := c.ShutdownWindow
+	if window <= 0 {
+		window = defaultShutdownWindow
+	}
+	// The node spreads disconnects over the window if the deadline leaves a
+	// third of it for the closes to complete.
+	ctx, cancel = context.WithTimeout(context.Background(), window*3/2+5*time.Second)
+	defer cancel()
+	if e := node.Shutdown(ctx); e != nil {
+		log.Warn("node shutdown did not finish in time; remaining connections were dropped", "error", e)
+	}
+	log.Info("stopped")
+	return err
+}
