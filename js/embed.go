@@ -1,0 +1,57 @@
+// Package js embeds Herald's browser SDK, herald.js: one dependency-free ES
+// module that speaks protocol v1, reconnects with backoff, resubscribes and
+// recovers its channels. The herald binary serves it at /herald.js; an
+// application that embeds Herald mounts Handler wherever it likes:
+//
+//	mux.Handle("/herald.js", js.Handler())
+//
+// and a page imports it with
+//
+//	import { Herald } from '/herald.js';
+package js
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"net/http"
+	"time"
+)
+
+//go:embed herald.js
+var source []byte
+
+// Source returns the SDK's source, for those who bundle it themselves.
+// The caller must not modify the returned slice.
+func Source() []byte { return source }
+
+// etag names this build's herald.js, so that browsers revalidate cheaply.
+var etag = func() string {
+	sum := sha256.Sum256(source)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+}()
+
+// Handler serves herald.js with Content-Type text/javascript, a short cache
+// lifetime (5 minutes, so that a new server version reaches browsers soon),
+// an ETag, and conditional and range requests. It allows any origin (CORS),
+// because browsers load module scripts from other origins only with it, and
+// the file is public. It answers GET and HEAD on any path it is mounted at;
+// other methods get 405.
+func Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "herald.js: only GET and HEAD are allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "text/javascript; charset=utf-8")
+		h.Set("Cache-Control", "public, max-age=300")
+		h.Set("ETag", etag)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Access-Control-Allow-Origin", "*")
+		// ServeContent answers If-None-Match with 304 and handles Range.
+		http.ServeContent(w, r, "herald.js", time.Time{}, bytes.NewReader(source))
+	})
+}

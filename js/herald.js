@@ -1,0 +1,960 @@
+// herald.js: the browser SDK of Herald, one dependency-free ES module.
+//
+// It speaks Herald's client protocol v1 (docs/protocol.md) over a WebSocket:
+//
+//   import { Herald } from '/herald.js';
+//
+//   const herald = new Herald('wss://example.com/ws', { token });
+//   herald.on('state', (state) => console.log('herald is', state));
+//   const sub = herald.subscribe('chat:lobby', {
+//     onPublication: (pub) => console.log(pub.data, 'from', pub.info?.user),
+//   });
+//   herald.connect();
+//   await herald.publish('chat:lobby', { text: 'hi' });
+//   const answer = await herald.rpc('time', null, { timeout: 2000 });
+//
+// The client reconnects on its own (exponential backoff with full jitter)
+// whenever the server allows it, resubscribes its channels, recovers what it
+// missed on channels with history, and drops publications it has already
+// seen. Every promise it returns rejects with a HeraldError whose `code` is
+// the server's error code (a number, see ErrorCode) or a client-side string
+// code ('timeout', 'disconnected', 'closed', 'unsubscribed').
+//
+// Served by the herald binary at /herald.js (package github.com/heraldrt/herald/js).
+
+/** The SDK's version, sent in `connect` unless the `version` option is set. */
+export const VERSION = '0.1.0';
+
+/**
+ * Error codes. The numeric ones come from the server in command replies
+ * (100 to 199; 1000 and up belong to the application); the string ones are
+ * raised by the client itself.
+ * @readonly
+ * @enum {number|string}
+ */
+export const ErrorCode = Object.freeze({
+  INTERNAL: 100,
+  UNAUTHORIZED: 101,
+  UNKNOWN_CHANNEL: 102,
+  PERMISSION_DENIED: 103,
+  METHOD_NOT_FOUND: 104,
+  ALREADY_SUBSCRIBED: 105,
+  LIMIT_EXCEEDED: 106,
+  BAD_REQUEST: 107,
+  NOT_AVAILABLE: 108,
+  TOKEN_EXPIRED: 109,
+  TOO_MANY_REQUESTS: 110,
+  NOT_SUBSCRIBED: 111,
+  /** No reply arrived within the command's timeout. */
+  TIMEOUT: 'timeout',
+  /** The connection was lost before the reply arrived; the command may or may not have run. */
+  DISCONNECTED: 'disconnected',
+  /** The client was stopped (disconnect() or a close code that forbids reconnecting). */
+  CLOSED: 'closed',
+  /** The subscription was removed before the command could run. */
+  UNSUBSCRIBED: 'unsubscribed',
+});
+
+/**
+ * Close codes the server sends in the `disconnect` push and the close frame.
+ * 3000 to 3499 mean "reconnect"; 3500 to 3999 mean "do not reconnect".
+ * @readonly
+ * @enum {number}
+ */
+export const CloseCode = Object.freeze({
+  SHUTDOWN: 3000,
+  NO_PONG: 3001,
+  SLOW_CONSUMER: 3002,
+  INSUFFICIENT_STATE: 3003,
+  FORCE_RECONNECT: 3004,
+  TOKEN_EXPIRED: 3005,
+  CONNECT_TIMEOUT: 3006,
+  SERVER_ERROR: 3007,
+  INVALID_TOKEN: 3500,
+  BAD_REQUEST: 3501,
+  CONNECTION_LIMIT: 3502,
+  FORBIDDEN: 3503,
+  UNSUPPORTED: 3504,
+});
+
+/**
+ * Reports whether a client closed with `code` should reconnect, exactly as
+ * the server's protocol.ShouldReconnect does: 3000-3499 yes, 3500-4999 no;
+ * among standard WebSocket codes a normal close (1000) and the client's own
+ * protocol errors (1002, 1003, 1007, 1009) no, every other abnormal close yes.
+ * @param {number} code
+ * @returns {boolean}
+ */
+export function shouldReconnect(code) {
+  if (code >= 3000 && code < 3500) return true;
+  if (code >= 3500 && code < 5000) return false;
+  return ![1000, 1002, 1003, 1007, 1009].includes(code);
+}
+
+/**
+ * The error every promise of the SDK rejects with.
+ */
+export class HeraldError extends Error {
+  /**
+   * @param {number|string} code a server error code or a client-side code (see ErrorCode)
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = 'HeraldError';
+    /** @type {number|string} */
+    this.code = code;
+  }
+
+  /**
+   * Reports whether retrying the same command later may succeed: the server
+   * failed (100), was busy (110), or the reply never came.
+   * @returns {boolean}
+   */
+  get temporary() {
+    return [ErrorCode.INTERNAL, ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TIMEOUT, ErrorCode.DISCONNECTED].includes(this.code);
+  }
+}
+
+/**
+ * @typedef {object} ClientInfo
+ * @property {string} client the connection's id
+ * @property {string} user the user id ("" for anonymous)
+ * @property {*} [data] connection info set by the server's OnConnect
+ */
+
+/**
+ * @typedef {object} Publication
+ * @property {string} channel
+ * @property {number} offset position in the channel's stream (0 for channels without history)
+ * @property {*} data the published JSON value
+ * @property {ClientInfo} [info] who published it, when a client did
+ * @property {string} [key] the idempotency key it was published with
+ * @property {number} [time] when the server received it, in Unix milliseconds
+ */
+
+/**
+ * @typedef {object} SubscribedContext
+ * @property {string} channel
+ * @property {number} offset the channel's current offset
+ * @property {string} epoch the channel's current epoch ("" without history)
+ * @property {boolean} recoverable whether the channel keeps history for recovery
+ * @property {boolean} recovered whether every missed publication was recovered
+ * @property {boolean} resubscribed whether this follows an earlier subscription (a reconnect)
+ * @property {boolean} wasRecovering whether the client asked to recover
+ */
+
+/**
+ * @typedef {object} SubscriptionHandlers
+ * @property {(pub: Publication) => void} [onPublication] each new publication, in order, never twice
+ * @property {(ctx: SubscribedContext) => void} [onSubscribed] each time the server confirms the subscription (again after every reconnect)
+ * @property {(ev: {channel: string, info: ClientInfo}) => void} [onJoin] someone subscribed (asks the server for join/leave pushes)
+ * @property {(ev: {channel: string, info: ClientInfo}) => void} [onLeave] someone unsubscribed
+ * @property {(err: HeraldError) => void} [onError] the server refused the subscription
+ * @property {(ev: {channel: string, code: number, reason: string}) => void} [onUnsubscribed] the server or unsubscribe() ended it
+ */
+
+/**
+ * @typedef {object} HeraldOptions
+ * @property {string} [token] a JWT sent in `connect`
+ * @property {() => (string|Promise<string>)} [getToken] called for a token before the first connect, and again when the server says the token expired
+ * @property {string} [name] the client's name sent in `connect` (default "herald-js")
+ * @property {string} [version] the client's version sent in `connect` (default VERSION)
+ * @property {*} [data] any JSON sent in `connect` for the server's OnConnect
+ * @property {number} [minBackoff] first reconnect delay cap in ms (default 500)
+ * @property {number} [maxBackoff] largest reconnect delay in ms (default 20000)
+ * @property {number} [timeout] default command and connect timeout in ms (default 10000)
+ * @property {number} [pingMargin] how long past the server's ping interval silence is tolerated, in ms (default 10000)
+ * @property {typeof WebSocket} [WebSocket] a WebSocket implementation (default globalThis.WebSocket)
+ */
+
+const STATES = ['disconnected', 'connecting', 'connected', 'reconnecting'];
+
+/**
+ * One subscription to one channel, returned by Herald.subscribe. It stays
+ * registered across reconnects until unsubscribe() is called.
+ */
+export class Subscription {
+  /**
+   * @param {Herald} client
+   * @param {string} channel
+   * @param {SubscriptionHandlers} handlers
+   */
+  constructor(client, channel, handlers) {
+    /** @type {string} */
+    this.channel = channel;
+    /**
+     * 'subscribing' (waiting for the server), 'subscribed' or 'unsubscribed'.
+     * @type {'subscribing'|'subscribed'|'unsubscribed'}
+     */
+    this.state = 'subscribing';
+    /** The offset of the last publication seen (0 when unknown). */
+    this.offset = 0;
+    /** The channel's epoch as last seen ("" when unknown or without history). */
+    this.epoch = '';
+    /** @private */ this._client = client;
+    /** @private */ this._handlers = handlers || {};
+    /** @private */ this._subscribedOnce = false;
+    /** @private */ this._cmdId = 0; // id of the subscribe in flight
+    /** @private */ this._retry = 0;
+    /** @private */ this._retryTimer = null;
+  }
+
+  /**
+   * Publishes data to this subscription's channel (see Herald.publish).
+   * @param {*} data
+   * @param {{key?: string, timeout?: number}} [opts]
+   * @returns {Promise<{offset: number, epoch: string}>}
+   */
+  publish(data, opts) {
+    return this._client.publish(this.channel, data, opts);
+  }
+
+  /**
+   * Ends the subscription: the server stops sending its publications and the
+   * client no longer resubscribes it. Calling it twice does nothing.
+   */
+  unsubscribe() {
+    this._client._unsubscribe(this);
+  }
+}
+
+/**
+ * A connection to a Herald server. Create it, subscribe, then connect():
+ * subscriptions made before or while disconnected are sent once connected.
+ */
+export class Herald {
+  /**
+   * @param {string} url the WebSocket endpoint, e.g. "wss://example.com/ws"
+   * @param {HeraldOptions} [opts]
+   */
+  constructor(url, opts = {}) {
+    if (!url) throw new TypeError('herald: a WebSocket URL is required, e.g. new Herald("ws://127.0.0.1:8080/ws")');
+    /** @type {string} */
+    this.url = url;
+    this._opts = {
+      token: opts.token || '',
+      getToken: opts.getToken || null,
+      name: opts.name || 'herald-js',
+      version: opts.version || VERSION,
+      data: opts.data,
+      minBackoff: opts.minBackoff > 0 ? opts.minBackoff : 500,
+      maxBackoff: opts.maxBackoff > 0 ? opts.maxBackoff : 20000,
+      timeout: opts.timeout > 0 ? opts.timeout : 10000,
+      pingMargin: opts.pingMargin >= 0 ? opts.pingMargin : 10000,
+      WebSocket: opts.WebSocket || globalThis.WebSocket,
+    };
+    if (this._opts.maxBackoff < this._opts.minBackoff) this._opts.maxBackoff = this._opts.minBackoff;
+    this._token = this._opts.token;
+
+    /** @type {'disconnected'|'connecting'|'connected'|'reconnecting'} */
+    this._state = 'disconnected';
+    /** Result of the last successful connect: {client, node, user, ping, expires, data}. */
+    this.info = null;
+
+    this._listeners = new Map(); // event -> Set<fn>
+    this._subs = new Map(); // channel -> Subscription
+    this._serverSubs = new Map(); // channel -> {offset, epoch}, server-side subscriptions
+
+    this._ws = null;
+    this._gen = 0; // increments with every socket, so late events of old sockets are ignored
+    this._nextId = 1;
+    this._pending = new Map(); // id -> {resolve, reject, timer}
+    this._waiting = []; // commands issued while not connected: {frame, resolve, reject, timer, expectsReply}
+    this._outbox = []; // frames to write in the next microtask, newline-joined
+    this._flushScheduled = false;
+
+    this._attempt = 0;
+    this._reconnectTimer = null;
+    this._connectTimer = null;
+    this._silenceTimer = null;
+    this._pingMs = 0;
+    this._lastSeen = 0; // when the last frame arrived (Date.now())
+    this._refreshToken = false;
+    this._onOnline = () => {
+      if (this._state === 'reconnecting' && this._reconnectTimer) {
+        clearTimeout(this._reconnectTimer);
+        this._reconnectTimer = null;
+        this._open();
+      }
+    };
+  }
+
+  /**
+   * The connection state: 'disconnected', 'connecting' (the first attempt),
+   * 'connected' or 'reconnecting' (waiting to retry, or retrying).
+   * @returns {'disconnected'|'connecting'|'connected'|'reconnecting'}
+   */
+  get state() {
+    return this._state;
+  }
+
+  /**
+   * Listens for an event; returns a function that removes the listener.
+   *
+   * - 'state' (state, previous): the connection state changed.
+   * - 'connected' (info): connected; info is the connect result {client, node, user, ping, expires, data}.
+   * - 'disconnected' ({code, reason, reconnect}): a connection ended, or the client stopped trying.
+   * - 'error' (HeraldError|Error): something failed that no promise reports.
+   * - 'message' (data): a `message` push (Session.Send on the server).
+   * - 'subscribed' (ctx), 'publication' (pub), 'unsubscribed' ({channel, code, reason}): server-side subscriptions.
+   * - 'join', 'leave' ({channel, info}): presence events of server-side subscriptions.
+   * @param {string} event
+   * @param {Function} fn
+   * @returns {() => void}
+   */
+  on(event, fn) {
+    let set = this._listeners.get(event);
+    if (!set) this._listeners.set(event, (set = new Set()));
+    set.add(fn);
+    return () => this.off(event, fn);
+  }
+
+  /**
+   * Removes a listener added with on().
+   * @param {string} event
+   * @param {Function} fn
+   */
+  off(event, fn) {
+    this._listeners.get(event)?.delete(fn);
+  }
+
+  /**
+   * Starts connecting; does nothing when already connected or connecting.
+   * The client keeps reconnecting until disconnect() is called or the server
+   * closes with a code that forbids it.
+   */
+  connect() {
+    if (this._state !== 'disconnected') return;
+    this._attempt = 0;
+    if (typeof globalThis.addEventListener === 'function') globalThis.addEventListener('online', this._onOnline);
+    this._setState('connecting');
+    this._open();
+  }
+
+  /**
+   * Closes the connection and stops reconnecting. Subscriptions stay
+   * registered and are sent again by a later connect(). Commands waiting for
+   * a reply reject with code 'closed'.
+   */
+  disconnect() {
+    if (this._state === 'disconnected') return;
+    const wasConnected = this._state === 'connected';
+    this._closeSocket(1000, 'client disconnect');
+    this._stop({ code: 1000, reason: 'disconnect called', reconnect: false }, wasConnected);
+  }
+
+  /**
+   * Subscribes to a channel. The subscription is sent now when connected, or
+   * as soon as the client connects, and again after every reconnect (asking
+   * the server to recover missed publications when the channel has history).
+   * @param {string} channel
+   * @param {SubscriptionHandlers} [handlers]
+   * @returns {Subscription}
+   * @throws {Error} when already subscribed to the channel
+   */
+  subscribe(channel, handlers = {}) {
+    if (typeof channel !== 'string' || channel === '') throw new TypeError('herald: subscribe needs a channel name');
+    if (this._subs.has(channel)) {
+      throw new Error(`herald: already subscribed to ${JSON.stringify(channel)}; call unsubscribe() on the existing subscription first`);
+    }
+    const sub = new Subscription(this, channel, handlers);
+    this._subs.set(channel, sub);
+    if (this._state === 'connected') this._sendSubscribes([sub]);
+    return sub;
+  }
+
+  /**
+   * Returns the client's subscription to channel, if any.
+   * @param {string} channel
+   * @returns {Subscription|undefined}
+   */
+  getSubscription(channel) {
+    return this._subs.get(channel);
+  }
+
+  /**
+   * Publishes data (any JSON value) to a channel. Waits for the connection
+   * when not connected, up to the timeout.
+   * @param {string} channel
+   * @param {*} data
+   * @param {{key?: string, timeout?: number}} [opts] key makes the publish idempotent: retrying with the same key publishes once
+   * @returns {Promise<{offset: number, epoch: string}>}
+   */
+  async publish(channel, data, opts = {}) {
+    const cmd = { op: 'publish', channel, data: data === undefined ? null : data };
+    if (opts.key) cmd.key = opts.key;
+    const res = await this._command(cmd, opts.timeout);
+    return { offset: res.offset || 0, epoch: res.epoch || '' };
+  }
+
+  /**
+   * Calls an RPC method registered on the server with OnRPC and resolves
+   * with the data it returns. Waits for the connection when not connected,
+   * up to the timeout.
+   * @param {string} method
+   * @param {*} [data]
+   * @param {{timeout?: number}} [opts]
+   * @returns {Promise<*>}
+   */
+  async rpc(method, data, opts = {}) {
+    const cmd = { op: 'rpc', method };
+    if (data !== undefined) cmd.data = data;
+    const res = await this._command(cmd, opts.timeout);
+    return res.data;
+  }
+
+  /**
+   * Sends an asynchronous message to the server's OnMessage handler. There is
+   * no reply: the promise resolves once the message is handed to the socket.
+   * Waits for the connection when not connected, up to the timeout.
+   * @param {*} data
+   * @param {{timeout?: number}} [opts]
+   * @returns {Promise<void>}
+   */
+  send(data, opts = {}) {
+    return this._enqueue({ op: 'send', data: data === undefined ? null : data }, opts.timeout, false);
+  }
+
+  // ---------------------------------------------------------------- events
+
+  _emit(event, ...args) {
+    const set = this._listeners.get(event);
+    if (!set) return;
+    for (const fn of [...set]) this._safeCall(fn, args, event);
+  }
+
+  _safeCall(fn, args, what) {
+    try {
+      fn(...args);
+    } catch (err) {
+      if (what === 'error') {
+        console.error('herald: error listener threw', err);
+      } else {
+        this._emit('error', err);
+      }
+    }
+  }
+
+  _setState(state) {
+    if (!STATES.includes(state) || state === this._state) return;
+    const prev = this._state;
+    this._state = state;
+    this._emit('state', state, prev);
+  }
+
+  // ------------------------------------------------------------ connecting
+
+  async _open() {
+    const gen = ++this._gen;
+    if (this._opts.getToken && (!this._token || this._refreshToken)) {
+      try {
+        this._token = (await this._opts.getToken()) || '';
+        this._refreshToken = false;
+      } catch (err) {
+        if (gen !== this._gen) return;
+        this._emit('error', err);
+        this._lost({ code: 0, reason: 'getToken failed', reconnect: true }, false);
+        return;
+      }
+      if (gen !== this._gen) return;
+    }
+    let ws;
+    try {
+      ws = new this._opts.WebSocket(this.url);
+    } catch (err) {
+      // A malformed URL: retrying cannot help.
+      this._emit('error', err);
+      this._stop({ code: 0, reason: String(err && err.message), reconnect: false }, false);
+      return;
+    }
+    this._ws = ws;
+    this._connectTimer = setTimeout(() => {
+      if (gen !== this._gen) return;
+      this._emit('error', new HeraldError(ErrorCode.TIMEOUT, `herald: no connect reply from ${this.url} within ${this._opts.timeout} ms`));
+      this._closeSocket(1000, 'connect timeout');
+      this._lost({ code: 0, reason: 'connect timeout', reconnect: true }, false);
+    }, this._opts.timeout);
+
+    ws.onopen = () => {
+      if (gen !== this._gen) return;
+      const cmd = { id: this._nextId++, op: 'connect', name: this._opts.name, version: this._opts.version };
+      if (this._token) cmd.token = this._token;
+      if (this._opts.data !== undefined) cmd.data = this._opts.data;
+      this._pending.set(cmd.id, {
+        resolve: (res) => this._onConnected(gen, res),
+        // A refused connect: the server closes the socket next, with a
+        // code that says whether to try again.
+        reject: (err) => {
+          if (err.code !== ErrorCode.DISCONNECTED && err.code !== ErrorCode.CLOSED) this._emit('error', err);
+        },
+        timer: null,
+      });
+      this._write(JSON.stringify(cmd));
+    };
+    ws.onmessage = (ev) => {
+      if (gen !== this._gen) return;
+      this._onFrame(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (gen !== this._gen) return;
+      this._ws = null;
+      this._lost({ code: ev.code, reason: ev.reason, reconnect: shouldReconnect(ev.code) }, this._state === 'connected');
+    };
+    // onerror carries no detail in browsers; onclose follows it.
+    ws.onerror = () => {};
+  }
+
+  _onConnected(gen, res) {
+    if (gen !== this._gen) return;
+    clearTimeout(this._connectTimer);
+    this._connectTimer = null;
+    this._attempt = 0;
+    this.info = {
+      client: res.client || '',
+      node: res.node || '',
+      user: res.user || '',
+      ping: res.ping || 0,
+      expires: res.expires || 0,
+      data: res.data,
+    };
+    this._pingMs = this.info.ping > 0 ? this.info.ping * 1000 + this._opts.pingMargin : 0;
+    this._lastSeen = Date.now();
+    this._armSilence(this._pingMs);
+    this._setState('connected');
+    this._emit('connected', this.info);
+    if (res.subs) {
+      for (const [channel, r] of Object.entries(res.subs)) this._onServerSub(channel, r || {});
+    }
+    const subs = [...this._subs.values()];
+    if (subs.length) this._sendSubscribes(subs);
+    const waiting = this._waiting;
+    this._waiting = [];
+    for (const w of waiting) {
+      clearTimeout(w.timer);
+      this._dispatch(w);
+    }
+  }
+
+  // _armSilence detects a silent server: the server pings every `ping`
+  // seconds, so a connection with no frame for longer than that (plus the
+  // margin) is dead even if the socket does not know it yet. One timer per
+  // connection, re-armed only when it fires, so frames cost no timer work.
+  _armSilence(delay) {
+    clearTimeout(this._silenceTimer);
+    this._silenceTimer = null;
+    if (!this._pingMs) return;
+    const gen = this._gen;
+    this._silenceTimer = setTimeout(() => {
+      if (gen !== this._gen) return;
+      const quiet = Date.now() - this._lastSeen;
+      if (quiet < this._pingMs) {
+        this._armSilence(this._pingMs - quiet);
+        return;
+      }
+      this._closeSocket(1000, 'no ping from server');
+      this._lost({ code: 0, reason: `no message from the server in ${quiet} ms`, reconnect: true }, this._state === 'connected');
+    }, delay);
+  }
+
+  // Closes the current socket and makes the client ignore its later events.
+  _closeSocket(code, reason) {
+    const ws = this._ws;
+    this._ws = null;
+    this._gen++;
+    if (!ws) return;
+    ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+    try {
+      ws.close(code, reason);
+    } catch {
+      /* already closed */
+    }
+  }
+
+  // _lost handles the end of one socket: it fails what was in flight and
+  // either schedules a reconnect or stops.
+  _lost(info, wasConnected) {
+    this._clearConnectionTimers();
+    this._failPending(new HeraldError(ErrorCode.DISCONNECTED, `herald: connection lost before the reply (${describe(info)})`));
+    for (const sub of this._subs.values()) {
+      clearTimeout(sub._retryTimer);
+      sub._retryTimer = null;
+      sub._cmdId = 0;
+      if (sub.state === 'subscribed') sub.state = 'subscribing';
+    }
+    this._serverSubs.clear();
+    if (info.code === CloseCode.TOKEN_EXPIRED) {
+      if (this._opts.getToken) {
+        this._refreshToken = true;
+      } else {
+        // The same token would be refused again.
+        info = { ...info, reconnect: false, reason: `${info.reason || 'token expired'}; pass getToken to reconnect with a new token` };
+      }
+    }
+    if (!info.reconnect) {
+      this._stop(info, wasConnected);
+      return;
+    }
+    if (wasConnected) this._emit('disconnected', info);
+    this._setState('reconnecting');
+    const cap = Math.min(this._opts.maxBackoff, this._opts.minBackoff * 2 ** Math.min(this._attempt, 30));
+    const delay = Math.floor(Math.random() * cap); // full jitter
+    this._attempt++;
+    this._reconnectTimer = setTimeout(() => {
+      this._reconnectTimer = null;
+      this._open();
+    }, delay);
+  }
+
+  // _stop ends the client's life until the next connect().
+  _stop(info, wasConnected) {
+    this._gen++;
+    this._ws = null;
+    this._clearConnectionTimers();
+    clearTimeout(this._reconnectTimer);
+    this._reconnectTimer = null;
+    if (typeof globalThis.removeEventListener === 'function') globalThis.removeEventListener('online', this._onOnline);
+    const err = new HeraldError(ErrorCode.CLOSED, `herald: client stopped (${describe(info)})`);
+    this._failPending(err);
+    const waiting = this._waiting;
+    this._waiting = [];
+    for (const w of waiting) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    for (const sub of this._subs.values()) {
+      clearTimeout(sub._retryTimer);
+      sub._retryTimer = null;
+      sub._cmdId = 0;
+      if (sub.state === 'subscribed') sub.state = 'subscribing';
+    }
+    this._serverSubs.clear();
+    this._emit('disconnected', info);
+    this._setState('disconnected');
+  }
+
+  _clearConnectionTimers() {
+    clearTimeout(this._connectTimer);
+    clearTimeout(this._silenceTimer);
+    this._connectTimer = this._silenceTimer = null;
+    this._outbox = [];
+  }
+
+  _failPending(err) {
+    const pending = this._pending;
+    this._pending = new Map();
+    for (const p of pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+  }
+
+  // -------------------------------------------------------------- commands
+
+  // _command sends a command that expects a reply and resolves with its result.
+  _command(cmd, timeout) {
+    return this._enqueue(cmd, timeout, true);
+  }
+
+  _enqueue(cmd, timeout, expectsReply) {
+    if (this._state === 'disconnected') {
+      return Promise.reject(new HeraldError(ErrorCode.CLOSED, 'herald: not connected; call connect() first'));
+    }
+    return new Promise((resolve, reject) => {
+      const w = { cmd, resolve, reject, expectsReply, timeout: timeout > 0 ? timeout : this._opts.timeout, timer: null };
+      if (this._state === 'connected') {
+        this._dispatch(w);
+        return;
+      }
+      w.timer = setTimeout(() => {
+        const i = this._waiting.indexOf(w);
+        if (i >= 0) this._waiting.splice(i, 1);
+        reject(new HeraldError(ErrorCode.TIMEOUT, `herald: not connected within ${w.timeout} ms`));
+      }, w.timeout);
+      this._waiting.push(w);
+    });
+  }
+
+  _dispatch(w) {
+    let frame;
+    if (!w.expectsReply) {
+      try {
+        frame = JSON.stringify(w.cmd);
+      } catch (err) {
+        w.reject(err);
+        return;
+      }
+      this._write(frame);
+      w.resolve();
+      return;
+    }
+    const id = this._nextId++;
+    try {
+      frame = JSON.stringify({ id, ...w.cmd });
+    } catch (err) {
+      w.reject(err); // data that is not JSON (a cycle, a BigInt)
+      return;
+    }
+    const p = { resolve: w.resolve, reject: w.reject, timer: null };
+    p.timer = setTimeout(() => {
+      this._pending.delete(id);
+      w.reject(new HeraldError(ErrorCode.TIMEOUT, `herald: no reply to ${w.cmd.op} within ${w.timeout} ms`));
+    }, w.timeout);
+    this._pending.set(id, p);
+    this._write(frame);
+  }
+
+  // _write queues one message; the messages of one tick leave in one frame.
+  _write(msg) {
+    this._outbox.push(msg);
+    if (this._flushScheduled) return;
+    this._flushScheduled = true;
+    queueMicrotask(() => {
+      this._flushScheduled = false;
+      const out = this._outbox;
+      this._outbox = [];
+      if (!out.length || !this._ws || this._ws.readyState !== 1) return;
+      try {
+        this._ws.send(out.join('\n'));
+      } catch (err) {
+        this._emit('error', err);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------- subscriptions
+
+  _sendSubscribes(subs) {
+    for (const sub of subs) {
+      if (sub._cmdId || this._subs.get(sub.channel) !== sub) continue;
+      const cmd = { op: 'subscribe', channel: sub.channel };
+      const wasRecovering = sub._subscribedOnce && sub.epoch !== '';
+      if (wasRecovering) {
+        cmd.recover = true;
+        cmd.offset = sub.offset;
+        cmd.epoch = sub.epoch;
+      }
+      if (sub._handlers.onJoin || sub._handlers.onLeave) cmd.presence = true;
+      const id = this._nextId++;
+      sub._cmdId = id;
+      this._pending.set(id, {
+        timer: null,
+        resolve: (res) => {
+          if (sub._cmdId !== id) return;
+          sub._cmdId = 0;
+          if (this._subs.get(sub.channel) !== sub) return; // unsubscribed meanwhile
+          this._onSubscribed(sub, res || {}, wasRecovering);
+        },
+        reject: (err) => {
+          if (sub._cmdId !== id) return;
+          sub._cmdId = 0;
+          if (this._subs.get(sub.channel) !== sub || err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.CLOSED) return;
+          this._onSubscribeError(sub, err);
+        },
+      });
+      this._write(JSON.stringify({ id, ...cmd }));
+    }
+  }
+
+  _onSubscribed(sub, res, wasRecovering) {
+    const resubscribed = sub._subscribedOnce;
+    sub._subscribedOnce = true;
+    sub._retry = 0;
+    sub.state = 'subscribed';
+    const epoch = res.epoch || '';
+    const offset = res.offset || 0;
+    const recovered = Boolean(res.recovered);
+    const pubs = Array.isArray(res.publications) ? res.publications : [];
+    if (epoch !== sub.epoch) {
+      // Another generation of the stream: offsets start over, and what the
+      // reply carries or what follows it is new.
+      sub.epoch = epoch;
+      sub.offset = pubs.length ? Math.max(0, (pubs[0].offset || 1) - 1) : offset;
+    } else if (!recovered && !pubs.length) {
+      // The same stream, but the gap was not recovered (the ctx says so):
+      // continue from where the stream is now.
+      sub.offset = offset;
+    }
+    // Otherwise recovered publications are checked against the offset the
+    // client already had, so none is delivered twice.
+    const ctx = { channel: sub.channel, offset, epoch, recoverable: Boolean(res.recoverable), recovered, resubscribed, wasRecovering };
+    if (sub._handlers.onSubscribed) this._safeCall(sub._handlers.onSubscribed, [ctx], 'onSubscribed');
+    for (const p of pubs) this._deliver(sub, sub.channel, p);
+    if (offset > sub.offset) sub.offset = offset;
+  }
+
+  _onSubscribeError(sub, err) {
+    if (err.temporary && this._state === 'connected') {
+      // The server was busy or failed: try again after a backoff.
+      const cap = Math.min(this._opts.maxBackoff, this._opts.minBackoff * 2 ** Math.min(sub._retry++, 30));
+      sub._retryTimer = setTimeout(() => {
+        sub._retryTimer = null;
+        if (this._state === 'connected' && this._subs.get(sub.channel) === sub) this._sendSubscribes([sub]);
+      }, Math.floor(Math.random() * cap));
+      return;
+    }
+    this._subs.delete(sub.channel);
+    sub.state = 'unsubscribed';
+    if (sub._handlers.onError) this._safeCall(sub._handlers.onError, [err], 'onError');
+    else this._emit('error', err);
+    if (sub._handlers.onUnsubscribed) {
+      this._safeCall(sub._handlers.onUnsubscribed, [{ channel: sub.channel, code: err.code, reason: err.message }], 'onUnsubscribed');
+    }
+  }
+
+  _unsubscribe(sub) {
+    if (this._subs.get(sub.channel) !== sub) return;
+    this._subs.delete(sub.channel);
+    clearTimeout(sub._retryTimer);
+    sub._retryTimer = null;
+    const wasActive = sub.state === 'subscribed' || sub._cmdId !== 0;
+    sub._cmdId = 0;
+    sub.state = 'unsubscribed';
+    if (wasActive && this._state === 'connected') {
+      // The reply does not matter: the subscription is gone either way.
+      this._command({ op: 'unsubscribe', channel: sub.channel }).catch(() => {});
+    }
+    if (sub._handlers.onUnsubscribed) {
+      this._safeCall(sub._handlers.onUnsubscribed, [{ channel: sub.channel, code: 0, reason: 'unsubscribe called' }], 'onUnsubscribed');
+    }
+  }
+
+  // _deliver hands a publication to a subscription, unless its offset shows
+  // it was seen already.
+  _deliver(sub, channel, p) {
+    const offset = p.offset || 0;
+    if (offset > 0) {
+      if (offset <= sub.offset) return; // a duplicate
+      sub.offset = offset;
+    }
+    const pub = { channel, offset, data: p.data, info: p.info, key: p.key, time: p.time };
+    if (sub instanceof Subscription) {
+      if (sub._handlers.onPublication) this._safeCall(sub._handlers.onPublication, [pub], 'onPublication');
+    } else {
+      this._emit('publication', pub);
+    }
+  }
+
+  _onServerSub(channel, res) {
+    const pos = { offset: res.offset || 0, epoch: res.epoch || '' };
+    this._serverSubs.set(channel, pos);
+    const pubs = Array.isArray(res.publications) ? res.publications : [];
+    if (pubs.length) pos.offset = 0;
+    this._emit('subscribed', {
+      channel,
+      offset: res.offset || 0,
+      epoch: pos.epoch,
+      recoverable: Boolean(res.recoverable),
+      recovered: Boolean(res.recovered),
+      resubscribed: false,
+      wasRecovering: false,
+    });
+    for (const p of pubs) this._deliver(pos, channel, p);
+    if ((res.offset || 0) > pos.offset) pos.offset = res.offset;
+  }
+
+  // ---------------------------------------------------------------- frames
+
+  _onFrame(data) {
+    if (typeof data !== 'string') {
+      this._emit('error', new Error('herald: ignored a binary frame; protocol v1 uses text frames'));
+      return;
+    }
+    this._lastSeen = Date.now();
+    // The server batches messages into one frame, separated by '\n'.
+    for (const line of data.split('\n')) {
+      if (!line.trim()) continue;
+      let msg;
+      try {
+        msg = JSON.parse(line);
+      } catch {
+        this._emit('error', new Error(`herald: ignored a malformed message: ${line.slice(0, 120)}`));
+        continue;
+      }
+      if (msg === null || typeof msg !== 'object') continue;
+      const gen = this._gen;
+      if (msg.id) this._onReply(msg);
+      else this._onPush(msg);
+      if (gen !== this._gen) return; // the connection ended while handling it
+    }
+  }
+
+  _onReply(msg) {
+    const p = this._pending.get(msg.id);
+    if (!p) return; // timed out, or a reply to a command of an older connection
+    this._pending.delete(msg.id);
+    clearTimeout(p.timer);
+    if (msg.error) {
+      const code = msg.error.code ?? ErrorCode.INTERNAL;
+      p.reject(new HeraldError(code, msg.error.message || `herald: error ${code}`));
+    } else {
+      p.resolve(msg.result || {});
+    }
+  }
+
+  _onPush(msg) {
+    switch (msg.op) {
+      case 'ping':
+        this._write('{"op":"pong"}');
+        return;
+      case 'pub': {
+        const sub = this._subs.get(msg.channel);
+        if (sub) {
+          if (sub.state === 'subscribed') this._deliver(sub, msg.channel, msg);
+          return;
+        }
+        const pos = this._serverSubs.get(msg.channel);
+        if (pos) this._deliver(pos, msg.channel, msg);
+        return;
+      }
+      case 'join':
+      case 'leave': {
+        const ev = { channel: msg.channel, info: msg.info };
+        const sub = this._subs.get(msg.channel);
+        const fn = sub && (msg.op === 'join' ? sub._handlers.onJoin : sub._handlers.onLeave);
+        if (fn) this._safeCall(fn, [ev], msg.op);
+        else if (!sub) this._emit(msg.op, ev);
+        return;
+      }
+      case 'sub':
+        this._onServerSub(msg.channel, msg);
+        return;
+      case 'unsub': {
+        const ev = { channel: msg.channel, code: msg.code || 0, reason: msg.reason || '' };
+        const sub = this._subs.get(msg.channel);
+        if (sub) {
+          this._subs.delete(msg.channel);
+          clearTimeout(sub._retryTimer);
+          sub._cmdId = 0;
+          sub.state = 'unsubscribed';
+          if (sub._handlers.onUnsubscribed) this._safeCall(sub._handlers.onUnsubscribed, [ev], 'onUnsubscribed');
+        } else if (this._serverSubs.delete(msg.channel)) {
+          this._emit('unsubscribed', ev);
+        }
+        return;
+      }
+      case 'message':
+        this._emit('message', msg.data);
+        return;
+      case 'disconnect': {
+        // A close frame with the same code follows; act now, so that a
+        // socket that never delivers it cannot hold the client.
+        const info = {
+          code: msg.code || 0,
+          reason: msg.reason || '',
+          reconnect: typeof msg.reconnect === 'boolean' ? msg.reconnect : shouldReconnect(msg.code || 0),
+        };
+        const wasConnected = this._state === 'connected';
+        this._closeSocket(1000, '');
+        this._lost(info, wasConnected);
+        return;
+      }
+      default:
+      // Unknown pushes are ignored, so that newer servers can add some.
+    }
+  }
+}
+
+function describe(info) {
+  return info.code ? `code ${info.code}${info.reason ? ': ' + info.reason : ''}` : info.reason || 'closed';
+}

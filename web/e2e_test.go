@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/js"
+	"github.com/heraldrt/herald/protocol"
+	"github.com/heraldrt/herald/web"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// needService skips the test, or fails it when HERALD_REQUIRE_SERVICES=1 (as
+// CI sets it), so that a missing browser never passes silently there.
+func needService(t *testing.T, format string, args ...any) {
+	t.Helper()
+	if os.Getenv("HERALD_REQUIRE_SERVICES") == "1" {
+		t.Fatalf(format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// e2eDir returns the absolute path of web/e2e after checking that node,
+// Chromium and the e2e packages are installed.
+func e2eDir(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs("e2e") // tests run in the package's directory, web/
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		needService(t, "browser e2e test: node is not installed; install Node.js 20 or later (apt-get install -y nodejs npm)")
+	}
+	if _, err := os.Stat(chromiumPath); err != nil {
+		needService(t, "browser e2e test: %s is missing; install it with apt-get update && apt-get install -y chromium", chromiumPath)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
+		needService(t, "browser e2e test: playwright-core is not installed; run npm ci in %s", dir)
+	}
+	return dir
+}
+
+// startServer runs a real Herald node on an httptest server, mounted as the
+// herald binary mounts it ("/ws", "/herald.js", "/"), plus whatever setup
+// adds. It returns the server's http:// URL.
+func startServer(t *testing.T, cfg herald.Config, setup func(node *herald.Node, mux *http.ServeMux)) string {
+	t.Helper()
+	node, err := herald.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", node.Handler())
+	mux.Handle("/herald.js", js.Handler())
+	mux.Handle("/", web.Handler())
+	// A test-only endpoint that disconnects one client, with a reconnect
+	// code unless ?code= says otherwise.
+	mux.HandleFunc("POST /_e2e/disconnect", func(w http.ResponseWriter, r *http.Request) {
+		code, _ := strconv.Atoi(r.URL.Query().Get("code"))
+		if code == 0 {
+			code = protocol.CloseForceReconnect
+		}
+		if err := node.Disconnect(r.Context(), "", r.URL.Query().Get("client"), code, "e2e test"); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	})
+	if setup != nil {
+		setup(node, mux)
+	}
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := node.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+	})
+	return hs.URL
+}
+
+// runNode runs a script of web/e2e with node and fails the test if it fails.
+func runNode(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
+	out, err := cmd.CombinedOutput()
+	t.Logf("node %s:\n%s", strings.Join(args, " "), out)
+	if err != nil {
+		t.Fatalf("node %s failed: %v", args[0], err)
+	}
+}
+
+// TestChatInChromium runs web/e2e/chat.e2e.mjs: two headless Chromium tabs
+// join one room of the demo, chat, and survive a forced reconnect. The
+// screenshot it takes goes to $HERALD_E2E_SCREENSHOT, or herald-demo.png in
+// the temporary directory.
+func TestChatInChromium(t *testing.T) {
+	dir := e2eDir(t)
+	url := startServer(t, herald.Config{ShutdownWindow: 50 * time.Millisecond}, nil)
+	shot := os.Getenv("HERALD_E2E_SCREENSHOT")
+	if shot == "" {
+		shot = filepath.Join(os.TempDir(), "herald-demo.png")
+	}
+	runNode(t, dir, "chat.e2e.mjs", url+"/", shot, "--kick", url+"/_e2e/disconnect")
+	t.Logf("screenshot: %s", shot)
+}
