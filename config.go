@@ -37,6 +37,11 @@ type Config struct {
 	// MaxMessageSize bounds one client message, in bytes (default 64 KiB);
 	// a larger one is refused with close code 1009 before it is buffered.
 	MaxMessageSize int
+	// MaxPublicationSize bounds the data of one publication, from a client
+	// or from the server API, in bytes (default: MaxMessageSize). It must
+	// stay well below WriteQueueSize, or one publication could overflow
+	// every subscriber's queue.
+	MaxPublicationSize int
 	// WriteQueueSize bounds, in bytes, what may wait to be written to one
 	// connection (default 1 MiB). A client that falls further behind is
 	// disconnected as a slow consumer (code 3002).
@@ -80,6 +85,10 @@ func (c *Config) setDefaults() {
 	setDefault(&c.IdempotencyWindow, 2*time.Minute)
 	setDefault(&c.MaxMessageSize, 64<<10)
 	setDefault(&c.WriteQueueSize, 1<<20)
+	setDefault(&c.MaxPublicationSize, c.MaxMessageSize)
+	if c.MaxPublicationSize > c.WriteQueueSize/2 {
+		c.MaxPublicationSize = c.WriteQueueSize / 2
+	}
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = SameOrigin
 	}

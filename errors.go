@@ -28,6 +28,12 @@ var (
 	ErrTokenExpired      = protocol.NewError(protocol.CodeTokenExpired)
 	ErrTooManyRequests   = protocol.NewError(protocol.CodeTooManyRequests)
 	ErrAlreadySubscribed = protocol.NewError(protocol.CodeAlreadySubscribed)
+	// ErrHistoryDisabled is returned by History when the node keeps no
+	// history (Config.HistorySize is 0).
+	ErrHistoryDisabled = protocol.NewError(protocol.CodeNotAvailable, "history is not enabled on this server (set a history size)")
+	// ErrPublicationTooLarge is returned for publication data larger than
+	// Config.MaxPublicationSize.
+	ErrPublicationTooLarge = protocol.NewError(protocol.CodeLimitExceeded, "publication data is larger than the server's limit")
 )
 
 // Errors returned by the Node's own methods.

@@ -33,6 +33,9 @@ func (s *Session) onTimer() {
 	case s.closing || s.closed:
 	case !s.connected:
 		s.closeLocked(protocol.CloseConnectTimeout, "")
+	case s.awaitingPong && s.handling.Load() > 0:
+		// The pong may be waiting behind a slow command handler.
+		s.timer.Reset(s.node.cfg.PongTimeout)
 	case s.awaitingPong:
 		s.log.Debug("no pong from client")
 		s.closeLocked(protocol.CloseNoPong, "")

@@ -57,6 +57,9 @@ func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage
 	if channel == "" {
 		return PublishResult{}, ErrInvalidChannel
 	}
+	if len(data) > n.cfg.MaxPublicationSize {
+		return PublishResult{}, ErrPublicationTooLarge
+	}
 	d, valid := protocol.Compact(data)
 	if !valid {
 		return PublishResult{}, ErrInvalidData
@@ -118,6 +121,9 @@ func (n *Node) History(ctx context.Context, channel string, opts HistoryOptions)
 	if channel == "" {
 		return nil, ErrInvalidChannel
 	}
+	if n.cfg.HistorySize <= 0 {
+		return nil, ErrHistoryDisabled
+	}
 	limit := opts.Limit
 	if limit <= 0 || limit > n.cfg.HistorySize {
 		limit = n.cfg.HistorySize
@@ -143,13 +149,13 @@ type control struct {
 }
 
 // Disconnect closes every connection of user (or the one connection with id
-// client) on every node, with code and reason (see Session.Disconnect). Code
-// 0 means CloseForceReconnect.
+// client) on every node, with code and reason (see Session.Disconnect). A
+// code outside 3000-4999 (0, say) means CloseForceReconnect.
 func (n *Node) Disconnect(ctx context.Context, user, client string, code int, reason string) error {
 	if user == "" && client == "" {
 		return ErrInvalidTarget
 	}
-	if code == 0 {
+	if code < 3000 || code > 4999 {
 		code = protocol.CloseForceReconnect
 	}
 	b, err := json.Marshal(control{Op: "disconnect", User: user, Client: client, Code: code, Reason: reason})

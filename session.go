@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldrt/herald/protocol"
@@ -35,6 +36,10 @@ type Session struct {
 	queued   int      // bytes in queue
 	flushing bool     // scheduled on the writer or being flushed
 	subs     map[string]*subscription
+
+	// handling is non-zero while a frame's commands run; a pong queued
+	// behind a slow handler is then not counted as missing.
+	handling atomic.Int32
 
 	// Heartbeat and lifecycle, under mu.
 	timer        *time.Timer
@@ -110,7 +115,11 @@ func (s *Session) Send(data json.RawMessage) error {
 // `disconnect` push and a close frame with the code. Use a code from package
 // protocol (3000-3499 to let it reconnect, 3500-3999 to stop it) or your own
 // from 4000-4999.
+// A code outside 3000-4999 is replaced by CloseForceReconnect.
 func (s *Session) Disconnect(code int, reason string) {
+	if code < 3000 || code > 4999 {
+		code = protocol.CloseForceReconnect
+	}
 	s.closeWith(code, reason)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/protocol"
@@ -17,9 +18,15 @@ func (s *Session) HandleFrame(frame []byte, text bool) {
 		s.closeWith(protocol.CloseUnsupported, "binary frames are not supported by protocol v1")
 		return
 	}
+	s.handling.Add(1)
+	defer s.handling.Add(-1)
 	var cmd protocol.Command
 	_ = protocol.SplitMessages(frame, func(msg []byte) error {
 		if err := protocol.DecodeCommand(msg, &cmd); err != nil {
+			if errors.Is(err, protocol.ErrInvalidField) && cmd.ID != 0 {
+				s.replyError(cmd.ID, protocol.NewError(protocol.CodeBadRequest, err.Error()))
+				return nil
+			}
 			s.closeWith(protocol.CloseBadRequest, err.Error())
 			return err
 		}
@@ -166,7 +173,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 
 	res := &protocol.ConnectResult{
 		Client: s.id, Node: n.cfg.Name, User: s.user,
-		Ping: int(n.cfg.PingInterval.Seconds()), Data: rep.Data,
+		Ping: pingSeconds(n.cfg.PingInterval), Data: rep.Data,
 	}
 	// Server-side subscriptions are made before the reply is queued, and
 	// their publications wait until it is.
@@ -190,6 +197,12 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	return nil
 }
 
+// pingSeconds is the ping interval announced to clients: whole seconds,
+// rounded up, so that a client never expects pings sooner than they come.
+func pingSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
+}
+
 // connectCloseCode picks the close code that follows a refused connect.
 func connectCloseCode(code int, known bool) int {
 	switch {
@@ -199,6 +212,10 @@ func connectCloseCode(code int, known bool) int {
 		return protocol.CloseInvalidToken
 	case code == protocol.CodeTokenExpired:
 		return protocol.CloseTokenExpired
+	case code == protocol.CodeLimitExceeded:
+		return protocol.CloseConnectionLimit
+	case code == protocol.CodeTooManyRequests:
+		return protocol.CloseForceReconnect // come back later, with backoff
 	default:
 		return protocol.CloseForbidden
 	}
@@ -387,6 +404,9 @@ func encodeData(v any) (json.RawMessage, error) {
 		}
 		raw = b
 	}
+	if len(raw) == 0 {
+		return nil, nil // an empty result means no data
+	}
 	out, valid := protocol.Compact(raw)
 	if !valid {
 		return nil, ErrInvalidData
@@ -398,8 +418,12 @@ func (s *Session) handleHistory(ctx context.Context, cmd *protocol.Command) resu
 	if cmd.Channel == "" {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "history needs a channel"))
 	}
-	if s.node.cfg.HistorySize <= 0 {
-		return fail(protocol.NewError(protocol.CodeNotAvailable, "history is not enabled on this server"))
+	// Reading a channel's history is reading the channel: the subscribe
+	// handler decides.
+	if h := s.node.handlers.Load().subscribe; h != nil {
+		if err := h(ctx, s, SubscribeEvent{Channel: cmd.Channel}); err != nil {
+			return fail(err)
+		}
 	}
 	res, err := s.node.History(ctx, cmd.Channel, HistoryOptions{Since: cmd.Since, Limit: cmd.Limit, Reverse: cmd.Reverse})
 	if err != nil {

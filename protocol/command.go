@@ -81,12 +81,16 @@ type Command struct {
 // Decoding errors. Each one is a protocol violation: the server closes the
 // connection with CloseBadRequest.
 var (
-	ErrEmptyMessage  = errors.New("protocol: empty message")
-	ErrTooDeep       = fmt.Errorf("protocol: JSON nested deeper than %d levels", MaxNestingDepth)
-	ErrMissingOp     = errors.New("protocol: message has no op")
-	ErrMissingID     = errors.New("protocol: command needs a positive id")
-	ErrNotAnObject   = errors.New("protocol: message is not a JSON object")
-	ErrInvalidJSON   = errors.New("protocol: malformed JSON")
+	ErrEmptyMessage = errors.New("protocol: empty message")
+	ErrTooDeep      = fmt.Errorf("protocol: JSON nested deeper than %d levels", MaxNestingDepth)
+	ErrMissingOp    = errors.New("protocol: message has no op")
+	ErrMissingID    = errors.New("protocol: command needs a positive id")
+	ErrNotAnObject  = errors.New("protocol: message is not a JSON object")
+	ErrInvalidJSON  = errors.New("protocol: malformed JSON")
+	// ErrInvalidField is returned for well-formed JSON with a field of the
+	// wrong type. Unlike the others it is answered, not fatal: the command
+	// decoded far enough to have its id.
+	ErrInvalidField  = errors.New("protocol: invalid field")
 	errUnexpectedEnd = errors.New("protocol: unexpected end of input")
 )
 
@@ -122,6 +126,10 @@ func DecodeCommand(msg []byte, cmd *Command) error {
 		return err
 	}
 	if err := json.Unmarshal(msg, cmd); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) && cmd.Op != "" && (cmd.ID != 0 || !NeedsID(cmd.Op)) {
+			return fmt.Errorf("%w: %s must be %s", ErrInvalidField, typeErr.Field, typeErr.Type.Kind())
+		}
 		return fmt.Errorf("%w: %v", ErrInvalidJSON, err)
 	}
 	if cmd.Op == "" {

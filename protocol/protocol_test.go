@@ -104,3 +104,24 @@ func TestShouldReconnect(t *testing.T) {
 		}
 	}
 }
+
+func TestDisconnectPushAlwaysSaysReconnect(t *testing.T) {
+	for code, want := range map[int]string{CloseShutdown: `"reconnect":true`, CloseBadRequest: `"reconnect":false`} {
+		b := DisconnectPush(code, "why \"not\"")
+		var f ReplyFrame
+		if err := json.Unmarshal(b, &f); err != nil || f.Code != code || f.Reason != `why "not"` {
+			t.Fatalf("%s: %+v %v", b, f, err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Fatalf("%s lacks %s", b, want)
+		}
+	}
+}
+
+func TestDecodeCommandWrongFieldType(t *testing.T) {
+	var cmd Command
+	err := DecodeCommand([]byte(`{"id":5,"op":"history","channel":"c","limit":"10"}`), &cmd)
+	if !errors.Is(err, ErrInvalidField) || cmd.ID != 5 {
+		t.Fatalf("err %v, id %d", err, cmd.ID)
+	}
+}

@@ -76,9 +76,15 @@ func EncodePush(p *Push) []byte {
 	return b
 }
 
-// DisconnectPush returns the encoded `disconnect` push for a close code.
+// DisconnectPush returns the encoded `disconnect` push for a close code. It
+// always carries `reconnect`, true or false.
 func DisconnectPush(code int, reason string) []byte {
-	return EncodePush(&Push{Op: OpDisconnect, Code: code, Reason: reason, Reconnect: ShouldReconnect(code)})
+	b := append([]byte(`{"op":"disconnect","code":`), strconv.Itoa(code)...)
+	b = append(b, `,"reason":`...)
+	b = AppendString(b, reason)
+	b = append(b, `,"reconnect":`...)
+	b = strconv.AppendBool(b, ShouldReconnect(code))
+	return append(b, '}')
 }
 
 // Compact returns data as valid JSON without newlines, so that it can be

@@ -157,4 +157,6 @@ func mustPublish(t *testing.T, b broker.Broker, ch string, p *broker.Publication
 	return res
 }
 
-func channel(t *testing.T) string { return fmt.Sprintf("brokertest:%s:%d", t.Name(), time.Now().UnixNano()) }
+func channel(t *testing.T) string {
+	return fmt.Sprintf("brokertest:%s:%d", t.Name(), time.Now().UnixNano())
+}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
@@ -106,7 +107,12 @@ func (c *Conn) finish(err error) {
 // control frame limit.
 func closePayload(code int, reason string) []byte {
 	if len(reason) > 123 {
-		reason = reason[:123]
+		// Cut on a character boundary: a close reason must be valid UTF-8.
+		cut := 123
+		for cut > 0 && !utf8.RuneStart(reason[cut]) {
+			cut--
+		}
+		reason = reason[:cut]
 	}
 	b := make([]byte, 2+len(reason))
 	binary.BigEndian.PutUint16(b, uint16(code))
