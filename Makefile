@@ -1,0 +1,47 @@
+# Herald's developer commands. CI runs the same ones through .ci/run.
+
+GO ?= go
+FUZZTIME ?= 10s
+
+.PHONY: run build test test-go e2e-deps lint fuzz bench clean
+
+## run: start the server with the demo at http://127.0.0.1:8080/
+run:
+	$(GO) run ./cmd/herald
+
+## build: build the herald binary into ./bin (static, no cgo)
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/herald ./cmd/herald
+
+## test: every test, under the race detector (browser tests need chromium)
+test: e2e-deps test-go
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+## e2e-deps: the npm packages of the browser tests (playwright-core only)
+e2e-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		cd web/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }; \
+	else echo "npm not found: browser tests will be skipped"; fi
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: a short run of every fuzz target (FUZZTIME each)
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+## bench: the Go benchmarks (codec, fan-out, write queue)
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

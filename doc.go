@@ -1,0 +1,67 @@
+// Package herald is a real-time messaging server you can run as the herald
+// binary or embed in your own Go program.
+//
+// Clients hold WebSocket connections, subscribe to channels, publish, call
+// RPC methods and send messages; your backend publishes through the Node
+// (or the HTTP API in package api). One Node serves one process; many
+// nodes share channels through a distributed broker.
+//
+// # A node in twenty lines
+//
+//	node, err := herald.New(herald.Config{HistorySize: 100})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	node.OnConnect(func(ctx context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
+//		user, err := verify(e.Token) // your authentication
+//		if err != nil {
+//			return herald.ConnectReply{}, herald.ErrUnauthorized
+//		}
+//		return herald.ConnectReply{User: user}, nil
+//	})
+//	node.OnRPC("time", func(ctx context.Context, s *herald.Session, _ json.RawMessage) (any, error) {
+//		return time.Now().UTC(), nil
+//	})
+//	http.Handle("/ws", node.Handler())
+//	go http.ListenAndServe("127.0.0.1:8080", nil)
+//
+//	// Anywhere in your backend:
+//	node.Publish(ctx, "news", json.RawMessage(`{"headline":"Herald ships"}`))
+//
+// # The pieces
+//
+//   - Node (New, Config): owns the connections, the handlers and the broker.
+//     Handler mounts the WebSocket endpoint on any mux; Shutdown drains it.
+//   - Event handlers: OnConnect authenticates, OnSubscribe and OnPublish
+//     authorize (OnPublish may rewrite), OnRPC answers methods, OnMessage
+//     receives the send command, OnDisconnect says why a connection ended.
+//     Without a handler, the default is to allow.
+//   - Session: the server side of one connection, given to handlers: its
+//     ID, User, Info, Channels; Send pushes a message to it, Disconnect
+//     closes it with a close code.
+//   - Publishing from the server: Publish, Broadcast (several channels),
+//     WithKey for idempotent publishes, History for a channel's stream.
+//   - Disconnect closes a user's connections (or one client's) on every
+//     node; Channels and Info describe the node.
+//   - Errors: handlers return *Error (ErrPermissionDenied and friends, or
+//     NewError with your own code from 1000 up) to choose what the client
+//     sees; any other error reaches the client as code 100 and is logged.
+//
+// # How a publication travels
+//
+// socket -> transport (package transport/websocket, nbio's event loop; an
+// idle connection holds no goroutine and no buffer) -> Session (decodes
+// commands, package protocol) -> Node -> Broker (package broker; the
+// embedded broker/memory by default) -> Node (encodes the publication once)
+// -> hub (the channel's local subscribers) -> each Session's write queue,
+// bounded in bytes -> the writer pool, which joins whatever is queued into
+// one frame and one write -> socket. A subscriber that falls behind by more
+// than Config.WriteQueueSize is disconnected as a slow consumer (close code
+// 3002) instead of slowing anyone else.
+//
+// Lock order, where more than one lock is held: hub shard (subscribe lock,
+// then map lock), then Session.mu, then the writer's queue lock.
+//
+// The wire protocol is specified in docs/protocol.md; the Go client is
+// package client and the browser client is served at /herald.js.
+package herald
