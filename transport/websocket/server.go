@@ -92,9 +92,16 @@ type Server struct {
 	accept   AcceptFunc
 	engine   *nbhttp.Engine
 	upgrader *nbws.Upgrader
+	started  time.Time
 
 	stopOnce sync.Once
 }
+
+// pollerStartGrace works around a race in nbio v1.6.8: a poller goroutine
+// clears its shutdown flag when it starts, so an Engine.Stop that comes
+// before the goroutine has run is lost and Stop waits forever. Stop never
+// calls into nbio sooner than this after Start.
+const pollerStartGrace = 100 * time.Millisecond
 
 // NewServer starts the poller and returns a Server that hands each accepted
 // connection to the Peer that accept binds. Call Stop to release the poller.
@@ -113,6 +120,7 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	if err := s.engine.Start(); err != nil {
 		return nil, err
 	}
+	s.started = time.Now()
 	u := nbws.NewUpgrader()
 	u.Engine = s.engine
 	u.KeepaliveTime = 0 // liveness is the upper layer's ping/pong
@@ -154,7 +162,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Stop closes every connection and stops the poller.
 func (s *Server) Stop() {
-	s.stopOnce.Do(func() { s.engine.Stop() })
+	s.stopOnce.Do(func() {
+		if age := time.Since(s.started); age < pollerStartGrace {
+			time.Sleep(pollerStartGrace - age)
+		}
+		s.engine.Stop()
+	})
 }
 
 // connOf returns the *Conn bound to ws, waiting briefly for ServeHTTP to

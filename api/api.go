@@ -1,0 +1,126 @@
+package api
+
+import (
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/protocol"
+)
+
+// DefaultMaxBodySize is the request body limit when Config.MaxBodySize is 0.
+const DefaultMaxBodySize = 1 << 20
+
+// Config configures a Handler. The zero value is a closed API (no key) that
+// logs nothing.
+type Config struct {
+	// Key is the API key callers send in X-API-Key or as a Bearer token.
+	// Empty closes the API: every request answers 401 saying how to set one.
+	Key string
+	// MaxBodySize bounds a request body in bytes (default 1 MiB); a larger
+	// body answers 413.
+	MaxBodySize int64
+	// Logger receives one access log line per request and the causes of
+	// internal errors (default: discard). The key is never logged.
+	Logger *slog.Logger
+}
+
+// Handler serves the HTTP API of one Node. Create it with New; it is safe for
+// concurrent use.
+type Handler struct {
+	node    *herald.Node
+	auth    keyChecker
+	maxBody int64
+	log     *slog.Logger
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns the API handler for node. Mount it at /api/:
+//
+//	mux.Handle("/api/", api.New(node, api.Config{Key: key}))
+func New(node *herald.Node, cfg Config) *Handler {
+	if node == nil {
+		panic("api: New needs a *herald.Node")
+	}
+	if cfg.MaxBodySize <= 0 {
+		cfg.MaxBodySize = DefaultMaxBodySize
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &Handler{node: node, auth: newKeyChecker(cfg.Key), maxBody: cfg.MaxBodySize, log: cfg.Logger}
+	if cfg.Key == "" {
+		h.log.Warn("the HTTP API has no key and refuses every request; set api.Config.Key (herald --api-key or HERALD_API_KEY)")
+	}
+	return h
+}
+
+// ServeHTTP implements http.Handler: it authenticates the request, routes
+// POST /api/<method>, and writes one access log line.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	status := h.serve(w, r)
+	h.log.LogAttrs(r.Context(), slog.LevelInfo, "api request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", status),
+		slog.Duration("duration", time.Since(start)),
+		slog.String("remote", r.RemoteAddr),
+	)
+}
+
+// serve answers one request and returns the HTTP status it wrote.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
+	if err := h.auth.check(r); err != nil {
+		return h.fail(w, r, err)
+	}
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		return h.fail(w, r, errorf(http.StatusMethodNotAllowed, protocol.CodeBadRequest,
+			"method %s is not allowed: call POST /api/<method>", r.Method))
+	}
+	name := methodName(r.URL.Path)
+	call := lookup(name)
+	if call == nil {
+		return h.fail(w, r, errorf(http.StatusNotFound, protocol.CodeMethodNotFound,
+			"unknown API method %q; the methods are %s", name, methodList))
+	}
+	if err := checkContentType(r); err != nil {
+		return h.fail(w, r, err)
+	}
+	if r.ContentLength > h.maxBody {
+		return h.fail(w, r, errTooLarge(h.maxBody))
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+	result, err := call(h, r)
+	if err != nil {
+		return h.fail(w, r, err)
+	}
+	return writeJSON(w, http.StatusOK, result)
+}
+
+// methodName returns the API method of a request path: "/api/publish" when
+// mounted at /api/, or "/publish" behind http.StripPrefix("/api", ...).
+func methodName(p string) string {
+	p = strings.TrimPrefix(p, "/")
+	return strings.TrimPrefix(p, "api/")
+}
+
+// checkContentType accepts a body without Content-Type or with
+// application/json (any parameters).
+func checkContentType(r *http.Request) error {
+	ct := r.Header.Get("Content-Type")
+	if ct == "" {
+		return nil
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return errorf(http.StatusUnsupportedMediaType, protocol.CodeBadRequest,
+			"Content-Type %q is not supported: send application/json or no Content-Type", ct)
+	}
+	return nil
+}
