@@ -44,7 +44,7 @@ func benchNode(b *testing.B, n int) (*Node, []*discardConn, *atomic.Int64, chan 
 	for i := range conns {
 		conns[i] = &discardConn{want: want, done: done}
 		s := &Session{node: node, conn: conns[i], id: "s" + strconv.Itoa(i), connected: true, log: node.log}
-		sub, _, err := s.subscribe(context.Background(), "bench")
+		sub, _, err := s.subscribe(context.Background(), subscribeRequest{channel: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -60,14 +60,43 @@ type Config struct {
 	ShutdownWindow time.Duration
 
 	// HistorySize is how many publications each channel keeps for history
-	// and recovery (default 0: no history, no offsets).
+	// and recovery (default 0: no history, no offsets). This and the
+	// following channel settings apply to channels without a namespace,
+	// and to every channel when Namespaces is nil; see ChannelOptions.
 	HistorySize int
 	// HistoryTTL is how long a channel's history is kept after its last
 	// publication (default 0: for as long as the broker keeps it).
 	HistoryTTL time.Duration
+	// NoRecover forbids recovery of missed publications.
+	NoRecover bool
+	// MaxRecover caps the publications one recovery returns (default:
+	// HistorySize).
+	MaxRecover int
+	// Presence keeps who is subscribed to each channel.
+	Presence bool
+	// JoinLeave sends join and leave pushes to subscribers that ask.
+	JoinLeave bool
+	// Namespaces holds the settings of channels named "<namespace>:...".
+	// When it is not nil, a channel in a namespace it does not list is
+	// refused with error 102.
+	Namespaces map[string]ChannelOptions
+
+	// PersonalChannel, when set, subscribes every connection of an
+	// authenticated user to PersonalChannel+user at connect ("user:" gives
+	// "user:alice"), so the backend can reach all of a user's connections
+	// with one publish.
+	PersonalChannel string
 	// IdempotencyWindow is how long publish keys are remembered (default
 	// 2 minutes).
 	IdempotencyWindow time.Duration
+}
+
+// topLevel returns the channel options set directly on Config.
+func (c *Config) topLevel() ChannelOptions {
+	return normalized(ChannelOptions{
+		HistorySize: c.HistorySize, HistoryTTL: c.HistoryTTL, NoRecover: c.NoRecover,
+		MaxRecover: c.MaxRecover, Presence: c.Presence, JoinLeave: c.JoinLeave,
+	})
 }
 
 func (c *Config) setDefaults() {

@@ -31,6 +31,9 @@ var (
 	// ErrHistoryDisabled is returned by History when the node keeps no
 	// history (Config.HistorySize is 0).
 	ErrHistoryDisabled = protocol.NewError(protocol.CodeNotAvailable, "history is not enabled on this server (set a history size)")
+	// ErrPresenceDisabled is returned by Presence for a channel whose
+	// namespace keeps no presence.
+	ErrPresenceDisabled = protocol.NewError(protocol.CodeNotAvailable, "presence is not enabled for this channel")
 	// ErrPublicationTooLarge is returned for publication data larger than
 	// Config.MaxPublicationSize.
 	ErrPublicationTooLarge = protocol.NewError(protocol.CodeLimitExceeded, "publication data is larger than the server's limit")

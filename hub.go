@@ -129,6 +129,24 @@ func (h *hub) broadcast(channel string, data []byte, offset uint64) int {
 	return len(cs.list)
 }
 
+// broadcastJoinLeave hands an encoded join or leave push to the local
+// subscriptions of channel that asked for them, except the client it is
+// about.
+func (h *hub) broadcastJoinLeave(channel, client string, data []byte) {
+	sh := h.shard(channel)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	cs := sh.channels[channel]
+	if cs == nil {
+		return
+	}
+	for _, sub := range cs.list {
+		if sub.joinLeave && sub.session.id != client {
+			sub.session.deliver(sub, data, 0)
+		}
+	}
+}
+
 // ChannelInfo describes one channel with subscribers on this node.
 type ChannelInfo struct {
 	Channel     string `json:"channel"`

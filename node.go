@@ -20,12 +20,13 @@ import (
 // runs the application's event handlers, and delivers publications through
 // its broker. Create it with New; it is safe for concurrent use.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	broker broker.Broker
-	hub    *hub
-	writer *writer
-	server *ws.Server
+	cfg      Config
+	defaults ChannelOptions // top-level channel options
+	log      *slog.Logger
+	broker   broker.Broker
+	hub      *hub
+	writer   *writer
+	server   *ws.Server
 
 	handlersMu sync.Mutex
 	handlers   atomic.Pointer[handlers]
@@ -33,6 +34,9 @@ type Node struct {
 	sessionsMu sync.RWMutex
 	sessions   map[string]*Session              // connected sessions by id
 	users      map[string]map[*Session]struct{} // connected sessions by user
+
+	userSubsMu sync.Mutex
+	userSubs   map[string]map[string]struct{} // server-side subscriptions by user
 
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -49,9 +53,11 @@ func New(cfg Config) (*Node, error) {
 	cfg.setDefaults()
 	n := &Node{
 		cfg:      cfg,
+		defaults: cfg.topLevel(),
 		log:      cfg.Logger.With("node", cfg.Name),
 		sessions: make(map[string]*Session),
 		users:    make(map[string]map[*Session]struct{}),
+		userSubs: make(map[string]map[string]struct{}),
 		started:  time.Now(),
 	}
 	n.handlers.Store(&handlers{rpc: map[string]RPCHandler{}})

@@ -60,14 +60,18 @@ func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage
 	if len(data) > n.cfg.MaxPublicationSize {
 		return PublishResult{}, ErrPublicationTooLarge
 	}
+	opts, err := n.channelOptions(channel)
+	if err != nil {
+		return PublishResult{}, err
+	}
 	d, valid := protocol.Compact(data)
 	if !valid {
 		return PublishResult{}, ErrInvalidData
 	}
 	pub := &broker.Publication{Data: d, Info: o.info, Key: o.key, Time: time.Now().UnixMilli()}
 	res, err := n.broker.Publish(ctx, channel, pub, broker.PublishOptions{
-		HistorySize:       n.cfg.HistorySize,
-		HistoryTTL:        n.cfg.HistoryTTL,
+		HistorySize:       opts.HistorySize,
+		HistoryTTL:        opts.HistoryTTL,
 		IdempotencyKey:    o.key,
 		IdempotencyWindow: n.cfg.IdempotencyWindow,
 	})
@@ -121,12 +125,16 @@ func (n *Node) History(ctx context.Context, channel string, opts HistoryOptions)
 	if channel == "" {
 		return nil, ErrInvalidChannel
 	}
-	if n.cfg.HistorySize <= 0 {
+	copts, err := n.channelOptions(channel)
+	if err != nil {
+		return nil, err
+	}
+	if copts.HistorySize <= 0 {
 		return nil, ErrHistoryDisabled
 	}
 	limit := opts.Limit
-	if limit <= 0 || limit > n.cfg.HistorySize {
-		limit = n.cfg.HistorySize
+	if limit <= 0 || limit > copts.HistorySize {
+		limit = copts.HistorySize
 	}
 	h, err := n.broker.History(ctx, channel, broker.HistoryOptions{Since: opts.Since, Limit: limit, Reverse: opts.Reverse})
 	if err != nil {
@@ -141,11 +149,12 @@ func (n *Node) History(ctx context.Context, channel string, opts HistoryOptions)
 
 // control is a message between nodes, carried by the broker.
 type control struct {
-	Op     string `json:"op"`
-	User   string `json:"user,omitempty"`
-	Client string `json:"client,omitempty"`
-	Code   int    `json:"code,omitempty"`
-	Reason string `json:"reason,omitempty"`
+	Op      string `json:"op"`
+	User    string `json:"user,omitempty"`
+	Client  string `json:"client,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Code    int    `json:"code,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // Disconnect closes every connection of user (or the one connection with id
@@ -158,14 +167,7 @@ func (n *Node) Disconnect(ctx context.Context, user, client string, code int, re
 	if code < 3000 || code > 4999 {
 		code = protocol.CloseForceReconnect
 	}
-	b, err := json.Marshal(control{Op: "disconnect", User: user, Client: client, Code: code, Reason: reason})
-	if err != nil {
-		return err
-	}
-	if err := n.broker.PublishControl(ctx, b); err != nil {
-		return fmt.Errorf("herald: disconnect: %w", err)
-	}
-	return nil
+	return n.sendControl(ctx, control{Op: "disconnect", User: user, Client: client, Code: code, Reason: reason})
 }
 
 // HandleControl implements broker.EventHandler.
@@ -180,6 +182,10 @@ func (n *Node) HandleControl(data []byte) {
 		for _, s := range n.sessionsOf(c.User, c.Client) {
 			s.closeWith(c.Code, c.Reason)
 		}
+	case "subscribe":
+		n.applyUserSubscribe(c.User, c.Channel)
+	case "unsubscribe":
+		n.applyUserUnsubscribe(c.User, c.Channel)
 	default:
 		n.log.Debug("ignored unknown control message", "op", c.Op)
 	}

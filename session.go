@@ -66,10 +66,12 @@ var _ transportConn = (*ws.Conn)(nil)
 // live, publications for it are held in pending (in arrival order) so that
 // the subscribe reply always precedes them on the wire.
 type subscription struct {
-	session *Session
-	channel string
-	live    bool // under session.mu
-	pending []pendingPub
+	session   *Session
+	channel   string
+	joinLeave bool // deliver join and leave pushes
+	presence  bool // the channel keeps presence: leave it on unsubscribe
+	live      bool // under session.mu
+	pending   []pendingPub
 }
 
 type pendingPub struct {
@@ -296,7 +298,7 @@ func (s *Session) HandleClose(err error) {
 		code, reason = closeCodeOf(err)
 	}
 	for _, sub := range subs {
-		s.node.hub.remove(s.node.ctx, sub)
+		s.node.dropSubscription(s.node.ctx, sub)
 	}
 	s.node.removeSession(s)
 	if s.connected {

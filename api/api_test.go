@@ -395,14 +395,6 @@ func TestBadRequests(t *testing.T) {
 		s.call(t, "nope", `{}`).expectError(t, http.StatusNotFound, 104)
 		s.call(t, "publish/extra", `{}`).expectError(t, http.StatusNotFound, 104)
 	})
-	for _, m := range []string{"presence", "subscribe", "unsubscribe"} {
-		t.Run(m+" not available", func(t *testing.T) {
-			msg := s.call(t, m, `{"channel":"x","user":"u"}`).expectError(t, http.StatusNotImplemented, 108)
-			if !strings.Contains(msg, "not available") {
-				t.Fatalf("message: %q", msg)
-			}
-		})
-	}
 }
 
 func TestOversizedBody(t *testing.T) {
@@ -538,4 +530,31 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+func TestPresenceAndUserSubscriptions(t *testing.T) {
+	s := start(t, herald.Config{Presence: true}, api.Config{Key: testKey})
+	s.node.OnConnect(func(_ context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
+		return herald.ConnectReply{User: e.Token}, nil
+	})
+	c := wstest.Dial(t, wstest.WSURL(s.http.URL, "/ws"))
+	id := c.Connect(map[string]any{"token": "alice"}).Client
+
+	s.call(t, "subscribe", `{"user":"alice","channel":"room"}`).decode(t, &struct{}{})
+	if m, err := c.NextPush("sub", 5*time.Second); err != nil || m.Channel != "room" {
+		t.Fatalf("sub push %+v %v", m, err)
+	}
+	var p struct {
+		Clients map[string]struct{ User string }
+	}
+	s.call(t, "presence", `{"channel":"room"}`).decode(t, &p)
+	if p.Clients[id].User != "alice" {
+		t.Fatalf("presence %+v", p)
+	}
+	s.call(t, "unsubscribe", `{"user":"alice","channel":"room"}`).decode(t, &struct{}{})
+	if m, err := c.NextPush("unsub", 5*time.Second); err != nil || m.Channel != "room" {
+		t.Fatalf("unsub push %+v %v", m, err)
+	}
+	s.call(t, "subscribe", `{"channel":"room"}`).expectError(t, http.StatusBadRequest, 107)
+	s.call(t, "presence", `{"channel":"x"}`).decode(t, &struct{}{})
 }

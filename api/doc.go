@@ -17,8 +17,7 @@
 // the client protocol (package protocol): 101 for a missing or wrong key, 104
 // for an unknown method, 106 for a body over Config.MaxBodySize or data over
 // the node's MaxPublicationSize (HTTP 413), 107 for a malformed request, 108
-// for a method this server does not offer yet (HTTP 501) or history on a node
-// that keeps none, 100 for an internal failure (HTTP 500, or 503 while the
+// for history or presence on a channel that keeps none, 100 for an internal failure (HTTP 500, or 503 while the
 // node shuts down). docs/protocol.md (section 11) is the full reference.
 //
 // # Methods
@@ -29,9 +28,9 @@
 //	channels    {pattern?}                        -> {channels: [{channel, subscribers}]}
 //	info        {}                                -> {nodes: [{name, connections, users, ...}]}
 //	history     {channel, since?, limit?, reverse?} -> {offset, epoch, publications}
-//
-// presence, subscribe and unsubscribe are part of the protocol but not of
-// this server yet: they answer 501 with code 108.
+//	presence    {channel}                         -> {clients: {id: {user, info}}}
+//	subscribe   {user, channel}                   -> {}
+//	unsubscribe {user, channel}                   -> {}
 //
 // Mounting: the Handler expects to be mounted at /api/
 // (mux.Handle("/api/", h)) and also works behind http.StripPrefix("/api", h).

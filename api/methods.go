@@ -13,7 +13,7 @@ import (
 type method func(h *Handler, r *http.Request) (any, error)
 
 // methodList names the methods lookup knows, for the 404 message.
-const methodList = "publish, broadcast, disconnect, channels, info, history"
+const methodList = "publish, broadcast, disconnect, channels, info, history, presence, subscribe, unsubscribe"
 
 // lookup returns the method called name, or nil.
 func lookup(name string) method {
@@ -30,19 +30,14 @@ func lookup(name string) method {
 		return (*Handler).info
 	case "history":
 		return (*Handler).history
-	case "presence", "subscribe", "unsubscribe":
-		return notAvailable
+	case "presence":
+		return (*Handler).presence
+	case "subscribe":
+		return (*Handler).subscribe
+	case "unsubscribe":
+		return (*Handler).unsubscribe
 	}
 	return nil
-}
-
-// notAvailable answers the protocol's methods this server does not offer
-// yet, once the body has passed the checks every method's body passes.
-func notAvailable(_ *Handler, r *http.Request) (any, error) {
-	if err := decodeBody(r, &struct{}{}); err != nil {
-		return nil, err
-	}
-	return nil, errorf(http.StatusNotImplemented, protocol.CodeNotAvailable, "not available on this server yet")
 }
 
 // publishResult is a publication's place in its channel's stream; both
@@ -231,4 +226,67 @@ func (h *Handler) history(r *http.Request) (any, error) {
 	return h.node.History(r.Context(), req.Channel, herald.HistoryOptions{
 		Since: req.Since, Limit: req.Limit, Reverse: req.Reverse,
 	})
+}
+
+type channelRequest struct {
+	Channel string `json:"channel"`
+}
+
+func (h *Handler) presence(r *http.Request) (any, error) {
+	var req channelRequest
+	if err := decodeBody(r, &req); err != nil {
+		return nil, err
+	}
+	if req.Channel == "" {
+		return nil, badRequest(`field "channel" is required`)
+	}
+	clients, err := h.node.Presence(r.Context(), req.Channel)
+	if err != nil {
+		return nil, err
+	}
+	return &protocol.PresenceResult{Clients: clients}, nil
+}
+
+type userChannelRequest struct {
+	User    string `json:"user"`
+	Channel string `json:"channel"`
+}
+
+func decodeUserChannel(r *http.Request) (userChannelRequest, error) {
+	var req userChannelRequest
+	if err := decodeBody(r, &req); err != nil {
+		return req, err
+	}
+	if req.User == "" {
+		return req, badRequest(`field "user" is required`)
+	}
+	if req.Channel == "" {
+		return req, badRequest(`field "channel" is required`)
+	}
+	return req, nil
+}
+
+// subscribe subscribes every connection of a user, on every node, and the
+// user's later connections (see herald.Node.Subscribe).
+func (h *Handler) subscribe(r *http.Request) (any, error) {
+	req, err := decodeUserChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.node.Subscribe(r.Context(), req.User, req.Channel); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+// unsubscribe ends a user's subscription on every connection and node.
+func (h *Handler) unsubscribe(r *http.Request) (any, error) {
+	req, err := decodeUserChannel(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.node.Unsubscribe(r.Context(), req.User, req.Channel); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
 }

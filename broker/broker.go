@@ -61,6 +61,10 @@ type EventHandler interface {
 	// HandleControl receives a message sent with PublishControl by any node,
 	// this one included.
 	HandleControl(data []byte)
+	// HandleJoin and HandleLeave receive presence changes on a channel this
+	// node subscribed to, sent with PublishJoin and PublishLeave.
+	HandleJoin(channel string, info *ClientInfo)
+	HandleLeave(channel string, info *ClientInfo)
 }
 
 // PublishOptions controls one Publish.
@@ -121,8 +125,26 @@ type Broker interface {
 	Publish(ctx context.Context, channel string, pub *Publication, opts PublishOptions) (PublishResult, error)
 	// PublishControl delivers data to the HandleControl of every node.
 	PublishControl(ctx context.Context, data []byte) error
+	// PublishJoin and PublishLeave deliver a presence change to every node
+	// subscribed to the channel. They keep no history and have no offset.
+	PublishJoin(ctx context.Context, channel string, info *ClientInfo) error
+	PublishLeave(ctx context.Context, channel string, info *ClientInfo) error
 	// History reads the channel's stream.
 	History(ctx context.Context, channel string, opts HistoryOptions) (HistoryResult, error)
 	// Close stops delivery and releases resources.
 	Close(ctx context.Context) error
+}
+
+// PresenceStore keeps who is present in each channel, across nodes. A
+// Broker that also implements PresenceStore serves presence; Herald's
+// memory broker does.
+type PresenceStore interface {
+	// AddPresence records client in channel with its info; adding a client
+	// again replaces its info.
+	AddPresence(ctx context.Context, channel string, info *ClientInfo) error
+	// RemovePresence removes client from channel. Removing an absent client
+	// is not an error.
+	RemovePresence(ctx context.Context, channel, client string) error
+	// Presence returns the clients in channel, by client id.
+	Presence(ctx context.Context, channel string) (map[string]*ClientInfo, error)
 }

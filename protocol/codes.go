@@ -17,6 +17,13 @@ const (
 	CodeNotSubscribed     = 111 // the connection is not subscribed to the channel
 )
 
+// Codes of the `unsub` push, which ends a subscription on the server's
+// initiative. They share the error code range; the client should not
+// resubscribe on its own.
+const (
+	CodeUnsubscribedByServer = 120 // the server (API or application) ended the subscription
+)
+
 // Close codes sent in the `disconnect` push and in the WebSocket close frame.
 //
 // 3000 to 3499 mean "reconnect" (with backoff); 3500 to 3999 mean "do not

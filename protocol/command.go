@@ -55,6 +55,8 @@ type Command struct {
 	Token   string `json:"token,omitempty"`
 	Name    string `json:"name,omitempty"`
 	Version string `json:"version,omitempty"`
+	// connect: positions of server-side subscriptions to recover, by channel
+	Subs map[string]*StreamPosition `json:"subs,omitempty"`
 
 	// subscribe, unsubscribe, publish, presence, history
 	Channel  string `json:"channel,omitempty"`

@@ -92,9 +92,16 @@ type RPCResult struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// PresenceResult is the result of presence.
+// PresenceInfo is one present client in a presence result.
+type PresenceInfo struct {
+	User string          `json:"user"`
+	Info json.RawMessage `json:"info,omitempty"`
+}
+
+// PresenceResult is the result of presence: the clients present, by client
+// id.
 type PresenceResult struct {
-	Clients map[string]*ClientInfo `json:"clients"`
+	Clients map[string]*PresenceInfo `json:"clients"`
 }
 
 // HistoryResult is the result of history.

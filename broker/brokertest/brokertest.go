@@ -45,6 +45,8 @@ func Run(t *testing.T, newBroker NewBroker) {
 		{"NoHistoryNoOffsets", testNoHistory},
 		{"IdempotentPublish", testIdempotent},
 		{"ControlReachesNode", testControl},
+		{"JoinLeaveReachSubscribedNode", testJoinLeave},
+		{"PresenceStore", testPresence},
 		{"ClosedBrokerRefuses", testClosed},
 	}
 	for _, tc := range tests {
@@ -68,6 +70,7 @@ type Recorder struct {
 	pubs     map[string][]*broker.Publication
 	epochs   map[string]string
 	controls [][]byte
+	presence []string // "join:channel:client" and "leave:channel:client"
 	changed  chan struct{}
 	inFlight map[string]*atomic.Int32
 }
@@ -95,6 +98,22 @@ func (r *Recorder) HandlePublication(channel string, pub *broker.Publication, ep
 	r.mu.Lock()
 	r.pubs[channel] = append(r.pubs[channel], pub)
 	r.epochs[channel] = epoch
+	r.mu.Unlock()
+	r.notify()
+}
+
+// HandleJoin implements broker.EventHandler.
+func (r *Recorder) HandleJoin(channel string, info *broker.ClientInfo) {
+	r.mu.Lock()
+	r.presence = append(r.presence, "join:"+channel+":"+info.Client)
+	r.mu.Unlock()
+	r.notify()
+}
+
+// HandleLeave implements broker.EventHandler.
+func (r *Recorder) HandleLeave(channel string, info *broker.ClientInfo) {
+	r.mu.Lock()
+	r.presence = append(r.presence, "leave:"+channel+":"+info.Client)
 	r.mu.Unlock()
 	r.notify()
 }

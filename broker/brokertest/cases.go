@@ -284,3 +284,60 @@ func testClosed(t *testing.T, b broker.Broker, _ *Recorder) {
 		t.Fatal("Publish after Close succeeded")
 	}
 }
+
+func testJoinLeave(t *testing.T, b broker.Broker, h *Recorder) {
+	ch := channel(t)
+	ctx := context.Background()
+	// Not subscribed: nothing arrives.
+	if err := b.PublishJoin(ctx, ch, &broker.ClientInfo{Client: "early"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Subscribe(ctx, ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishJoin(ctx, ch, &broker.ClientInfo{Client: "c1", User: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.PublishLeave(ctx, ch, &broker.ClientInfo{Client: "c1", User: "u1"}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"join:" + ch + ":c1", "leave:" + ch + ":c1"}
+	h.Wait(t, wait, "join and leave", func(r *Recorder) bool { return len(r.presence) >= 2 })
+	h.mu.Lock()
+	got := append([]string(nil), h.presence...)
+	h.mu.Unlock()
+	if len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+}
+
+func testPresence(t *testing.T, b broker.Broker, _ *Recorder) {
+	ps, ok := b.(broker.PresenceStore)
+	if !ok {
+		t.Skip("this broker keeps no presence")
+	}
+	ch := channel(t)
+	ctx := context.Background()
+	for _, c := range []string{"c1", "c2"} {
+		if err := ps.AddPresence(ctx, ch, &broker.ClientInfo{Client: c, User: "u-" + c, Data: json.RawMessage(`{"n":1}`)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ps.Presence(ctx, ch)
+	if err != nil || len(got) != 2 || got["c1"].User != "u-c1" || string(got["c2"].Data) != `{"n":1}` {
+		t.Fatalf("presence %+v %v", got, err)
+	}
+	if err := ps.RemovePresence(ctx, ch, "c1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps.RemovePresence(ctx, ch, "absent"); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = ps.Presence(ctx, ch)
+	if len(got) != 1 || got["c2"] == nil {
+		t.Fatalf("after remove: %+v", got)
+	}
+	if empty, err := ps.Presence(ctx, ch+":none"); err != nil || len(empty) != 0 {
+		t.Fatalf("empty channel: %+v %v", empty, err)
+	}
+}

@@ -40,9 +40,10 @@ type Broker struct {
 var _ broker.Broker = (*Broker)(nil)
 
 type shard struct {
-	mu      sync.Mutex
-	streams map[string]*stream
-	subs    map[string]struct{}
+	mu       sync.Mutex
+	streams  map[string]*stream
+	subs     map[string]struct{}
+	presence map[string]map[string]*broker.ClientInfo // channel -> client -> info
 }
 
 // Options configure a Broker.
@@ -69,6 +70,7 @@ func New(opts ...Options) *Broker {
 	for i := range b.shards {
 		b.shards[i].streams = make(map[string]*stream)
 		b.shards[i].subs = make(map[string]struct{})
+		b.shards[i].presence = make(map[string]map[string]*broker.ClientInfo)
 	}
 	go b.sweep(o.SweepInterval)
 	return b

@@ -1,0 +1,101 @@
+package herald
+
+import (
+	"time"
+
+	"github.com/heraldrt/herald/protocol"
+)
+
+// handleConnect authenticates the connection through the OnConnect handler
+// and registers it with the node.
+func (s *Session) handleConnect(cmd *protocol.Command) error {
+	n := s.node
+	var rep ConnectReply
+	if h := n.handlers.Load().connect; h != nil {
+		var err error
+		rep, err = h(n.ctx, &ConnectEvent{
+			ClientID: s.id, Token: cmd.Token, Name: cmd.Name, Version: cmd.Version,
+			Data: cmd.Data, RemoteAddr: s.remoteAddr, Header: s.header,
+		})
+		if err != nil {
+			pe, known := toProtocolError(err)
+			if !known {
+				s.log.Error("connect handler failed", "error", err)
+			}
+			s.replyError(cmd.ID, pe)
+			s.closeWith(connectCloseCode(pe.Code, known), pe.Message)
+			return errStop
+		}
+	}
+	if len(rep.Info) > 0 {
+		info, valid := protocol.Compact(rep.Info)
+		if !valid {
+			s.log.Error("connect handler returned invalid JSON info")
+			s.replyError(cmd.ID, protocol.NewError(protocol.CodeInternal))
+			s.closeWith(protocol.CloseServerError, "")
+			return errStop
+		}
+		s.info = info
+	}
+	s.user = rep.User
+	s.header = nil
+	s.log = s.log.With("user", s.user)
+	s.mu.Lock()
+	s.connected = true
+	s.mu.Unlock()
+	n.addSession(s)
+	s.startHeartbeat()
+
+	res := &protocol.ConnectResult{
+		Client: s.id, Node: n.cfg.Name, User: s.user,
+		Ping: pingSeconds(n.cfg.PingInterval), Data: rep.Data,
+	}
+	// Server-side subscriptions are made before the reply is queued, and
+	// their publications wait until it is.
+	var subs []*subscription
+	var results []*protocol.SubscribeResult
+	for _, ch := range n.serverChannels(s.user, rep.Channels) {
+		req := subscribeRequest{channel: ch}
+		if pos, ok := cmd.Subs[ch]; ok && pos != nil {
+			req.recover, req.since = true, *pos
+		}
+		sub, sr, err := s.subscribe(n.ctx, req)
+		if err != nil {
+			s.log.Error("server-side subscribe failed", "channel", ch, "error", err)
+			continue
+		}
+		if res.Subs == nil {
+			res.Subs = make(map[string]*protocol.SubscribeResult)
+		}
+		res.Subs[ch] = sr
+		subs = append(subs, sub)
+		results = append(results, sr)
+	}
+	s.goLive(subs, results, func() []byte { return s.encodeReply(cmd.ID, ok(res)) })
+	s.log.Debug("client connected", "name", cmd.Name, "version", cmd.Version)
+	return nil
+}
+
+// pingSeconds is the ping interval announced to clients: whole seconds,
+// rounded up, so that a client never expects pings sooner than they come.
+func pingSeconds(d time.Duration) int {
+	return int((d + time.Second - 1) / time.Second)
+}
+
+// connectCloseCode picks the close code that follows a refused connect.
+func connectCloseCode(code int, known bool) int {
+	switch {
+	case !known || code == protocol.CodeInternal:
+		return protocol.CloseServerError
+	case code == protocol.CodeUnauthorized:
+		return protocol.CloseInvalidToken
+	case code == protocol.CodeTokenExpired:
+		return protocol.CloseTokenExpired
+	case code == protocol.CodeLimitExceeded:
+		return protocol.CloseConnectionLimit
+	case code == protocol.CodeTooManyRequests:
+		return protocol.CloseForceReconnect // come back later, with backoff
+	default:
+		return protocol.CloseForbidden
+	}
+}

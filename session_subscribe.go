@@ -1,0 +1,213 @@
+package herald
+
+import (
+	"context"
+
+	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/protocol"
+)
+
+// subscribeRequest is one subscription to make: from a client's subscribe
+// command, or on the server's initiative (at connect, or through the API).
+type subscribeRequest struct {
+	channel   string
+	recover   bool
+	since     protocol.StreamPosition
+	joinLeave bool // the client asked for join and leave pushes
+}
+
+func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) result {
+	if cmd.Channel == "" {
+		return fail(protocol.NewError(protocol.CodeBadRequest, "subscribe needs a channel"))
+	}
+	s.mu.Lock()
+	_, dup := s.subs[cmd.Channel]
+	s.mu.Unlock()
+	if dup {
+		return failCode(protocol.CodeAlreadySubscribed)
+	}
+	if _, err := s.node.channelOptions(cmd.Channel); err != nil {
+		return fail(err)
+	}
+	if h := s.node.handlers.Load().subscribe; h != nil {
+		if err := h(ctx, s, SubscribeEvent{Channel: cmd.Channel, Token: cmd.Token}); err != nil {
+			return fail(err)
+		}
+	}
+	sub, res, err := s.subscribe(ctx, subscribeRequest{
+		channel: cmd.Channel, recover: cmd.Recover,
+		since:     protocol.StreamPosition{Offset: cmd.Offset, Epoch: cmd.Epoch},
+		joinLeave: cmd.Presence,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	s.goLive([]*subscription{sub}, []*protocol.SubscribeResult{res}, func() []byte {
+		return s.encodeReply(cmd.ID, ok(res))
+	})
+	return replied
+}
+
+// subscribe registers a not-yet-live subscription with the hub, reads the
+// channel's stream (recovering what the client missed, when it asks), and
+// records presence. Publications that arrive meanwhile wait in the
+// subscription until goLive.
+func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscription, *protocol.SubscribeResult, error) {
+	n := s.node
+	opts, err := n.channelOptions(req.channel)
+	if err != nil {
+		return nil, nil, err
+	}
+	sub := &subscription{session: s, channel: req.channel, joinLeave: req.joinLeave && opts.JoinLeave, presence: opts.Presence}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil, nil, ErrNodeClosed
+	}
+	if _, dup := s.subs[req.channel]; dup {
+		s.mu.Unlock()
+		return nil, nil, ErrAlreadySubscribed
+	}
+	if s.subs == nil {
+		s.subs = make(map[string]*subscription)
+	}
+	s.subs[req.channel] = sub
+	s.mu.Unlock()
+
+	undo := func(err error) (*subscription, *protocol.SubscribeResult, error) {
+		s.mu.Lock()
+		delete(s.subs, req.channel)
+		s.mu.Unlock()
+		return nil, nil, err
+	}
+	if err := n.hub.add(ctx, sub); err != nil {
+		return undo(err)
+	}
+	res, err := n.streamPosition(ctx, req, opts)
+	if err != nil {
+		n.hub.remove(ctx, sub)
+		return undo(err)
+	}
+	if opts.Presence {
+		n.join(ctx, req.channel, s.clientInfo(), opts)
+	}
+	return sub, res, nil
+}
+
+// streamPosition answers the stream part of a subscribe: the position, and
+// with recovery the publications the client missed, or recovered:false
+// when they cannot all be had (another epoch, trimmed history, more than
+// MaxRecover missed).
+func (n *Node) streamPosition(ctx context.Context, req subscribeRequest, opts ChannelOptions) (*protocol.SubscribeResult, error) {
+	res := &protocol.SubscribeResult{}
+	if opts.HistorySize <= 0 {
+		return res, nil
+	}
+	res.Recoverable = !opts.NoRecover
+	recovering := req.recover && res.Recoverable && req.since.Epoch != ""
+	hopts := broker.HistoryOptions{}
+	if recovering {
+		// One more than allowed tells "too many" from "exactly enough".
+		hopts = broker.HistoryOptions{Since: &req.since, Limit: opts.MaxRecover + 1}
+	}
+	h, err := n.broker.History(ctx, req.channel, hopts)
+	if err != nil {
+		return nil, err
+	}
+	res.Offset, res.Epoch = h.Position.Offset, h.Position.Epoch
+	if !recovering {
+		return res, nil
+	}
+	pubs := h.Publications
+	switch {
+	case h.Position.Epoch != req.since.Epoch:
+		// The stream the client knew is gone.
+	case req.since.Offset == h.Position.Offset:
+		res.Recovered = true // missed nothing
+	case req.since.Offset > h.Position.Offset:
+		// The client claims a future offset: it cannot be trusted.
+	case len(pubs) == 0 || pubs[0].Offset != req.since.Offset+1:
+		// History no longer reaches back to the client's offset.
+	case len(pubs) > opts.MaxRecover:
+		// Too many missed for one recovery.
+	default:
+		res.Recovered = true
+		res.Publications = pubs
+		res.Offset = pubs[len(pubs)-1].Offset
+	}
+	return res, nil
+}
+
+// goLive queues the reply that encode builds, then the publications that
+// arrived while the subscriptions were being set up, and lets later ones go
+// straight to the queue. Everything happens under s.mu, so no publication
+// can overtake the reply. Each result's position is made consistent with
+// what follows it:
+//   - after a recovery, held publications the reply already covers (at or
+//     below its offset) are dropped, so none arrives twice;
+//   - otherwise the reply's offset is lowered to just before the first held
+//     publication, so the client takes that one as new.
+func (s *Session) goLive(subs []*subscription, results []*protocol.SubscribeResult, encode func() []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, sub := range subs {
+		res := results[i]
+		if len(sub.pending) == 0 || sub.pending[0].offset == 0 {
+			continue
+		}
+		if res.Recovered {
+			keep := sub.pending[:0]
+			for _, p := range sub.pending {
+				if p.offset > res.Offset || p.offset == 0 {
+					keep = append(keep, p)
+				} else {
+					s.queued -= len(p.data)
+				}
+			}
+			sub.pending = keep
+		} else if first := sub.pending[0].offset; first <= res.Offset {
+			res.Offset = first - 1
+		}
+	}
+	s.pushLocked(encode())
+	for _, sub := range subs {
+		pending := sub.pending
+		sub.pending = nil
+		sub.live = true
+		for _, p := range pending {
+			s.queued -= len(p.data)
+			s.pushLocked(p.data)
+		}
+	}
+}
+
+func (s *Session) handleUnsubscribe(ctx context.Context, cmd *protocol.Command) result {
+	if cmd.Channel == "" {
+		return fail(protocol.NewError(protocol.CodeBadRequest, "unsubscribe needs a channel"))
+	}
+	s.unsubscribe(ctx, cmd.Channel)
+	return ok(protocol.Empty{})
+}
+
+// unsubscribe removes the session's subscription to channel, if any, and
+// reports whether there was one.
+func (s *Session) unsubscribe(ctx context.Context, channel string) bool {
+	s.mu.Lock()
+	sub := s.subs[channel]
+	delete(s.subs, channel)
+	s.mu.Unlock()
+	if sub == nil {
+		return false
+	}
+	s.node.dropSubscription(ctx, sub)
+	return true
+}
+
+// dropSubscription takes sub out of the hub and out of the channel's
+// presence.
+func (n *Node) dropSubscription(ctx context.Context, sub *subscription) {
+	n.hub.remove(ctx, sub)
+	if sub.presence {
+		n.leave(ctx, sub.channel, sub.session.clientInfo())
+	}
+}
