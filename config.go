@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald/broker"
 )
 
@@ -24,6 +26,9 @@ type Config struct {
 	Broker broker.Broker
 	// Logger receives the node's structured logs (default: discard).
 	Logger *slog.Logger
+	// Registry receives the node's Prometheus metrics (default: a new
+	// registry of the node's own). Node.MetricsHandler serves it.
+	Registry *prometheus.Registry
 
 	// PingInterval is how often the server pings each client (default 25 s).
 	PingInterval time.Duration
@@ -105,6 +110,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Registry == nil {
+		c.Registry = prometheus.NewRegistry()
 	}
 	setDefault(&c.PingInterval, 25*time.Second)
 	setDefault(&c.PongTimeout, 10*time.Second)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/broker/memory"
 	"github.com/heraldrt/herald/protocol"
@@ -23,7 +25,9 @@ type Node struct {
 	cfg      Config
 	defaults ChannelOptions // top-level channel options
 	log      *slog.Logger
-	broker   broker.Broker
+	metrics  *metrics
+	broker   *instrumentedBroker
+	presence broker.PresenceStore // nil when the broker keeps no presence
 	hub      *hub
 	writer   *writer
 	server   *ws.Server
@@ -62,9 +66,14 @@ func New(cfg Config) (*Node, error) {
 	}
 	n.handlers.Store(&handlers{rpc: map[string]RPCHandler{}})
 	n.ctx, n.cancel = context.WithCancel(context.Background())
-	n.broker = cfg.Broker
-	if n.broker == nil {
-		n.broker = memory.New()
+	n.metrics = newMetrics(n, cfg.Registry)
+	b := cfg.Broker
+	if b == nil {
+		b = memory.New()
+	}
+	n.broker = &instrumentedBroker{b: b, m: n.metrics}
+	if ps, ok := b.(broker.PresenceStore); ok {
+		n.presence = &instrumentedPresence{ps: ps, ib: n.broker}
 	}
 	if err := n.broker.Start(n.ctx, n); err != nil {
 		n.cancel()
@@ -161,7 +170,8 @@ func (n *Node) sessionsOf(user, client string) []*Session {
 // publication once and hands the same bytes to every local subscriber.
 func (n *Node) HandlePublication(channel string, pub *broker.Publication, _ string) {
 	data := protocol.AppendPub(make([]byte, 0, 64+len(channel)+len(pub.Data)), channel, pub)
-	n.hub.broadcast(channel, data, pub.Offset)
+	subscribers := n.hub.broadcast(channel, data, pub.Offset)
+	n.metrics.fannedOut(pub.Time, subscribers)
 }
 
 // Connections returns the number of open connections on this node,
@@ -256,4 +266,21 @@ func (n *Node) finish() {
 	if err := n.broker.Close(context.Background()); err != nil {
 		n.log.Error("close broker", "error", err)
 	}
+}
+
+// MetricsHandler serves the node's Prometheus metrics (Config.Registry).
+func (n *Node) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(n.cfg.Registry, promhttp.HandlerOpts{Registry: n.cfg.Registry})
+}
+
+// Ready reports whether the node should receive traffic: it is not
+// shutting down and its broker answers. Use it for a readiness probe.
+func (n *Node) Ready(ctx context.Context) error {
+	if n.draining.Load() {
+		return ErrNodeClosed
+	}
+	if err := n.broker.ping(ctx); err != nil {
+		return fmt.Errorf("herald: broker unreachable: %w", err)
+	}
+	return nil
 }

@@ -13,8 +13,8 @@ import (
 // Failures are logged: presence is informational and never blocks a
 // subscription.
 func (n *Node) join(ctx context.Context, channel string, info *protocol.ClientInfo, opts ChannelOptions) {
-	if ps, ok := n.broker.(broker.PresenceStore); ok {
-		if err := ps.AddPresence(ctx, channel, info); err != nil {
+	if n.presence != nil {
+		if err := n.presence.AddPresence(ctx, channel, info); err != nil {
 			n.log.Warn("add presence", "channel", channel, "client", info.Client, "error", err)
 		}
 	}
@@ -28,8 +28,8 @@ func (n *Node) join(ctx context.Context, channel string, info *protocol.ClientIn
 // leave undoes join; it runs when a subscription ends, however it ends
 // (unsubscribe, clean close, lost connection, missed pong).
 func (n *Node) leave(ctx context.Context, channel string, info *protocol.ClientInfo) {
-	if ps, ok := n.broker.(broker.PresenceStore); ok {
-		if err := ps.RemovePresence(ctx, channel, info.Client); err != nil {
+	if n.presence != nil {
+		if err := n.presence.RemovePresence(ctx, channel, info.Client); err != nil {
 			n.log.Warn("remove presence", "channel", channel, "client", info.Client, "error", err)
 		}
 	}
@@ -63,11 +63,10 @@ func (n *Node) Presence(ctx context.Context, channel string) (map[string]*Presen
 	if err != nil {
 		return nil, err
 	}
-	ps, ok := n.broker.(broker.PresenceStore)
-	if !opts.Presence || !ok {
+	if !opts.Presence || n.presence == nil {
 		return nil, ErrPresenceDisabled
 	}
-	all, err := ps.Presence(ctx, channel)
+	all, err := n.presence.Presence(ctx, channel)
 	if err != nil {
 		return nil, fmt.Errorf("herald: presence of %q: %w", channel, err)
 	}

@@ -188,6 +188,7 @@ func (s *Session) checkLimitLocked() bool {
 		sub.pending = nil
 	}
 	s.node.log.Warn("slow consumer disconnected", "client", s.id, "user", s.user)
+	s.node.metrics.slowConsumers.Inc()
 	s.closeLocked(protocol.CloseSlowConsumer, protocol.CloseReason(protocol.CloseSlowConsumer))
 	return true
 }
@@ -261,11 +262,18 @@ func (s *Session) flush(w *writer) {
 }
 
 func (s *Session) writeBatch(w *writer, batch [][]byte) error {
+	m := s.node.metrics
+	m.messagesOut.Add(float64(len(batch)))
 	for len(batch) > 0 {
+		m.framesOut.Inc()
 		if len(batch) == 1 {
+			m.batchMessages.Observe(1)
+			m.bytesOut.Add(float64(len(batch[0])))
 			return s.conn.WriteText(batch[0])
 		}
 		buf, n := w.join(batch)
+		m.batchMessages.Observe(float64(n))
+		m.bytesOut.Add(float64(len(*buf)))
 		err := s.conn.WriteText(*buf)
 		w.release(buf)
 		if err != nil {
@@ -297,6 +305,7 @@ func (s *Session) HandleClose(err error) {
 	if code == 0 {
 		code, reason = closeCodeOf(err)
 	}
+	s.node.metrics.disconnected(code)
 	for _, sub := range subs {
 		s.node.dropSubscription(s.node.ctx, sub)
 	}

@@ -18,8 +18,10 @@ func (s *Session) HandleFrame(frame []byte, text bool) {
 	}
 	s.handling.Add(1)
 	defer s.handling.Add(-1)
+	s.node.metrics.bytesIn.Add(float64(len(frame)))
 	var cmd protocol.Command
 	_ = protocol.SplitMessages(frame, func(msg []byte) error {
+		s.node.metrics.messagesIn.Inc()
 		if err := protocol.DecodeCommand(msg, &cmd); err != nil {
 			if errors.Is(err, protocol.ErrInvalidField) && cmd.ID != 0 {
 				s.replyError(cmd.ID, protocol.NewError(protocol.CodeBadRequest, err.Error()))
@@ -50,34 +52,49 @@ func (s *Session) handleCommand(cmd *protocol.Command) error {
 		}
 		return s.handleConnect(cmd)
 	}
-	ctx := s.node.ctx
+	r := s.runCommand(s.node.ctx, cmd)
+	errCode := 0
+	if r.err != nil {
+		pe, _ := toProtocolError(r.err)
+		errCode = pe.Code
+	}
+	s.node.metrics.command(cmd.Op, errCode)
+	if protocol.NeedsID(cmd.Op) {
+		s.reply(cmd.ID, r)
+	}
+	return nil
+}
+
+// runCommand runs one command of a connected session and returns its
+// result (replied when the handler queued its reply itself).
+func (s *Session) runCommand(ctx context.Context, cmd *protocol.Command) result {
 	switch cmd.Op {
 	case protocol.OpPong:
 		s.handlePong()
-	case protocol.OpConnect:
-		s.replyError(cmd.ID, protocol.NewError(protocol.CodeBadRequest, "already connected"))
-	case protocol.OpSubscribe:
-		s.reply(cmd.ID, s.handleSubscribe(ctx, cmd))
-	case protocol.OpUnsubscribe:
-		s.reply(cmd.ID, s.handleUnsubscribe(ctx, cmd))
-	case protocol.OpPublish:
-		s.reply(cmd.ID, s.handlePublish(ctx, cmd))
-	case protocol.OpRPC:
-		s.reply(cmd.ID, s.handleRPC(ctx, cmd))
-	case protocol.OpHistory:
-		s.reply(cmd.ID, s.handleHistory(ctx, cmd))
 	case protocol.OpSend:
 		if h := s.node.handlers.Load().message; h != nil {
 			h(ctx, s, cmd.Data)
 		}
+	case protocol.OpConnect:
+		return fail(protocol.NewError(protocol.CodeBadRequest, "already connected"))
+	case protocol.OpSubscribe:
+		return s.handleSubscribe(ctx, cmd)
+	case protocol.OpUnsubscribe:
+		return s.handleUnsubscribe(ctx, cmd)
+	case protocol.OpPublish:
+		return s.handlePublish(ctx, cmd)
+	case protocol.OpRPC:
+		return s.handleRPC(ctx, cmd)
+	case protocol.OpHistory:
+		return s.handleHistory(ctx, cmd)
 	case protocol.OpPresence:
-		s.reply(cmd.ID, s.handlePresence(ctx, cmd))
+		return s.handlePresence(ctx, cmd)
 	case protocol.OpRefresh:
-		s.replyError(cmd.ID, protocol.NewError(protocol.CodeNotAvailable, cmd.Op+" is not available on this server"))
+		return fail(protocol.NewError(protocol.CodeNotAvailable, "refresh is not available on this server"))
 	default:
-		s.replyError(cmd.ID, protocol.NewError(protocol.CodeBadRequest, "unknown op "+quoteOp(cmd.Op)))
+		return fail(protocol.NewError(protocol.CodeBadRequest, "unknown op "+quoteOp(cmd.Op)))
 	}
-	return nil
+	return result{}
 }
 
 func quoteOp(op string) string {

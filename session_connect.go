@@ -44,6 +44,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	s.connected = true
 	s.mu.Unlock()
 	n.addSession(s)
+	n.metrics.connects.Inc()
 	s.startHeartbeat()
 
 	res := &protocol.ConnectResult{

@@ -119,6 +119,13 @@ func (n *Node) streamPosition(ctx context.Context, req subscribeRequest, opts Ch
 		return res, nil
 	}
 	pubs := h.Publications
+	defer func() {
+		outcome := "failed"
+		if res.Recovered {
+			outcome = "recovered"
+		}
+		n.metrics.recoveries.WithLabelValues(outcome).Inc()
+	}()
 	switch {
 	case h.Position.Epoch != req.since.Epoch:
 		// The stream the client knew is gone.

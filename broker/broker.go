@@ -148,3 +148,9 @@ type PresenceStore interface {
 	// Presence returns the clients in channel, by client id.
 	Presence(ctx context.Context, channel string) (map[string]*ClientInfo, error)
 }
+
+// Pinger is implemented by brokers that can check their connection to an
+// outside service; a node is not ready while Ping fails.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}

@@ -243,3 +243,12 @@ func newEpoch() string {
 	_, _ = rand.Read(b[:])
 	return epochEncoding.EncodeToString(b[:])
 }
+
+// Ping implements broker.Pinger: the memory broker is reachable until it
+// is closed.
+func (b *Broker) Ping(context.Context) error {
+	if b.closed.Load() {
+		return broker.ErrClosed
+	}
+	return nil
+}
