@@ -1,0 +1,174 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/heraldrt/herald/protocol"
+)
+
+// PublishResult is the place a publication took in its channel's stream
+// (zero for channels without history).
+type PublishResult struct {
+	// Offset is the publication's offset in the channel's stream.
+	Offset uint64
+	// Epoch names the stream's generation.
+	Epoch string
+}
+
+// Publish publishes data to channel and waits for the server to accept it,
+// bounded by ctx (while the client is connecting, it waits for the
+// connection). data is encoded with encoding/json, except json.RawMessage
+// and []byte, which must hold JSON and are sent as they are. The publisher
+// receives its own publication too when it is subscribed to the channel.
+//
+// If the connection drops before the reply, Publish returns an error
+// wrapping ErrConnectionLost: the publication may or may not have happened.
+// Publish with WithKey to make a retry safe.
+func (c *Client) Publish(ctx context.Context, channel string, data any, opts ...PublishOption) (PublishResult, error) {
+	if channel == "" {
+		return PublishResult{}, ErrInvalidChannel
+	}
+	raw, err := encodeData(data)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	if raw == nil {
+		raw = json.RawMessage("null")
+	}
+	var o publishOptions
+	for _, fn := range opts {
+		fn(&o)
+	}
+	cmd := &protocol.Command{Op: protocol.OpPublish, Channel: channel, Data: raw, Key: o.key}
+	rf, err := c.call(ctx, "publish to "+strconv.Quote(channel), cmd)
+	if err != nil {
+		return PublishResult{}, err
+	}
+	var res protocol.PublishResult
+	if err := decodeResult(rf, &res); err != nil {
+		return PublishResult{}, err
+	}
+	return PublishResult{Offset: res.Offset, Epoch: res.Epoch}, nil
+}
+
+// RPC calls the server's handler for method with data (encoded as for
+// Publish; nil sends no data) and returns the handler's result as JSON
+// (nil when it returned none). It waits for the reply until ctx ends; when
+// ctx ends first, it returns an error wrapping ctx.Err() and the late reply
+// is dropped. An unknown method returns an error matching ErrMethodNotFound;
+// an application error returned by the handler is an *Error with its code.
+func (c *Client) RPC(ctx context.Context, method string, data any) (json.RawMessage, error) {
+	raw, err := encodeData(data)
+	if err != nil {
+		return nil, err
+	}
+	rf, err := c.call(ctx, "rpc "+strconv.Quote(method), &protocol.Command{Op: protocol.OpRPC, Method: method, Data: raw})
+	if err != nil {
+		return nil, err
+	}
+	var res protocol.RPCResult
+	if err := decodeResult(rf, &res); err != nil {
+		return nil, err
+	}
+	return res.Data, nil
+}
+
+// Send sends data (encoded as for Publish) to the server's OnMessage
+// handler. There is no reply: Send returns once the message is queued on the
+// connection (waiting for one while connecting, bounded by ctx), and a
+// message queued on a connection that then drops is lost.
+func (c *Client) Send(ctx context.Context, data any) error {
+	raw, err := encodeData(data)
+	if err != nil {
+		return err
+	}
+	msg, err := json.Marshal(&protocol.Command{Op: protocol.OpSend, Data: raw})
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidData, err)
+	}
+	for {
+		cn, err := c.waitConn(ctx)
+		if err != nil {
+			return fmt.Errorf("herald client: send: %w", err)
+		}
+		if err := cn.post(msg); !errors.Is(err, errConnClosed) {
+			return err
+		}
+	}
+}
+
+// HistoryResult is what History returns: publications and the channel's
+// current stream position.
+type HistoryResult struct {
+	// Offset and Epoch are the channel's current stream position.
+	Offset uint64
+	Epoch  string
+	// Publications are the selected publications, oldest first (newest
+	// first with Reverse).
+	Publications []Publication
+}
+
+// History returns publications kept in channel's history. The server must
+// keep history (otherwise the error matches ErrNotAvailable).
+func (c *Client) History(ctx context.Context, channel string, opts HistoryOptions) (HistoryResult, error) {
+	if channel == "" {
+		return HistoryResult{}, ErrInvalidChannel
+	}
+	cmd := &protocol.Command{
+		Op: protocol.OpHistory, Channel: channel,
+		Since: opts.Since, Limit: opts.Limit, Reverse: opts.Reverse,
+	}
+	rf, err := c.call(ctx, "history of "+strconv.Quote(channel), cmd)
+	if err != nil {
+		return HistoryResult{}, err
+	}
+	var res protocol.HistoryResult
+	if err := decodeResult(rf, &res); err != nil {
+		return HistoryResult{}, err
+	}
+	out := HistoryResult{Offset: res.Offset, Epoch: res.Epoch, Publications: make([]Publication, 0, len(res.Publications))}
+	for _, p := range res.Publications {
+		out.Publications = append(out.Publications, publicationFrom(channel, p))
+	}
+	return out, nil
+}
+
+// encodeData turns a command's data into compact JSON: json.RawMessage and
+// []byte as they are (validated), anything else through encoding/json. nil
+// gives nil (no data).
+func encodeData(v any) (json.RawMessage, error) {
+	var raw []byte
+	switch d := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		raw = d
+	case []byte:
+		raw = d
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidData, err)
+		}
+		raw = b
+	}
+	out, ok := protocol.Compact(raw)
+	if !ok {
+		return nil, ErrInvalidData
+	}
+	return out, nil
+}
+
+func decodeResult(rf *protocol.ReplyFrame, v any) error {
+	if len(rf.Result) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(rf.Result, v); err != nil {
+		return fmt.Errorf("herald client: malformed result from the server: %w", err)
+	}
+	return nil
+}

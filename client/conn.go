@@ -1,0 +1,315 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/heraldrt/herald/protocol"
+)
+
+// maxBatch bounds a frame that joins several queued commands, well under the
+// server's default message limit (64 KiB). A larger command goes alone.
+const maxBatch = 16 << 10
+
+// closeGrace is how long Close waits for the server to answer its close
+// frame before it drops the connection.
+const closeGrace = time.Second
+
+var (
+	pongMessage = []byte(`{"op":"pong"}`)
+	// errConnClosed means a command was not sent because its connection had
+	// already ended; the caller may send it on the next one.
+	errConnClosed = errors.New("herald client: connection closed")
+)
+
+// replyFunc receives the reply to one command, on the connection's reader
+// goroutine, or a nil frame and ErrConnectionLost when the connection ended
+// first. It must not block.
+type replyFunc func(rf *protocol.ReplyFrame, err error)
+
+// conn is one WebSocket connection: a reader goroutine that decodes what the
+// server sends and answers pings, a writer goroutine that sends queued
+// commands (several in one frame when they queue up), and the commands that
+// wait for replies.
+type conn struct {
+	c      *Client
+	ws     *websocket.Conn
+	ctx    context.Context // ends when the connection does
+	cancel context.CancelFunc
+
+	// readTimeout bounds the silence between two frames from the server
+	// (nanoseconds; 0: no bound).
+	readTimeout atomic.Int64
+
+	mu       sync.Mutex
+	pending  map[uint64]replyFunc
+	queue    [][]byte
+	dead     bool
+	code     int // close code, set once
+	reason   string
+	byServer bool // code came from the server (disconnect push or close frame)
+
+	wake       chan struct{} // wakes the writer; capacity 1
+	writerDone chan struct{}
+	done       chan struct{} // closed when both goroutines exited and every reply waiter was told
+}
+
+func newConn(c *Client, ws *websocket.Conn, readTimeout time.Duration) *conn {
+	cn := &conn{
+		c: c, ws: ws,
+		pending:    make(map[uint64]replyFunc),
+		wake:       make(chan struct{}, 1),
+		writerDone: make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	cn.ctx, cn.cancel = context.WithCancel(context.Background())
+	cn.readTimeout.Store(int64(readTimeout))
+	go cn.writeLoop()
+	go cn.readLoop()
+	return cn
+}
+
+// call sends cmd with a fresh id and arranges for fn to receive the reply.
+// It returns the id, or errConnClosed when the connection has ended (the
+// command was not sent).
+func (cn *conn) call(cmd *protocol.Command, fn replyFunc) (uint64, error) {
+	cmd.ID = cn.c.nextID.Add(1)
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", ErrInvalidData, err)
+	}
+	cn.mu.Lock()
+	if cn.dead {
+		cn.mu.Unlock()
+		return 0, errConnClosed
+	}
+	cn.pending[cmd.ID] = fn
+	cn.queue = append(cn.queue, b)
+	cn.mu.Unlock()
+	cn.signal()
+	return cmd.ID, nil
+}
+
+// post sends a message that has no reply (send, pong).
+func (cn *conn) post(msg []byte) error {
+	cn.mu.Lock()
+	if cn.dead {
+		cn.mu.Unlock()
+		return errConnClosed
+	}
+	cn.queue = append(cn.queue, msg)
+	cn.mu.Unlock()
+	cn.signal()
+	return nil
+}
+
+// forget drops the reply waiter of id, whose caller gave up.
+func (cn *conn) forget(id uint64) {
+	cn.mu.Lock()
+	delete(cn.pending, id)
+	cn.mu.Unlock()
+}
+
+func (cn *conn) pendingCount() int {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return len(cn.pending)
+}
+
+func (cn *conn) signal() {
+	select {
+	case cn.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (cn *conn) isDead() bool {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.dead
+}
+
+// setClose records why the connection ends; the first call wins.
+func (cn *conn) setClose(code int, reason string, byServer bool) {
+	cn.mu.Lock()
+	if cn.code == 0 {
+		if reason == "" {
+			reason = protocol.CloseReason(code)
+		}
+		cn.code, cn.reason, cn.byServer = code, reason, byServer
+	}
+	cn.mu.Unlock()
+}
+
+// closeInfo returns the close code and reason, once done is closed.
+func (cn *conn) closeInfo() (code int, reason string, byServer bool) {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	return cn.code, cn.reason, cn.byServer
+}
+
+// abort drops the connection at once; the reader then winds it up.
+func (cn *conn) abort(code int, reason string) {
+	cn.setClose(code, reason, false)
+	cn.cancel()
+}
+
+// close closes the connection with a close handshake, bounded by
+// closeGrace, and waits until it is wound up.
+func (cn *conn) close(code int, reason string) {
+	cn.setClose(code, reason, false)
+	t := time.AfterFunc(closeGrace, cn.cancel)
+	_ = cn.ws.Close(websocket.StatusCode(code), "")
+	t.Stop()
+	cn.cancel()
+	<-cn.done
+}
+
+func (cn *conn) writeLoop() {
+	defer close(cn.writerDone)
+	var buf []byte
+	for {
+		select {
+		case <-cn.wake:
+		case <-cn.ctx.Done():
+			return
+		}
+		for {
+			cn.mu.Lock()
+			batch := cn.queue
+			cn.queue = nil
+			cn.mu.Unlock()
+			if len(batch) == 0 {
+				break
+			}
+			for len(batch) > 0 {
+				var n int
+				buf, n = joinBatch(buf[:0], batch)
+				if err := cn.write(buf); err != nil {
+					if cn.ctx.Err() == nil {
+						cn.abort(1006, "write failed: "+err.Error())
+					}
+					return
+				}
+				batch = batch[n:]
+			}
+		}
+	}
+}
+
+func (cn *conn) write(frame []byte) error {
+	ctx, cancel := context.WithTimeout(cn.ctx, cn.c.opts.WriteTimeout)
+	defer cancel()
+	return cn.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+// joinBatch appends messages from batch to buf, newline-separated, up to
+// maxBatch bytes (at least one message), and says how many it took.
+func joinBatch(buf []byte, batch [][]byte) ([]byte, int) {
+	n := 0
+	for _, m := range batch {
+		if n > 0 && len(buf)+1+len(m) > maxBatch {
+			break
+		}
+		if n > 0 {
+			buf = append(buf, '\n')
+		}
+		buf = append(buf, m...)
+		n++
+	}
+	return buf, n
+}
+
+func (cn *conn) readLoop() {
+	for {
+		ctx, cancel := cn.ctx, context.CancelFunc(func() {})
+		timeout := time.Duration(cn.readTimeout.Load())
+		if timeout > 0 {
+			ctx, cancel = context.WithTimeout(cn.ctx, timeout)
+		}
+		typ, frame, err := cn.ws.Read(ctx)
+		silent := ctx.Err() == context.DeadlineExceeded && cn.ctx.Err() == nil
+		cancel()
+		if err != nil {
+			cn.setClose(cn.readErrorCode(err, silent, timeout))
+			cn.finish()
+			return
+		}
+		if typ != websocket.MessageText {
+			cn.c.report(errors.New("herald client: ignored a binary frame from the server (protocol v1 uses text frames)"))
+			continue
+		}
+		_ = protocol.SplitMessages(frame, func(msg []byte) error {
+			rf := new(protocol.ReplyFrame)
+			if err := json.Unmarshal(msg, rf); err != nil {
+				cn.c.report(fmt.Errorf("herald client: ignored a malformed message from the server: %w", err))
+				return nil
+			}
+			cn.handle(rf)
+			return nil
+		})
+	}
+}
+
+// readErrorCode turns the error that ended reading into a close code and
+// reason (unless the server already gave one in a disconnect push).
+func (cn *conn) readErrorCode(err error, silent bool, timeout time.Duration) (int, string, bool) {
+	var ce websocket.CloseError
+	switch {
+	case errors.As(err, &ce):
+		return int(ce.Code), ce.Reason, true
+	case silent:
+		return 1006, fmt.Sprintf("no message from the server in %v; the connection is presumed dead", timeout), false
+	case errors.Is(err, websocket.ErrMessageTooBig):
+		return 1009, fmt.Sprintf("a frame from the server exceeded Options.MaxMessageSize (%d bytes)", cn.c.opts.MaxMessageSize), false
+	default:
+		return 1006, "connection lost: " + err.Error(), false
+	}
+}
+
+// finish winds the connection up: no more commands, the writer stops, and
+// every command waiting for a reply gets ErrConnectionLost.
+func (cn *conn) finish() {
+	cn.mu.Lock()
+	cn.dead = true
+	pending := cn.pending
+	cn.pending = nil
+	cn.queue = nil
+	cn.mu.Unlock()
+	cn.cancel()
+	_ = cn.ws.CloseNow()
+	<-cn.writerDone
+	for _, fn := range pending {
+		fn(nil, ErrConnectionLost)
+	}
+	close(cn.done)
+}
+
+// handle routes one message from the server.
+func (cn *conn) handle(rf *protocol.ReplyFrame) {
+	if rf.ID != 0 {
+		cn.mu.Lock()
+		fn := cn.pending[rf.ID]
+		delete(cn.pending, rf.ID)
+		cn.mu.Unlock()
+		if fn != nil {
+			fn(rf, nil)
+		}
+		return
+	}
+	switch rf.Op {
+	case protocol.OpPing:
+		_ = cn.post(pongMessage)
+	case protocol.OpDisconnect:
+		cn.setClose(rf.Code, rf.Reason, true)
+	default:
+		cn.c.handlePush(cn, rf)
+	}
+}
