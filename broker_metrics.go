@@ -9,8 +9,9 @@ import (
 // instrumentedBroker counts the node's calls to its broker, and their
 // failures, by operation.
 type instrumentedBroker struct {
-	b broker.Broker
-	m *metrics
+	b       broker.Broker
+	m       *metrics
+	onError func(msg string) // remembers the error for Stats
 }
 
 var _ broker.Broker = (*instrumentedBroker)(nil)
@@ -19,6 +20,9 @@ func (ib *instrumentedBroker) count(op string, err error) error {
 	ib.m.brokerOps.WithLabelValues(op).Inc()
 	if err != nil {
 		ib.m.brokerErrors.WithLabelValues(op).Inc()
+		if ib.onError != nil {
+			ib.onError("broker " + op + ": " + err.Error())
+		}
 	}
 	return err
 }

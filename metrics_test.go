@@ -174,3 +174,33 @@ func TestReadyTurnsFalseWhileDraining(t *testing.T) {
 	}
 	_ = protocol.CloseShutdown
 }
+
+func TestStatsSnapshot(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	a, b := ts.dial(t), ts.dial(t)
+	subscribe(t, a, map[string]any{"channel": "busy"})
+	subscribe(t, b, map[string]any{"channel": "busy"})
+	subscribe(t, b, map[string]any{"channel": "quiet"})
+	publishN(t, ts.node, "busy", 1, 3)
+	if _, err := a.NextPush("pub", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	b.Conn.Close(1000, "bye")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		st := ts.node.Stats(1)
+		if len(st.Disconnects) == 1 {
+			if st.Disconnects[0].Code != 1000 || st.Connections != 1 || st.Publications != 3 {
+				t.Fatalf("stats %+v", st)
+			}
+			if len(st.TopChannels) != 1 || st.TopChannels[0].Channel != "busy" {
+				t.Fatalf("top channels %+v", st.TopChannels)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no disconnect recorded: %+v", st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

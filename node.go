@@ -28,6 +28,7 @@ type Node struct {
 	metrics  *metrics
 	broker   *instrumentedBroker
 	presence broker.PresenceStore // nil when the broker keeps no presence
+	recent   recent
 	hub      *hub
 	writer   *writer
 	server   *ws.Server
@@ -71,7 +72,7 @@ func New(cfg Config) (*Node, error) {
 	if b == nil {
 		b = memory.New()
 	}
-	n.broker = &instrumentedBroker{b: b, m: n.metrics}
+	n.broker = &instrumentedBroker{b: b, m: n.metrics, onError: n.recent.error}
 	if ps, ok := b.(broker.PresenceStore); ok {
 		n.presence = &instrumentedPresence{ps: ps, ib: n.broker}
 	}

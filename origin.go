@@ -83,6 +83,9 @@ func (p originPattern) match(o origin) bool {
 	if !p.wildcard {
 		return o.host == p.host
 	}
+	if _, err := netip.ParseAddr(o.host); err == nil {
+		return false // an IP address has no labels to stand for
+	}
 	return len(o.host) > len(p.host)+1 && strings.HasSuffix(o.host, "."+p.host)
 }
 

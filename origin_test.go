@@ -63,6 +63,7 @@ func TestOriginPatterns(t *testing.T) {
 		{"https://a.example.org%2e", false},
 		{"https://a..example.org", false},
 		{"https://.example.org", false},
+		{"https://1.2.3.4.example.org", true}, // a host name, not an address
 
 		// Not origins.
 		{"null", false},
@@ -138,6 +139,7 @@ func TestOriginPatternsRefusesBadPatterns(t *testing.T) {
 		"https://[::1",
 		"https://*.[::1]",
 		"https://*.127.0.0.1",
+		"http://*.localhost",
 		"null",
 	} {
 		if _, err := herald.OriginPatterns("https://ok.example.com", p); err == nil {

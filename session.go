@@ -306,6 +306,7 @@ func (s *Session) HandleClose(err error) {
 		code, reason = closeCodeOf(err)
 	}
 	s.node.metrics.disconnected(code)
+	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	for _, sub := range subs {
 		s.node.dropSubscription(s.node.ctx, sub)
 	}

@@ -132,6 +132,7 @@ func (s *Session) encodeReply(id uint64, r result) []byte {
 		pe, known := toProtocolError(r.err)
 		if !known {
 			s.log.Error("command failed", "id", id, "error", r.err)
+			s.node.recent.error("command failed: " + r.err.Error())
 		}
 		b, _ := protocol.EncodeReply(&protocol.Reply{ID: id, Error: pe})
 		return b
