@@ -168,3 +168,20 @@ func TestBatchedCommandsInOneFrame(t *testing.T) {
 		t.Fatalf("pub %+v %v", m, err)
 	}
 }
+
+func TestInvalidUTF8Closes1007(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	by := newBystander(t, ts)
+	c := wstest.DialRaw(t, ts.url)
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFrame(0x1, []byte("{\"id\":2,\"op\":\"publish\",\"channel\":\"x\",\"data\":\"\xff\xfe\"}"), false); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.ReadClose(5 * time.Second)
+	if err != nil || code != 1007 {
+		t.Fatalf("close code %d (%v), want 1007", code, err)
+	}
+	by.check()
+}

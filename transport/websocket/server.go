@@ -20,6 +20,7 @@ import (
 	"runtime"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp"
@@ -117,6 +118,10 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 		ReadLimit:                    cfg.MaxMessageSize + 64<<10,
 	})
 	s.engine.OnWrittenSize(s.onWritten)
+	// nbio answers invalid UTF-8 with 1002; RFC 6455 asks for 1007, so
+	// text messages are checked in onMessage instead. Close frame reasons
+	// are still checked (onCloseFrame).
+	s.engine.CheckUtf8 = func([]byte) bool { return true }
 	if err := s.engine.Start(); err != nil {
 		return nil, err
 	}
@@ -192,7 +197,12 @@ func (s *Server) onMessage(ws *nbws.Conn, typ nbws.MessageType, data []byte) {
 		_ = ws.Close()
 		return
 	}
-	c.peer.HandleFrame(data, typ == nbws.TextMessage)
+	text := typ == nbws.TextMessage
+	if text && !utf8.Valid(data) {
+		c.Close(1007, "invalid UTF-8 in a text message")
+		return
+	}
+	c.peer.HandleFrame(data, text)
 }
 
 func (s *Server) onClose(ws *nbws.Conn, err error) {
@@ -216,6 +226,10 @@ func (s *Server) onPing(ws *nbws.Conn, data string) {
 func (s *Server) onCloseFrame(ws *nbws.Conn, code int, reason string) {
 	c := connOf(ws)
 	if c == nil {
+		return
+	}
+	if !utf8.ValidString(reason) {
+		_ = c.write(nbws.CloseMessage, closePayload(1007, "invalid UTF-8 in the close reason"))
 		return
 	}
 	c.mu.Lock()
