@@ -43,7 +43,7 @@ func benchNode(b *testing.B, n int) (*Node, []*discardConn, *atomic.Int64, chan 
 	conns := make([]*discardConn, n)
 	for i := range conns {
 		conns[i] = &discardConn{want: want, done: done}
-		s := &Session{node: node, conn: conns[i], id: "s" + strconv.Itoa(i), connected: true, log: node.log}
+		s := &Session{node: node, conn: conns[i], id: "s" + strconv.Itoa(i), connected: true}
 		sub, _, err := s.subscribe(context.Background(), subscribeRequest{channel: "bench"})
 		if err != nil {
 			b.Fatal(err)
@@ -107,7 +107,7 @@ func BenchmarkWriteQueueBatch(b *testing.B) {
 	}
 	b.Cleanup(func() { _ = node.Shutdown(context.Background()) })
 	c := &discardConn{}
-	s := &Session{node: node, conn: c, id: "s", connected: true, log: node.log}
+	s := &Session{node: node, conn: c, id: "s", connected: true}
 	msg := []byte(`{"op":"pub","channel":"chat:lobby","offset":1,"data":{"text":"hello world"}}`)
 	w := newWriter(0)
 	b.ReportAllocs()

@@ -37,7 +37,7 @@ func (s *Session) onTimer() {
 		// The pong may be waiting behind a slow command handler.
 		s.timer.Reset(s.node.cfg.PongTimeout)
 	case s.awaitingPong:
-		s.log.Debug("no pong from client")
+		s.logger().Debug("no pong from client")
 		s.closeLocked(protocol.CloseNoPong, "")
 	default:
 		s.awaitingPong = true

@@ -115,7 +115,6 @@ func (n *Node) accept(r *http.Request) (func(c *ws.Conn) ws.Peer, int, string) {
 	remote := r.RemoteAddr
 	return func(c *ws.Conn) ws.Peer {
 		s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}
-		s.log = n.log.With("client", s.id)
 		n.accepted.Add(1)
 		s.startConnectTimer()
 		return s

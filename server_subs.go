@@ -125,7 +125,7 @@ func (s *Session) serverSubscribe(channel string) {
 	sub, res, err := s.subscribe(s.node.ctx, subscribeRequest{channel: channel})
 	if err != nil {
 		if err != ErrAlreadySubscribed {
-			s.log.Warn("server-side subscribe failed", "channel", channel, "error", err)
+			s.logger().Warn("server-side subscribe failed", "channel", channel, "error", err)
 		}
 		return
 	}

@@ -23,7 +23,6 @@ type Session struct {
 	id         string
 	remoteAddr string
 	header     http.Header // handshake headers, dropped after connect
-	log        *slog.Logger
 
 	// Set once by connect, read-only afterwards.
 	user      string
@@ -77,6 +76,15 @@ type subscription struct {
 type pendingPub struct {
 	data   []byte
 	offset uint64
+}
+
+// logger returns the node's logger with the connection's attributes. It is
+// built when something is logged, so that an idle connection holds none.
+func (s *Session) logger() *slog.Logger {
+	if s.user != "" {
+		return s.node.log.With("client", s.id, "user", s.user)
+	}
+	return s.node.log.With("client", s.id)
 }
 
 // ID returns the connection's id, unique across nodes.
@@ -312,7 +320,7 @@ func (s *Session) HandleClose(err error) {
 	}
 	s.node.removeSession(s)
 	if s.connected {
-		s.log.Debug("client disconnected", "code", code, "reason", reason)
+		s.logger().Debug("client disconnected", "code", code, "reason", reason)
 		if h := s.node.handlers.Load().disconnect; h != nil {
 			h(s, DisconnectEvent{Code: code, Reason: reason})
 		}

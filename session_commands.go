@@ -131,7 +131,7 @@ func (s *Session) encodeReply(id uint64, r result) []byte {
 	if r.err != nil {
 		pe, known := toProtocolError(r.err)
 		if !known {
-			s.log.Error("command failed", "id", id, "error", r.err)
+			s.logger().Error("command failed", "id", id, "error", r.err)
 			s.node.recent.error("command failed: " + r.err.Error())
 		}
 		b, _ := protocol.EncodeReply(&protocol.Reply{ID: id, Error: pe})
@@ -139,7 +139,7 @@ func (s *Session) encodeReply(id uint64, r result) []byte {
 	}
 	b, err := protocol.EncodeReply(&protocol.Reply{ID: id, Result: r.value})
 	if err != nil {
-		s.log.Error("encode reply", "error", err)
+		s.logger().Error("encode reply", "error", err)
 		b, _ = protocol.EncodeReply(&protocol.Reply{ID: id, Error: protocol.NewError(protocol.CodeInternal)})
 	}
 	return b

@@ -20,7 +20,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		if err != nil {
 			pe, known := toProtocolError(err)
 			if !known {
-				s.log.Error("connect handler failed", "error", err)
+				s.logger().Error("connect handler failed", "error", err)
 			}
 			s.replyError(cmd.ID, pe)
 			s.closeWith(connectCloseCode(pe.Code, known), pe.Message)
@@ -30,7 +30,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	if len(rep.Info) > 0 {
 		info, valid := protocol.Compact(rep.Info)
 		if !valid {
-			s.log.Error("connect handler returned invalid JSON info")
+			s.logger().Error("connect handler returned invalid JSON info")
 			s.replyError(cmd.ID, protocol.NewError(protocol.CodeInternal))
 			s.closeWith(protocol.CloseServerError, "")
 			return errStop
@@ -39,7 +39,6 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	}
 	s.user = rep.User
 	s.header = nil
-	s.log = s.log.With("user", s.user)
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
@@ -62,7 +61,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		}
 		sub, sr, err := s.subscribe(n.ctx, req)
 		if err != nil {
-			s.log.Error("server-side subscribe failed", "channel", ch, "error", err)
+			s.logger().Error("server-side subscribe failed", "channel", ch, "error", err)
 			continue
 		}
 		if res.Subs == nil {
@@ -73,7 +72,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		results = append(results, sr)
 	}
 	s.goLive(subs, results, func() []byte { return s.encodeReply(cmd.ID, ok(res)) })
-	s.log.Debug("client connected", "name", cmd.Name, "version", cmd.Version)
+	s.logger().Debug("client connected", "name", cmd.Name, "version", cmd.Version)
 	return nil
 }
 
