@@ -91,6 +91,10 @@ type Config struct {
 	// "user:alice"), so the backend can reach all of a user's connections
 	// with one publish.
 	PersonalChannel string
+	// PersistUserSubscriptions makes Node.Subscribe (and /api/subscribe)
+	// apply to a user's later connections too, not only to those open at
+	// the time. The list lives in each node's memory.
+	PersistUserSubscriptions bool
 	// IdempotencyWindow is how long publish keys are remembered (default
 	// 2 minutes).
 	IdempotencyWindow time.Duration

@@ -28,9 +28,9 @@ var (
 	ErrTokenExpired      = protocol.NewError(protocol.CodeTokenExpired)
 	ErrTooManyRequests   = protocol.NewError(protocol.CodeTooManyRequests)
 	ErrAlreadySubscribed = protocol.NewError(protocol.CodeAlreadySubscribed)
-	// ErrHistoryDisabled is returned by History when the node keeps no
-	// history (Config.HistorySize is 0).
-	ErrHistoryDisabled = protocol.NewError(protocol.CodeNotAvailable, "history is not enabled on this server (set a history size)")
+	// ErrHistoryDisabled is returned by History for a channel whose
+	// namespace keeps no history (HistorySize 0).
+	ErrHistoryDisabled = protocol.NewError(protocol.CodeNotAvailable, "history is not enabled for this channel (set a history size for its namespace)")
 	// ErrPresenceDisabled is returned by Presence for a channel whose
 	// namespace keeps no presence.
 	ErrPresenceDisabled = protocol.NewError(protocol.CodeNotAvailable, "presence is not enabled for this channel")

@@ -153,6 +153,7 @@ type control struct {
 	User    string `json:"user,omitempty"`
 	Client  string `json:"client,omitempty"`
 	Channel string `json:"channel,omitempty"`
+	Persist bool   `json:"persist,omitempty"`
 	Code    int    `json:"code,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 }
@@ -183,7 +184,7 @@ func (n *Node) HandleControl(data []byte) {
 			s.closeWith(c.Code, c.Reason)
 		}
 	case "subscribe":
-		n.applyUserSubscribe(c.User, c.Channel)
+		n.applyUserSubscribe(c.User, c.Channel, c.Persist)
 	case "unsubscribe":
 		n.applyUserUnsubscribe(c.User, c.Channel)
 	default:

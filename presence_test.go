@@ -175,7 +175,7 @@ func TestIdempotentPublishFromClient(t *testing.T) {
 }
 
 func TestServerSideSubscriptionsOfUser(t *testing.T) {
-	ts := startServer(t, herald.Config{PersonalChannel: "user:"})
+	ts := startServer(t, herald.Config{PersonalChannel: "user:", PersistUserSubscriptions: true})
 	usersByToken(ts.node)
 	a1, _ := dialAs(t, ts, "alice")
 	a2, _ := dialAs(t, ts, "alice")
@@ -226,5 +226,62 @@ func TestServerSideSubscriptionsOfUser(t *testing.T) {
 	}
 	if got := b.Messages(); len(got) != 0 {
 		t.Fatalf("bob got %+v", got)
+	}
+}
+
+func TestUserSubscriptionsWithoutPersistence(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	usersByToken(ts.node)
+	a1, _ := dialAs(t, ts, "alice")
+	if err := ts.node.Subscribe(context.Background(), "alice", "news"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a1.NextPush("sub", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	a2 := wstest.Dial(t, ts.url)
+	if res := a2.Connect(map[string]any{"token": "alice"}); len(res.Subs) != 0 {
+		t.Fatalf("a later connection got %+v without PersistUserSubscriptions", res.Subs)
+	}
+}
+
+// Server-side subscriptions recover through the positions sent in connect.
+func TestServerSideSubscriptionRecoversThroughConnect(t *testing.T) {
+	ts := startServer(t, herald.Config{HistorySize: 10, PersonalChannel: "user:"})
+	usersByToken(ts.node)
+	c := wstest.Dial(t, ts.url)
+	first := c.Connect(map[string]any{"token": "alice"}).Subs["user:alice"]
+	c.Conn.CloseNow()
+	publishN(t, ts.node, "user:alice", 1, 3)
+	c = wstest.Dial(t, ts.url)
+	res := c.Connect(map[string]any{"token": "alice", "subs": map[string]any{
+		"user:alice": map[string]any{"offset": first.Offset, "epoch": first.Epoch},
+	}}).Subs["user:alice"]
+	if res == nil || !res.Recovered || len(res.Publications) != 3 || res.Publications[2].Offset != 3 {
+		t.Fatalf("%+v", res)
+	}
+}
+
+// Join and leave pushes go only to subscribers that asked, never about
+// themselves.
+func TestJoinLeaveOnlyToThoseWhoAsked(t *testing.T) {
+	ts := startServer(t, herald.Config{Presence: true, JoinLeave: true})
+	usersByToken(ts.node)
+	asked, _ := dialAs(t, ts, "asked")
+	subscribe(t, asked, map[string]any{"channel": "room", "presence": true})
+	quiet, _ := dialAs(t, ts, "quiet")
+	subscribe(t, quiet, map[string]any{"channel": "room"})
+	if m, err := asked.NextPush("join", 5*time.Second); err != nil || m.Info.User != "quiet" {
+		t.Fatalf("join %+v %v", m, err)
+	}
+	joiner, _ := dialAs(t, ts, "joiner")
+	subscribe(t, joiner, map[string]any{"channel": "room", "presence": true})
+	if m, err := asked.NextPush("join", 5*time.Second); err != nil || m.Info.User != "joiner" {
+		t.Fatalf("join %+v %v", m, err)
+	}
+	for name, c := range map[string]*wstest.Client{"quiet": quiet, "joiner": joiner} {
+		if m, err := c.NextPush("join", 200*time.Millisecond); err == nil {
+			t.Fatalf("%s got %+v", name, m)
+		}
 	}
 }

@@ -290,3 +290,68 @@ func TestRecoveryAcrossMemoryBrokerRestart(t *testing.T) {
 		t.Fatalf("%+v", res.SubscribeResult)
 	}
 }
+
+// A client claiming an offset the stream never reached is not trusted.
+func TestRecoveryFromFutureOffset(t *testing.T) {
+	ts := startServer(t, herald.Config{HistorySize: 10})
+	publishN(t, ts.node, "c", 1, 2)
+	c := ts.dial(t)
+	epoch := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
+	c2 := ts.dial(t)
+	res := subscribe(t, c2, map[string]any{"channel": "c", "recover": true, "offset": 99, "epoch": epoch})
+	if res.Recovered || res.Offset != 2 {
+		t.Fatalf("%+v", res.SubscribeResult)
+	}
+}
+
+// The server itself never sends a publication twice across a recovery:
+// every offset a client receives, in replies and pushes, is new.
+func TestRecoveryServerSendsNoDuplicates(t *testing.T) {
+	ts := startServer(t, herald.Config{HistorySize: 5000})
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 1; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, _ = ts.node.Publish(context.Background(), "d", json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)))
+			time.Sleep(50 * time.Microsecond)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	var last uint64
+	epoch := ""
+	for round := 0; round < 30; round++ {
+		c := ts.dial(t)
+		fields := map[string]any{"channel": "d"}
+		if epoch != "" {
+			fields["recover"], fields["offset"], fields["epoch"] = true, last, epoch
+		}
+		res := subscribe(t, c, fields)
+		epoch = res.Epoch
+		if round == 0 {
+			last = res.Offset
+		}
+		for _, p := range res.Publications {
+			if p.Offset != last+1 {
+				t.Fatalf("round %d: reply offset %d after %d", round, p.Offset, last)
+			}
+			last = p.Offset
+		}
+		for k := 0; k < 5; k++ {
+			m, err := c.NextPush("pub", 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Offset != last+1 {
+				t.Fatalf("round %d: push offset %d after %d (a duplicate or a gap)", round, m.Offset, last)
+			}
+			last = m.Offset
+		}
+		c.Conn.CloseNow()
+	}
+}

@@ -17,10 +17,10 @@ import (
 // `unsub` pushes, and recovers them by sending their positions in
 // connect's `subs`.
 
-// serverChannels lists the channels a connection of user is subscribed to
-// at connect: the handler's, the personal channel, and those made with
-// Node.Subscribe, without duplicates.
-func (n *Node) serverChannels(user string, fromHandler []string) []string {
+// serverChannelsLocked lists the channels a connection of user is
+// subscribed to at connect: the handler's, the personal channel, and those
+// made with Node.Subscribe, without duplicates. userSubsMu is held.
+func (n *Node) serverChannelsLocked(user string, fromHandler []string) []string {
 	seen := make(map[string]bool, len(fromHandler)+1)
 	var out []string
 	add := func(ch string) {
@@ -36,19 +36,18 @@ func (n *Node) serverChannels(user string, fromHandler []string) []string {
 		add(n.cfg.PersonalChannel + user)
 	}
 	if user != "" {
-		n.userSubsMu.Lock()
 		for ch := range n.userSubs[user] {
 			add(ch)
 		}
-		n.userSubsMu.Unlock()
 	}
 	return out
 }
 
 // Subscribe subscribes every connection of user, on every node, to
-// channel: each gets a `sub` push. The subscription also applies to the
-// user's later connections until Unsubscribe, on every node that was
-// running when Subscribe was called (it is kept in each node's memory).
+// channel: each gets a `sub` push. With Config.PersistUserSubscriptions the
+// subscription also applies to the user's later connections until
+// Unsubscribe, on every node that was running when Subscribe was called (it
+// is kept in each node's memory).
 func (n *Node) Subscribe(ctx context.Context, user, channel string) error {
 	if user == "" {
 		return ErrInvalidTarget
@@ -59,7 +58,7 @@ func (n *Node) Subscribe(ctx context.Context, user, channel string) error {
 	if _, err := n.channelOptions(channel); err != nil {
 		return err
 	}
-	return n.sendControl(ctx, control{Op: "subscribe", User: user, Channel: channel})
+	return n.sendControl(ctx, control{Op: "subscribe", User: user, Channel: channel, Persist: n.cfg.PersistUserSubscriptions})
 }
 
 // Unsubscribe ends user's subscription to channel on every connection and
@@ -86,17 +85,32 @@ func (n *Node) sendControl(ctx context.Context, c control) error {
 	return nil
 }
 
-// applyUserSubscribe runs a Subscribe control message on this node.
-func (n *Node) applyUserSubscribe(user, channel string) {
+// registerConnected registers a connected session and returns the channels
+// to subscribe it to on the server's initiative. userSubsMu makes the two
+// atomic with respect to applyUserSubscribe: a Node.Subscribe either is in
+// the list or finds the session registered (and then waits on connectMu
+// until the connect reply is queued).
+func (n *Node) registerConnected(s *Session, fromHandler []string) []string {
 	n.userSubsMu.Lock()
-	set := n.userSubs[user]
-	if set == nil {
-		set = make(map[string]struct{})
-		n.userSubs[user] = set
+	defer n.userSubsMu.Unlock()
+	n.addSession(s)
+	return n.serverChannelsLocked(s.user, fromHandler)
+}
+
+// applyUserSubscribe runs a Subscribe control message on this node.
+func (n *Node) applyUserSubscribe(user, channel string, persist bool) {
+	n.userSubsMu.Lock()
+	if persist {
+		set := n.userSubs[user]
+		if set == nil {
+			set = make(map[string]struct{})
+			n.userSubs[user] = set
+		}
+		set[channel] = struct{}{}
 	}
-	set[channel] = struct{}{}
+	sessions := n.sessionsOf(user, "")
 	n.userSubsMu.Unlock()
-	for _, s := range n.sessionsOf(user, "") {
+	for _, s := range sessions {
 		s.serverSubscribe(channel)
 	}
 }
@@ -112,7 +126,10 @@ func (n *Node) applyUserUnsubscribe(user, channel string) {
 	}
 	n.userSubsMu.Unlock()
 	for _, s := range n.sessionsOf(user, "") {
-		if s.unsubscribe(n.ctx, channel) {
+		s.connectMu.Lock()
+		removed := s.unsubscribe(n.ctx, channel)
+		s.connectMu.Unlock()
+		if removed {
 			s.enqueue(protocol.EncodePush(&protocol.Push{Op: protocol.OpUnsub, Channel: channel,
 				Code: protocol.CodeUnsubscribedByServer, Reason: "unsubscribed by the server"}))
 		}
@@ -122,7 +139,9 @@ func (n *Node) applyUserUnsubscribe(user, channel string) {
 // serverSubscribe subscribes the session on the server's initiative and
 // tells the client with a `sub` push. Already subscribed: nothing happens.
 func (s *Session) serverSubscribe(channel string) {
-	sub, res, err := s.subscribe(s.node.ctx, subscribeRequest{channel: channel})
+	s.connectMu.Lock()
+	defer s.connectMu.Unlock()
+	sub, res, err := s.subscribe(s.node.ctx, subscribeRequest{channel: channel, server: true})
 	if err != nil {
 		if err != ErrAlreadySubscribed {
 			s.logger().Warn("server-side subscribe failed", "channel", channel, "error", err)

@@ -29,6 +29,11 @@ type Session struct {
 	info      json.RawMessage
 	connected bool
 
+	// connectMu is held while connect runs its server-side subscriptions;
+	// Node.Subscribe and Node.Unsubscribe take it before acting on the
+	// session. Lock order: connectMu before mu.
+	connectMu sync.Mutex
+
 	mu       sync.Mutex
 	queue    [][]byte // encoded messages waiting for the writer
 	spare    [][]byte // the previous batch's slice, reused
@@ -313,12 +318,12 @@ func (s *Session) HandleClose(err error) {
 	if code == 0 {
 		code, reason = closeCodeOf(err)
 	}
-	s.node.metrics.disconnected(code)
-	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	for _, sub := range subs {
 		s.node.dropSubscription(s.node.ctx, sub)
 	}
 	s.node.removeSession(s)
+	s.node.metrics.disconnected(code)
+	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	if s.connected {
 		s.logger().Debug("client disconnected", "code", code, "reason", reason)
 		if h := s.node.handlers.Load().disconnect; h != nil {

@@ -42,7 +42,6 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	s.mu.Lock()
 	s.connected = true
 	s.mu.Unlock()
-	n.addSession(s)
 	n.metrics.connects.Inc()
 	s.startHeartbeat()
 
@@ -52,10 +51,16 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	}
 	// Server-side subscriptions are made before the reply is queued, and
 	// their publications wait until it is.
+	// connectMu keeps server-side subscribe and unsubscribe calls for this
+	// session (Node.Subscribe) waiting until the connect reply is queued,
+	// so that no `sub` or `unsub` push precedes it.
+	s.connectMu.Lock()
+	defer s.connectMu.Unlock()
 	var subs []*subscription
 	var results []*protocol.SubscribeResult
-	for _, ch := range n.serverChannels(s.user, rep.Channels) {
-		req := subscribeRequest{channel: ch}
+	channels := n.registerConnected(s, rep.Channels)
+	for _, ch := range channels {
+		req := subscribeRequest{channel: ch, server: true}
 		if pos, ok := cmd.Subs[ch]; ok && pos != nil {
 			req.recover, req.since = true, *pos
 		}

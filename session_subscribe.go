@@ -14,6 +14,7 @@ type subscribeRequest struct {
 	recover   bool
 	since     protocol.StreamPosition
 	joinLeave bool // the client asked for join and leave pushes
+	server    bool // made by the server: join and leave pushes whenever the namespace sends them
 }
 
 func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) result {
@@ -58,7 +59,7 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 	if err != nil {
 		return nil, nil, err
 	}
-	sub := &subscription{session: s, channel: req.channel, joinLeave: req.joinLeave && opts.JoinLeave, presence: opts.Presence}
+	sub := &subscription{session: s, channel: req.channel, joinLeave: (req.joinLeave || req.server) && opts.JoinLeave, presence: opts.Presence}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -159,8 +160,9 @@ func (s *Session) goLive(subs []*subscription, results []*protocol.SubscribeResu
 	defer s.mu.Unlock()
 	for i, sub := range subs {
 		res := results[i]
-		if len(sub.pending) == 0 || sub.pending[0].offset == 0 {
-			continue
+		first := firstOffset(sub.pending)
+		if first == 0 {
+			continue // nothing held, or only join/leave pushes
 		}
 		if res.Recovered {
 			keep := sub.pending[:0]
@@ -172,7 +174,7 @@ func (s *Session) goLive(subs []*subscription, results []*protocol.SubscribeResu
 				}
 			}
 			sub.pending = keep
-		} else if first := sub.pending[0].offset; first <= res.Offset {
+		} else if first <= res.Offset {
 			res.Offset = first - 1
 		}
 	}
@@ -186,6 +188,16 @@ func (s *Session) goLive(subs []*subscription, results []*protocol.SubscribeResu
 			s.pushLocked(p.data)
 		}
 	}
+}
+
+// firstOffset returns the offset of the first held publication, or 0.
+func firstOffset(pending []pendingPub) uint64 {
+	for _, p := range pending {
+		if p.offset > 0 {
+			return p.offset
+		}
+	}
+	return 0
 }
 
 func (s *Session) handleUnsubscribe(ctx context.Context, cmd *protocol.Command) result {

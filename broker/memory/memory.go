@@ -128,7 +128,10 @@ func (b *Broker) Publish(_ context.Context, channel string, pub *broker.Publicat
 
 	st := s.streams[channel]
 	if st != nil && st.expired(now) {
-		st = nil
+		// History is lost (a new epoch), idempotency keys are not: they
+		// have their own window.
+		st = st.reborn()
+		s.streams[channel] = st
 	}
 	keep := opts.HistorySize > 0 || opts.IdempotencyKey != ""
 	if st == nil && keep {
@@ -186,8 +189,8 @@ func (b *Broker) History(_ context.Context, channel string, opts broker.HistoryO
 	defer s.mu.Unlock()
 	st := s.streams[channel]
 	if st != nil && st.expired(now) {
-		delete(s.streams, channel)
-		st = nil
+		st = st.reborn()
+		s.streams[channel] = st
 	}
 	if st == nil {
 		// An empty stream is created so that the epoch a subscriber is told
@@ -226,7 +229,14 @@ func (b *Broker) sweep(every time.Duration) {
 			s.mu.Lock()
 			for ch, st := range s.streams {
 				st.forget(now)
-				if st.expired(now) || (st.top == 0 && len(st.keys) == 0 && now.Sub(st.lastAccess) > emptyStreamIdle) {
+				_, subscribed := s.subs[ch]
+				switch {
+				case st.expired(now) && len(st.keys) > 0:
+					s.streams[ch] = st.reborn()
+				case st.expired(now):
+					delete(s.streams, ch)
+				case st.top == 0 && len(st.keys) == 0 && !subscribed && now.Sub(st.lastAccess) > emptyStreamIdle:
+					// Never published to, and nobody here listens.
 					delete(s.streams, ch)
 				}
 			}

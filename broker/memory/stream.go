@@ -31,6 +31,15 @@ func newStream(size int) *stream {
 	return &stream{epoch: newEpoch(), ring: make([]*broker.Publication, 0, min(size, 64))}
 }
 
+// reborn returns the stream that replaces an expired one: empty, in a new
+// epoch, keeping the idempotency keys that are still in their window.
+func (s *stream) reborn() *stream {
+	n := newStream(0)
+	n.keys, n.keyOrder = s.keys, s.keyOrder
+	n.lastAccess = s.lastAccess
+	return n
+}
+
 // expired reports whether the stream outlived its TTL since its last
 // publication: its history is then lost, and so is its epoch.
 func (s *stream) expired(now time.Time) bool {
