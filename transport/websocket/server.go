@@ -155,12 +155,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, msg, status)
 		return
 	}
+	c := &Conn{srv: s}
+	if r.TLS != nil {
+		// A TLS connection from net/http cannot move to the poller: nbio
+		// serves it in blocking mode, where the poller's written-bytes
+		// callback never runs. Count its writes on the connection itself.
+		w = &countingHijacker{ResponseWriter: w, written: func(n int) { c.pending.Add(-int64(n)) }}
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.cfg.Logger.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
 		return
 	}
-	c := &Conn{srv: s, ws: ws}
+	c.ws = ws
 	c.peer = bind(c)
 	ws.SetSession(c) // publishes c, fully built, to the poller's goroutines
 }
@@ -179,15 +186,21 @@ func (s *Server) Stop() {
 // bind it: a fast client's first frame can arrive between the handshake
 // response and the binding. SessionWithLock takes the lock SetSession
 // publishes the binding under, so every field of the Conn is visible here.
+// The wait is bounded (a loaded machine can take a while to schedule the
+// handler's goroutine, so the bound is generous); past it the connection
+// is dropped.
 func connOf(ws *nbws.Conn) *Conn {
-	for i := 0; ; i++ {
+	const bindWait = 10 * time.Second
+	pause := 20 * time.Microsecond
+	for deadline := time.Now().Add(bindWait); ; {
 		if c, ok := ws.SessionWithLock().(*Conn); ok {
 			return c
 		}
-		if i > 2000 {
+		if time.Now().After(deadline) {
 			return nil
 		}
-		time.Sleep(50 * time.Microsecond)
+		time.Sleep(pause)
+		pause = min(pause*2, 5*time.Millisecond)
 	}
 }
 
