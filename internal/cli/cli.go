@@ -1,5 +1,5 @@
 // Package cli is the herald command: `herald serve` (the default), `herald
-// version` and `herald help`. It parses flags with the standard flag
+// token`, `herald version` and `herald help`. It parses flags with the standard flag
 // package, one FlagSet per subcommand; every serve flag is also an
 // environment variable and a key of the YAML config file (see Load).
 package cli
@@ -44,6 +44,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		readBuildInfo().write(stdout)
 		return exitOK
+	case "token":
+		return runToken(args, stdout, stderr, os.LookupEnv)
 	case "help":
 		writeHelp(stdout)
 		return exitOK
@@ -94,6 +96,10 @@ publish; backends publish through the HTTP API.
 
 Usage:
   herald [serve] [flags]   run the server (the default command)
+  herald token --user ID [--ttl 1h] [--channel CH]... [--info JSON]
+                           print a connection token signed with the token secret
+  herald token --channel-token CH [--user ID] [--ttl 1h]
+                           print a channel token for a private channel
   herald version           print the version, commit and Go version
   herald help              print this help
 
@@ -126,10 +132,24 @@ Durations take a unit (25s, 1m30s); sizes are in bytes.
 		b.WriteString("\n")
 	}
 	b.WriteString(`
-Open mode: Herald has no client authentication yet, so clients connect
-anonymously and may subscribe and publish. The server therefore refuses to
-listen on an address other than loopback (127.0.0.0/8, ::1, localhost) unless
---insecure is given.
+Authentication: with a token key (--token-secret, --token-public-key or
+--token-jwks-url), every connection must send a valid JWT in connect: its sub
+is the user, its info the presence data, its channels are subscribed at
+connect. Without a token, or with a bad one, connect fails with error 101 and
+close code 3500; with an expired one, 109 and 3005 (get a new token). Any
+authenticated user may subscribe and publish, except on channels whose name
+starts with $: subscribing needs a channel token (a JWT with a channel claim),
+publishing needs the subscription. herald token mints tokens with the secret;
+run with --log-level debug to see why tokens are refused. Tokens and secrets
+are never logged.
+
+Open mode: without a token key, clients connect anonymously and may
+subscribe and publish. The server then refuses to listen on an address other
+than loopback (127.0.0.0/8, ::1, localhost) unless --insecure is given.
+
+Origins: browsers may connect from the server's own origin and from those
+--origins lists; other pages get 403 before the WebSocket upgrade. Clients
+that send no Origin header (not browsers) are not checked.
 
 SIGINT or SIGTERM shuts the server down gracefully: it stops accepting and
 disconnects every client with code 3000 (reconnect), spread over the
@@ -139,6 +159,9 @@ Examples:
   herald                                   serve the demo at http://127.0.0.1:8080/
   herald --addr 127.0.0.1:9000 --log-format json
   HERALD_API_KEY=secret herald --config herald.yaml
+  export HERALD_TOKEN_SECRET=$(openssl rand -hex 32)
+  herald --addr 0.0.0.0:8080 --origins https://app.example.com
+  herald token --user alice --info '{"name":"Alice"}'
 `)
 	io.WriteString(w, b.String())
 }

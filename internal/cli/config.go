@@ -31,6 +31,29 @@ type Config struct {
 	ConfigFile string `yaml:"-"`
 	// Insecure allows open mode on a non-loopback address.
 	Insecure bool `yaml:"insecure"`
+	// TokenSecret is the HMAC secret of connection and channel tokens
+	// (HS256, HS384, HS512); at least 32 bytes. Never logged.
+	TokenSecret string `yaml:"token_secret"`
+	// TokenPublicKey lists PEM files of the public keys (RSA, ECDSA,
+	// Ed25519) that verify RS*, PS*, ES* and EdDSA tokens.
+	TokenPublicKey stringList `yaml:"token_public_key"`
+	// TokenJWKSURL is the URL of a JSON Web Key Set whose keys verify
+	// tokens.
+	TokenJWKSURL string `yaml:"token_jwks_url"`
+	// TokenAudience, when set, must be among a token's aud.
+	TokenAudience string `yaml:"token_audience"`
+	// TokenIssuer, when set, must equal a token's iss.
+	TokenIssuer string `yaml:"token_issuer"`
+	// TokenLeeway is the clock skew allowed when checking exp and nbf.
+	TokenLeeway time.Duration `yaml:"token_leeway"`
+	// Origins lists the browser origins, besides the server's own, whose
+	// pages may connect: exact origins and https://*.example.com patterns.
+	Origins stringList `yaml:"origins"`
+	// TLSCert and TLSKey are the PEM files of the server's certificate
+	// (with its chain) and private key; with both set, the server speaks
+	// HTTPS and WSS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
 	// LogFormat is "text" or "json"; empty picks text when stderr is a
 	// terminal and JSON otherwise.
 	LogFormat string `yaml:"log_format"`
@@ -83,6 +106,8 @@ type setting struct {
 	field  func(c *Config) any  // pointer to the field: *string, *bool, *int or *time.Duration
 	valid  func(v string) error // extra check of a string value
 	noYAML bool                 // not a key of the config file
+	secret bool                 // never shown: errors say "(hidden)"
+	list   bool                 // a repeated flag adds to the list
 }
 
 // env returns the setting's environment variable, HERALD_PING_INTERVAL.
@@ -103,11 +128,29 @@ var settings = []setting{
 	{name: "addr", arg: "HOST:PORT", usage: "address to listen on",
 		field: func(c *Config) any { return &c.Addr }, valid: validAddr},
 	{name: "api-key", arg: "KEY", usage: "key of the HTTP API at /api/ (sent as X-API-Key or Authorization: Bearer); empty leaves the API closed (every call answers 401)",
-		field: func(c *Config) any { return &c.APIKey }},
+		field: func(c *Config) any { return &c.APIKey }, secret: true},
 	{name: "config", arg: "FILE", usage: "YAML config file with the keys shown here",
 		field: func(c *Config) any { return &c.ConfigFile }, noYAML: true},
 	{name: "insecure", usage: "allow open mode (anonymous clients) on a non-loopback address",
 		field: func(c *Config) any { return &c.Insecure }},
+	{name: "token-secret", arg: "SECRET", usage: "HMAC secret (at least 32 bytes) verifying HS256/384/512 tokens; prefer the environment variable, since flags show in ps",
+		field: func(c *Config) any { return &c.TokenSecret }, valid: validSecret, secret: true},
+	{name: "token-public-key", arg: "FILE", usage: "PEM file of a public key (RSA, ECDSA, Ed25519) verifying RS*, PS*, ES* and EdDSA tokens; repeat the flag or separate files with commas",
+		field: func(c *Config) any { return &c.TokenPublicKey }, list: true},
+	{name: "token-jwks-url", arg: "URL", usage: "JWKS URL whose keys verify tokens; fetched with a 10 s timeout, cached, refreshed hourly and on an unknown kid",
+		field: func(c *Config) any { return &c.TokenJWKSURL }, valid: validJWKSURL},
+	{name: "token-audience", arg: "AUD", usage: "when set, tokens must list it in aud",
+		field: func(c *Config) any { return &c.TokenAudience }},
+	{name: "token-issuer", arg: "ISS", usage: "when set, tokens must have it as iss",
+		field: func(c *Config) any { return &c.TokenIssuer }},
+	{name: "token-leeway", arg: "DURATION", usage: "clock skew allowed when checking a token's exp and nbf",
+		field: func(c *Config) any { return &c.TokenLeeway }},
+	{name: "origins", arg: "LIST", usage: "browser origins allowed besides the server's own, comma-separated: https://app.example.com, https://*.example.com; others get 403",
+		field: func(c *Config) any { return &c.Origins }, valid: validOrigins, list: true},
+	{name: "tls-cert", arg: "FILE", usage: "PEM certificate chain; with --tls-key, serve HTTPS and WSS",
+		field: func(c *Config) any { return &c.TLSCert }},
+	{name: "tls-key", arg: "FILE", usage: "PEM private key of --tls-cert",
+		field: func(c *Config) any { return &c.TLSKey }},
 	{name: "log-format", arg: "text|json", usage: "log format", def: "text when stderr is a terminal, else json",
 		field: func(c *Config) any { return &c.LogFormat }, valid: oneOf("text", "json")},
 	{name: "log-level", arg: "LEVEL", usage: "lowest level logged: debug, info, warn or error",
@@ -144,6 +187,8 @@ func (s setting) set(c *Config, v string) error {
 	switch p := s.field(c).(type) {
 	case *string:
 		*p = v
+	case *stringList:
+		*p = stringList(v)
 	case *bool:
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -175,6 +220,10 @@ func (s setting) check(c *Config) error {
 		if s.valid != nil {
 			return s.valid(*p)
 		}
+	case *stringList:
+		if s.valid != nil {
+			return s.valid(string(*p))
+		}
 	case *int:
 		if *p < 0 {
 			return errors.New("must not be negative")
@@ -193,6 +242,8 @@ func (s setting) String(c *Config) string {
 	switch p := s.field(c).(type) {
 	case *string:
 		return *p
+	case *stringList:
+		return string(*p)
 	case *bool:
 		return strconv.FormatBool(*p)
 	case *int:
@@ -201,6 +252,14 @@ func (s setting) String(c *Config) string {
 		return p.String()
 	}
 	return ""
+}
+
+// display returns v as errors may show it: secrets are hidden.
+func (s setting) display(v string) string {
+	if s.secret && v != "" {
+		return "(hidden)"
+	}
+	return strconv.Quote(v)
 }
 
 func (s setting) isBool() bool {
@@ -235,7 +294,7 @@ func (c *Config) Validate() error {
 			if name == "" {
 				name = "--" + s.name
 			}
-			return fmt.Errorf("%s %q: %w", name, s.String(c), err)
+			return fmt.Errorf("%s %s: %w", name, s.display(s.String(c)), err)
 		}
 	}
 	return nil
@@ -325,6 +384,11 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 	if err != nil {
 		return Config{}, err
 	}
+	return resolve(flags, lookupEnv)
+}
+
+// resolve layers Defaults, the config file, the environment and flags.
+func resolve(flags []flagValue, lookupEnv func(string) (string, bool)) (Config, error) {
 	c := Defaults()
 
 	// The config file: its path comes from the flag or the environment.
@@ -353,13 +417,19 @@ func Load(args []string, lookupEnv func(string) (string, bool)) (Config, error) 
 			continue
 		}
 		if err := s.set(&c, v); err != nil {
-			return Config{}, fmt.Errorf("environment variable %s=%q: %w", s.env(), v, err)
+			return Config{}, fmt.Errorf("environment variable %s=%s: %w", s.env(), s.display(v), err)
 		}
 	}
 
+	seen := map[string]bool{}
 	for _, f := range flags {
-		if err := f.s.set(&c, f.value); err != nil {
-			return Config{}, fmt.Errorf("flag --%s=%q: %w", f.s.name, f.value, err)
+		v := f.value
+		if f.s.list && seen[f.s.name] {
+			v = f.s.String(&c) + "," + v // a repeated list flag adds to the list
+		}
+		seen[f.s.name] = true
+		if err := f.s.set(&c, v); err != nil {
+			return Config{}, fmt.Errorf("flag --%s=%s: %w", f.s.name, f.s.display(f.value), err)
 		}
 	}
 	return c, nil
@@ -376,17 +446,40 @@ type flagValue struct {
 // parseFlags parses the serve flags with the standard flag package, checking
 // each value as it goes, and returns them in command-line order.
 func parseFlags(args []string) ([]flagValue, error) {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // Main prints errors and help itself
+	fs := newFlagSet("serve")
+	got := addSettingFlags(fs, settings)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
+	}
+	return *got, nil
+}
+
+// newFlagSet returns a silent FlagSet: Main prints errors and help itself.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	var got []flagValue
-	for _, s := range settings {
+	return fs
+}
+
+// addSettingFlags defines a flag on fs for each of list and returns where
+// the values given are recorded, in command-line order. A value is checked
+// as it is parsed, except a secret's: the flag package would repeat it in
+// its error, so Load checks it.
+func addSettingFlags(fs *flag.FlagSet, list []setting) *[]flagValue {
+	got := new([]flagValue)
+	for _, s := range list {
 		record := func(v string) error {
-			var scratch Config
-			if err := s.set(&scratch, v); err != nil {
-				return err
+			if !s.secret {
+				var scratch Config
+				if err := s.set(&scratch, v); err != nil {
+					return err
+				}
 			}
-			got = append(got, flagValue{s, v})
+			*got = append(*got, flagValue{s, v})
 			return nil
 		}
 		if s.isBool() {
@@ -395,11 +488,5 @@ func parseFlags(args []string) ([]flagValue, error) {
 			fs.Func(s.name, s.usage, record)
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q (serve takes only flags)", fs.Arg(0))
-	}
-	return got, nil
+	return got
 }

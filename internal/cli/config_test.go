@@ -65,6 +65,15 @@ func TestReadFileFull(t *testing.T) {
 		Addr:           "127.0.0.1:9000",
 		APIKey:         "s3cret",
 		Insecure:       true,
+		TokenSecret:    "0123456789abcdef0123456789abcdef",
+		TokenPublicKey: "/etc/herald/rsa.pem,/etc/herald/ec.pem",
+		TokenJWKSURL:   "https://idp.example.com/.well-known/jwks.json",
+		TokenAudience:  "herald",
+		TokenIssuer:    "https://idp.example.com",
+		TokenLeeway:    30 * time.Second,
+		Origins:        "https://app.example.com, https://*.example.org",
+		TLSCert:        "/etc/herald/cert.pem",
+		TLSKey:         "/etc/herald/key.pem",
 		LogFormat:      "json",
 		LogLevel:       "debug",
 		Name:           "node-a",
@@ -87,6 +96,10 @@ func TestReadFileErrorsNameTheProblem(t *testing.T) {
 		"duration_without_unit.yaml": {"line 1", "25s"},
 		"bad_log_format.yaml":        {"log_format", "xml", "text or json"},
 		"nested.yaml":                {`unknown key "history"`},
+		"short_secret.yaml":          {"token_secret (hidden)", "32 bytes"},
+		"bad_origin.yaml":            {"origins", "https://example.com.*"},
+		"bad_jwks_url.yaml":          {"token_jwks_url", "https"},
+		"origins_mapping.yaml":       {"line 2", "list of strings"},
 		"config_key.yaml":            {`unknown key "config"`},
 	} {
 		c := Defaults()
@@ -199,6 +212,21 @@ func TestLoadEachLayerAlone(t *testing.T) {
 		{"bool env", nil, map[string]string{"HERALD_INSECURE": "1"}, func(c *Config) { c.Insecure = true }},
 		{"flags", []string{"-log-level", "error", "--name", "n1", "--history-size", "0"}, nil,
 			func(c *Config) { c.LogLevel = "error"; c.Name = "n1" }},
+		{"repeated list flag adds", []string{"--origins", "https://a.example.com", "--token-public-key=a.pem,b.pem", "--origins=https://*.example.org", "--token-public-key", "c.pem"},
+			map[string]string{"HERALD_ORIGINS": "https://env.example.com"},
+			func(c *Config) {
+				c.Origins = "https://a.example.com,https://*.example.org" // flags replace the environment, then add up
+				c.TokenPublicKey = "a.pem,b.pem,c.pem"
+			}},
+		{"token settings from env", nil, map[string]string{
+			"HERALD_TOKEN_SECRET": "0123456789abcdef0123456789abcdef", "HERALD_TOKEN_JWKS_URL": "http://127.0.0.1:9/jwks",
+			"HERALD_TOKEN_LEEWAY": "5s", "HERALD_TLS_CERT": "c.pem", "HERALD_TLS_KEY": "k.pem"},
+			func(c *Config) {
+				c.TokenSecret = "0123456789abcdef0123456789abcdef"
+				c.TokenJWKSURL = "http://127.0.0.1:9/jwks"
+				c.TokenLeeway = 5 * time.Second
+				c.TLSCert, c.TLSKey = "c.pem", "k.pem"
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := Load(tc.args, env(tc.env))
@@ -234,11 +262,19 @@ func TestLoadErrors(t *testing.T) {
 		{"argument", []string{"--addr", "127.0.0.1:1", "extra"}, nil, []string{`"extra"`}},
 		{"bad file", []string{"--config", bad}, nil, []string{bad, "line 1", "25s"}},
 		{"missing file", nil, map[string]string{"HERALD_CONFIG": "/does/not/exist.yaml"}, []string{"/does/not/exist.yaml"}},
+		{"short secret flag", []string{"--token-secret", "hunter2-is-short"}, nil, []string{"--token-secret=(hidden)", "32 bytes"}},
+		{"short secret env", nil, map[string]string{"HERALD_TOKEN_SECRET": "hunter2-is-short"}, []string{"HERALD_TOKEN_SECRET=(hidden)", "32 bytes"}},
+		{"bad origin flag", []string{"--origins", "https://*.com"}, nil, []string{"origins", "two labels"}},
+		{"null origin", []string{"--origins", "null"}, nil, []string{"origins", "http or https"}},
+		{"bad JWKS URL env", nil, map[string]string{"HERALD_TOKEN_JWKS_URL": "jwks.json"}, []string{"HERALD_TOKEN_JWKS_URL", "https"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load(tc.args, env(tc.env))
 			if err == nil {
 				t.Fatal("no error")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the secret", err)
 			}
 			for _, w := range tc.want {
 				if !strings.Contains(err.Error(), w) {

@@ -7,11 +7,9 @@ import (
 	"strings"
 )
 
-// openMode reports whether the server runs in open mode: clients connect
-// anonymously and may subscribe and publish. Herald has no client
-// authentication yet, so this is always true; when authentication lands it
-// becomes "no authentication configured".
-func (c *Config) openMode() bool { return true }
+// openMode reports whether the server runs in open mode: no token key is
+// configured, so clients connect anonymously and may subscribe and publish.
+func (c *Config) openMode() bool { return !c.authConfigured() }
 
 // checkOpenMode refuses to serve an open-mode node on addr unless addr is a
 // loopback address or insecure is set: anyone who can reach a non-loopback
@@ -22,7 +20,7 @@ func checkOpenMode(addr string, insecure bool) error {
 	}
 	return fmt.Errorf("refusing to listen on %s in open mode: without authentication anyone who can reach this address "+
 		"may connect, subscribe and publish. Listen on a loopback address (127.0.0.1:8080, [::1]:8080, localhost:8080), "+
-		"or pass --insecure (HERALD_INSECURE=true) to accept that, or configure authentication", addr)
+		"or pass --insecure (HERALD_INSECURE=true) to accept that, or configure authentication (--token-secret, --token-public-key or --token-jwks-url)", addr)
 }
 
 // isLoopback reports whether addr (host:port) names only loopback

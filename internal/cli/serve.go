@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/auth"
 	"github.com/heraldrt/herald/transport/websocket"
 )
 
@@ -61,6 +63,9 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		}
 		return usageError{err}
 	}
+	if err := c.checkCombinations(); err != nil {
+		return usageError{err}
+	}
 	format := logFormat(c.LogFormat, o.terminal)
 	level := parseLevel(c.LogLevel)
 	log := newLogger(o.stderr, format, level)
@@ -93,6 +98,20 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		attrs = append(attrs, "config_file", c.ConfigFile)
 	}
 	log.Info("starting herald", attrs...)
+	var verifier *auth.Verifier
+	if c.authConfigured() {
+		if verifier, err = newVerifier(&c); err != nil {
+			return err
+		}
+	}
+	checkOrigin, err := c.checkOrigin()
+	if err != nil {
+		return err
+	}
+	tlsConf, err := tlsConfig(&c)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
@@ -107,10 +126,14 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		ShutdownWindow: c.ShutdownWindow,
 		HistorySize:    c.HistorySize,
 		HistoryTTL:     c.HistoryTTL,
+		CheckOrigin:    checkOrigin,
 	})
 	if err != nil {
 		_ = ln.Close()
 		return err
+	}
+	if verifier != nil {
+		installAuth(node, verifier, &c, log)
 	}
 	logModes(log, &c)
 
@@ -121,10 +144,17 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	scheme := "http"
+	if tlsConf != nil {
+		scheme = "https"
+		hs.TLSConfig = tlsConf
+		hs.Protocols = http1Only()
+		ln = tls.NewListener(ln, tlsConf)
+	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	listening = true
-	log.Info("listening", "node", node.Name(), "addr", ln.Addr().String(), "url", "http://"+ln.Addr().String()+"/")
+	log.Info("listening", "node", node.Name(), "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+"/")
 	if o.ready != nil {
 		o.ready(ln.Addr())
 	}

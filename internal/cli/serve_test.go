@@ -64,12 +64,19 @@ type running struct {
 // until it listens.
 func startServe(t *testing.T, args ...string) *running {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv runs serve in-process with args and the environment vars,
+// and waits until it listens.
+func startServeEnv(t *testing.T, vars map[string]string, args ...string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	ready := make(chan net.Addr, 1)
 	go func() {
 		r.done <- serve(ctx, args, serveOptions{
-			lookupEnv: env(nil),
+			lookupEnv: env(vars),
 			stderr:    r.logs,
 			ready:     func(a net.Addr) { ready <- a },
 		})

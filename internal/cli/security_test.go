@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/heraldrt/herald/auth"
+	"github.com/heraldrt/herald/internal/wstest"
+	"github.com/heraldrt/herald/protocol"
+)
+
+// testSecret is the token secret of these tests; the logs must never show
+// it.
+const testSecret = "s3cret-s3cret-s3cret-s3cret-0123456789"
+
+// mintWithCLI runs `herald token` with the secret in the environment and
+// returns the token it prints.
+func mintWithCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runToken(args, &out, &errOut, env(map[string]string{"HERALD_TOKEN_SECRET": testSecret}))
+	if code != exitOK {
+		t.Fatalf("herald token %q: exit %d: %s", args, code, errOut.String())
+	}
+	return strings.TrimSpace(out.String())
+}
+
+// TestServeWithTokenSecret: with a token secret, connect needs a token
+// (101 and close 3500 without one or with a bad one, 109 and 3005 when it
+// expired); one minted by `herald token` works; open mode's loopback rule
+// no longer applies; and the logs never show the secret or a token.
+func TestServeWithTokenSecret(t *testing.T) {
+	r := startServeEnv(t, map[string]string{"HERALD_TOKEN_SECRET": testSecret},
+		"--addr=0.0.0.0:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug")
+	_, port, _ := net.SplitHostPort(r.addr)
+	url := "ws://127.0.0.1:" + port + "/ws"
+
+	expired, err := auth.Mint([]byte(testSecret), "HS256", auth.Claims{User: "alice", Expires: time.Now().Add(-time.Minute)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := auth.Mint([]byte(strings.Repeat("x", 40)), "HS256", auth.Claims{User: "mallory", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noneTok, _ := jwt.NewWithClaims(jwt.SigningMethodNone, jwt.MapClaims{"sub": "mallory"}).SignedString(jwt.UnsafeAllowNoneSignatureType)
+	for _, tc := range []struct {
+		name      string
+		token     string
+		code      int
+		closeCode int
+	}{
+		{"no token", "", protocol.CodeUnauthorized, protocol.CloseInvalidToken},
+		{"garbage", "garbage.garbage.garbage", protocol.CodeUnauthorized, protocol.CloseInvalidToken},
+		{"another secret", forged, protocol.CodeUnauthorized, protocol.CloseInvalidToken},
+		{"alg none", noneTok, protocol.CodeUnauthorized, protocol.CloseInvalidToken},
+		{"expired", expired, protocol.CodeTokenExpired, protocol.CloseTokenExpired},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := wstest.Dial(t, url)
+			reply := c.Call(map[string]any{"op": "connect", "token": tc.token})
+			if reply.Error == nil || reply.Error.Code != tc.code {
+				t.Fatalf("connect reply %+v, want error %d", reply, tc.code)
+			}
+			if code := c.ExpectClose(5 * time.Second); code != tc.closeCode {
+				t.Fatalf("close code %d, want %d", code, tc.closeCode)
+			}
+		})
+	}
+
+	token := mintWithCLI(t, "--user", "alice", "--channel", "news", "--channel", "$alice", "--info", `{"name":"Alice"}`)
+	c := wstest.Dial(t, url)
+	res := c.Connect(map[string]any{"token": token})
+	if res.User != "alice" || res.Subs["news"] == nil || res.Subs["$alice"] == nil {
+		t.Fatalf("connect result %+v, want user alice subscribed to news and $alice", res)
+	}
+	// Private channels need a channel token; others are open.
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "chat"}); rep.Error != nil {
+		t.Errorf("subscribe chat: %v", rep.Error)
+	}
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "$room"}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
+		t.Errorf("subscribe $room without a channel token: %+v, want 103", rep)
+	}
+	chTok := mintWithCLI(t, "--channel-token", "$room", "--user", "alice")
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "$room", "token": chTok}); rep.Error != nil {
+		t.Errorf("subscribe $room with a channel token: %v", rep.Error)
+	}
+	if rep := c.Call(map[string]any{"op": "publish", "channel": "$other", "data": 1}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
+		t.Errorf("publish to $other: %+v, want 103", rep)
+	}
+
+	if err := r.stop(t); err != nil {
+		t.Fatalf("serve returned %v", err)
+	}
+	logs := r.logs.String()
+	for _, secret := range []string{testSecret, token, chTok, expired, forged, noneTok} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the logs show a secret or token %q:\n%s", secret, logs)
+		}
+	}
+	for _, want := range []string{"authentication on", `"msg":"connect refused"`, "signature is invalid", "token expired"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("logs do not mention %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, "open mode") {
+		t.Errorf("logs claim open mode:\n%s", logs)
+	}
+}
+
+// TestServeWithPublicKeyFile: --token-public-key verifies RS256 tokens; a
+// missing file stops the server with an error naming it.
+func TestServeWithPublicKeyFile(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&key.PublicKey)
+	file := filepath.Join(t.TempDir(), "rsa.pem")
+	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--token-public-key", file, "--token-audience", "herald")
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"sub": "bob", "aud": "herald", "exp": time.Now().Add(time.Hour).Unix()}).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wstest.Dial(t, "ws://"+r.addr+"/ws")
+	if res := c.Connect(map[string]any{"token": tok}); res.User != "bob" {
+		t.Fatalf("connect result %+v", res)
+	}
+	// The classic confusion: HS256 signed with the public key file's bytes.
+	pemBytes, _ := os.ReadFile(file)
+	forged, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "mallory", "aud": "herald"}).SignedString(pemBytes)
+	c2 := wstest.Dial(t, "ws://"+r.addr+"/ws")
+	if rep := c2.Call(map[string]any{"op": "connect", "token": forged}); rep.Error == nil || rep.Error.Code != protocol.CodeUnauthorized {
+		t.Fatalf("HS256 token signed with the public key: %+v", rep)
+	}
+
+	logs := &syncBuffer{}
+	missing := filepath.Join(t.TempDir(), "nope.pem")
+	err = serve(context.Background(), []string{"--addr=127.0.0.1:0", "--token-public-key", missing, "--log-format=text"},
+		serveOptions{lookupEnv: env(nil), stderr: logs, ready: func(net.Addr) { t.Error("serve listened") }})
+	if err == nil || !strings.Contains(logs.String(), missing) {
+		t.Fatalf("missing key file: %v\n%s", err, logs)
+	}
+}
+
+// handshake sends a WebSocket upgrade request with origin (none when "")
+// and returns the HTTP status.
+func handshake(t *testing.T, addr, origin string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", "http://"+addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "websocket")
+	req.Header.Set("Sec-WebSocket-Version", "13")
+	req.Header.Set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+	if origin != "" {
+		req.Header.Set("Origin", origin)
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusForbidden {
+		body, _ := io.ReadAll(resp.Body)
+		if !strings.Contains(string(body), "origin not allowed") {
+			t.Errorf("403 body %q does not say why", body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestServeOrigins: --origins allows the listed origins and patterns;
+// anything else, look-alikes and "null" included, gets 403 before the
+// upgrade. Same-origin pages and clients without Origin always pass.
+func TestServeOrigins(t *testing.T) {
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--origins", "https://app.example.com, https://*.example.org")
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{
+		{"", http.StatusSwitchingProtocols},
+		{"http://" + r.addr, http.StatusSwitchingProtocols}, // same origin
+		{"https://app.example.com", http.StatusSwitchingProtocols},
+		{"https://chat.example.org", http.StatusSwitchingProtocols},
+		{"https://evil.io", http.StatusForbidden},
+		{"https://app.example.com.evil.io", http.StatusForbidden},
+		{"https://example.org.evil.io", http.StatusForbidden},
+		{"http://app.example.com", http.StatusForbidden},
+		{"https://app.example.com:8443", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+	} {
+		if got := handshake(t, r.addr, tc.origin); got != tc.status {
+			t.Errorf("Origin %q: status %d, want %d", tc.origin, got, tc.status)
+		}
+	}
+
+	// Without --origins: same origin only.
+	r2 := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms")
+	if got := handshake(t, r2.addr, "https://app.example.com"); got != http.StatusForbidden {
+		t.Errorf("default: a foreign origin got %d, want 403", got)
+	}
+	if got := handshake(t, r2.addr, "http://"+r2.addr); got != http.StatusSwitchingProtocols {
+		t.Errorf("default: the same origin got %d, want 101", got)
+	}
+}
+
+func TestServeSecurityUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--tls-cert", "c.pem"}, "tls_key"},
+		{[]string{"--tls-key", "k.pem"}, "tls_cert"},
+		{[]string{"--token-audience", "herald"}, "need a token key"},
+		{[]string{"--token-secret", "hunter2"}, "32 bytes"},
+		{[]string{"--origins", "https://*.com"}, "origins"},
+	} {
+		err := serve(context.Background(), tc.args, serveOptions{lookupEnv: env(nil), stderr: io.Discard})
+		var ue usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: got %v, want a usage error mentioning %q", tc.args, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: the error shows the secret: %v", tc.args, err)
+		}
+	}
+}

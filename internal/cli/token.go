@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/heraldrt/herald/auth"
+)
+
+// tokenSettings are the serve settings `herald token` reads: the secret and
+// the claims the server checks. Like serve, it also reads them from the
+// environment and the config file.
+var tokenSettings = []string{"config", "token-secret", "token-audience", "token-issuer", "addr", "tls-cert", "tls-key"}
+
+// tokenOptions are the flags of `herald token` itself.
+type tokenOptions struct {
+	user         string
+	ttl          time.Duration
+	channels     []string
+	info         string
+	channelToken string
+}
+
+// runToken mints an HMAC token with the configured secret and prints it on
+// stdout, with one line on stderr saying how to use it (so that
+// TOKEN=$(herald token --user alice) works).
+func runToken(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	o, c, err := loadToken(args, lookupEnv)
+	if errors.Is(err, flag.ErrHelp) {
+		writeHelp(stdout)
+		return exitOK
+	}
+	if err != nil {
+		return usage(stderr, err)
+	}
+	if c.TokenSecret == "" {
+		return usage(stderr, errors.New("no token secret configured: set HERALD_TOKEN_SECRET (or --token-secret, or token_secret in the config file) "+
+			"to the secret the server uses; make one with: openssl rand -hex 32"))
+	}
+	claims := auth.Claims{
+		User:     o.user,
+		Expires:  time.Now().Add(o.ttl).Truncate(time.Second),
+		IssuedAt: time.Now().Truncate(time.Second),
+		Issuer:   c.TokenIssuer,
+		Channels: o.channels,
+		Channel:  o.channelToken,
+	}
+	if c.TokenAudience != "" {
+		claims.Audience = []string{c.TokenAudience}
+	}
+	if o.info != "" {
+		claims.Info = json.RawMessage(o.info)
+	}
+	token, err := auth.Mint([]byte(c.TokenSecret), "HS256", claims)
+	if err != nil {
+		return usage(stderr, errors.New(strings.TrimPrefix(err.Error(), "auth: ")))
+	}
+	fmt.Fprintln(stdout, token)
+	scheme := "ws"
+	if c.TLSCert != "" {
+		scheme = "wss"
+	}
+	url := scheme + "://" + c.Addr + "/ws"
+	expires := claims.Expires.UTC().Format(time.RFC3339)
+	if o.channelToken != "" {
+		fmt.Fprintf(stderr, "Channel token for %q (user %q), expires %s. Send it with the subscribe command: {\"op\":\"subscribe\",\"channel\":%q,\"token\":\"<token>\"}\n",
+			o.channelToken, o.user, expires, o.channelToken)
+	} else {
+		fmt.Fprintf(stderr, "Token for user %q, expires %s. Connect with it: new Herald(%q, { token: \"<token>\" })\n", o.user, expires, url)
+	}
+	return exitOK
+}
+
+// loadToken parses the token flags and resolves the settings it needs.
+func loadToken(args []string, lookupEnv func(string) (string, bool)) (tokenOptions, Config, error) {
+	o := tokenOptions{ttl: time.Hour}
+	fs := newFlagSet("token")
+	fs.StringVar(&o.user, "user", "", "user id (sub)")
+	fs.DurationVar(&o.ttl, "ttl", time.Hour, "how long the token is valid")
+	fs.Func("channel", "channel to subscribe at connect (repeatable)", func(v string) error {
+		if v == "" {
+			return errors.New("empty channel name")
+		}
+		o.channels = append(o.channels, v)
+		return nil
+	})
+	fs.StringVar(&o.info, "info", "", `presence data, a JSON object like {"name":"Alice"}`)
+	fs.StringVar(&o.channelToken, "channel-token", "", "mint a channel token for this (private) channel instead of a connection token")
+	var list []setting
+	for _, name := range tokenSettings {
+		s, _ := settingNamed(name)
+		list = append(list, s)
+	}
+	got := addSettingFlags(fs, list)
+	if err := fs.Parse(args); err != nil {
+		return o, Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return o, Config{}, fmt.Errorf("unexpected argument %q (token takes only flags)", fs.Arg(0))
+	}
+	switch {
+	case o.user == "" && o.channelToken == "":
+		return o, Config{}, errors.New("token needs --user ID (the token's sub)")
+	case o.ttl <= 0:
+		return o, Config{}, errors.New("--ttl must be positive, like 1h or 30m")
+	case o.channelToken != "" && len(o.channels) > 0:
+		return o, Config{}, errors.New("--channel-token makes a channel token, which cannot carry --channel subscriptions")
+	}
+	if o.info != "" {
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(o.info), &obj); err != nil || obj == nil {
+			return o, Config{}, fmt.Errorf(`--info %q: want a JSON object, like {"name":"Alice"}`, o.info)
+		}
+	}
+	c, err := resolve(*got, lookupEnv)
+	return o, c, err
+}
