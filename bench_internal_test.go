@@ -82,7 +82,7 @@ func BenchmarkEncodePub(b *testing.B) {
 	buf := make([]byte, 0, 256)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf = protocol.AppendPub(buf[:0], "chat:lobby", pub)
+		buf = protocol.AppendPub(buf[:0], "chat:lobby", pub, "")
 	}
 }
 

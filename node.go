@@ -168,8 +168,8 @@ func (n *Node) sessionsOf(user, client string) []*Session {
 
 // HandlePublication implements broker.EventHandler: it encodes the
 // publication once and hands the same bytes to every local subscriber.
-func (n *Node) HandlePublication(channel string, pub *broker.Publication, _ string) {
-	data := protocol.AppendPub(make([]byte, 0, 64+len(channel)+len(pub.Data)), channel, pub)
+func (n *Node) HandlePublication(channel string, pub *broker.Publication, epoch string) {
+	data := protocol.AppendPub(make([]byte, 0, 80+len(channel)+len(pub.Data)), channel, pub, epoch)
 	subscribers := n.hub.broadcast(channel, data, pub.Offset)
 	n.metrics.fannedOut(pub.Time, subscribers)
 }

@@ -355,3 +355,18 @@ func TestRecoveryServerSendsNoDuplicates(t *testing.T) {
 		c.Conn.CloseNow()
 	}
 }
+
+// When a subscribed channel's history expires and its stream starts over,
+// the first publication of the new stream carries the new epoch.
+func TestNewEpochAnnouncedOnFirstPublication(t *testing.T) {
+	ts := startServer(t, herald.Config{HistorySize: 10, HistoryTTL: 300 * time.Millisecond})
+	c := ts.dial(t)
+	publishN(t, ts.node, "c", 1, 2)
+	old := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
+	time.Sleep(700 * time.Millisecond)
+	publishN(t, ts.node, "c", 3, 3)
+	m, err := c.NextPush("pub", 5*time.Second)
+	if err != nil || m.Offset != 1 || m.Epoch == "" || m.Epoch == old {
+		t.Fatalf("pub %+v (old epoch %s) %v", m, old, err)
+	}
+}

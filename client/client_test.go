@@ -340,3 +340,33 @@ func TestHistory(t *testing.T) {
 		t.Fatalf("history without history: %v", err)
 	}
 }
+
+// When the channel's history expires while subscribed, the stream starts
+// over at offset 1 in a new epoch; the client must take that publication
+// as new, not as a duplicate of its old offset 1.
+func TestNewEpochWhileSubscribed(t *testing.T) {
+	ts := startServer(t, herald.Config{HistorySize: 10, HistoryTTL: 300 * time.Millisecond})
+	ctx := testCtx(t)
+	c := newClient(t, ts.url, Options{})
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sr := newSubRecorder()
+	if _, err := c.Subscribe(ctx, "c", sr.handlers()); err != nil {
+		t.Fatal(err)
+	}
+	sr.nextSubscribed(t)
+	for i := 0; i < 3; i++ {
+		if _, err := ts.node.Publish(ctx, "c", json.RawMessage(`"old"`)); err != nil {
+			t.Fatal(err)
+		}
+		sr.nextPub(t)
+	}
+	time.Sleep(700 * time.Millisecond)
+	if _, err := ts.node.Publish(ctx, "c", json.RawMessage(`"new"`)); err != nil {
+		t.Fatal(err)
+	}
+	if p := sr.nextPub(t); p.Offset != 1 || string(p.Data) != `"new"` {
+		t.Fatalf("got %+v", p)
+	}
+}

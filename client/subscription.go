@@ -282,6 +282,11 @@ func (c *Client) handlePub(cn *conn, rf *protocol.ReplyFrame) {
 	if sub.state != subSubscribed || sub.conn != cn {
 		return
 	}
+	if rf.Epoch != "" && rf.Epoch != sub.epoch {
+		// The stream started over (offset 1 of a new epoch): nothing was
+		// missed, offsets count again from here.
+		sub.epoch, sub.offset = rf.Epoch, 0
+	}
 	if rf.Offset > 0 {
 		if rf.Offset <= sub.offset {
 			c.log.Debug("dropped a duplicate publication", "channel", rf.Channel, "offset", rf.Offset, "last", sub.offset)

@@ -823,6 +823,12 @@ export class Herald {
   // it was seen already.
   _deliver(sub, channel, p) {
     const offset = p.offset || 0;
+    if (p.epoch && p.epoch !== sub.epoch) {
+      // The stream started over (offset 1 of a new epoch): nothing was
+      // missed, offsets count again from here.
+      sub.epoch = p.epoch;
+      sub.offset = 0;
+    }
     if (offset > 0) {
       if (offset <= sub.offset) return; // a duplicate
       sub.offset = offset;

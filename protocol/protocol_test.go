@@ -69,14 +69,18 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 
 func TestAppendPubIsValidJSON(t *testing.T) {
 	pub := &Publication{Offset: 7, Data: json.RawMessage(`{"text":"hi"}`), Info: &ClientInfo{Client: "c1", User: "u\"1", Data: json.RawMessage(`{"n":1}`)}, Key: "k", Time: 1700000000000}
-	b := AppendPub(nil, "chat:lobby", pub)
+	b := AppendPub(nil, "chat:lobby", pub, "ep")
 	var f ReplyFrame
 	if err := json.Unmarshal(b, &f); err != nil {
 		t.Fatalf("%s: %v", b, err)
 	}
 	if f.Op != OpPub || f.Channel != "chat:lobby" || f.Offset != 7 || string(f.Data) != `{"text":"hi"}` ||
-		f.Info.User != `u"1` || f.Key != "k" || f.Time != 1700000000000 {
+		f.Info.User != `u"1` || f.Key != "k" || f.Time != 1700000000000 || f.Epoch != "" {
 		t.Fatalf("decoded %+v from %s", f, b)
+	}
+	first := AppendPub(nil, "c", &Publication{Offset: 1, Data: json.RawMessage(`1`)}, "ep")
+	if err := json.Unmarshal(first, &f); err != nil || f.Epoch != "ep" {
+		t.Fatalf("offset 1 must carry the epoch: %s", first)
 	}
 }
 

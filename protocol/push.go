@@ -14,12 +14,21 @@ var PingPush = []byte(`{"op":"ping"}`)
 // returns the extended slice. It is the hot path of fan-out: the node encodes
 // each publication once with it and hands the same bytes to every subscriber.
 // pub.Data must be valid, compact JSON (see Compact).
-func AppendPub(dst []byte, channel string, pub *Publication) []byte {
+//
+// The first publication of a stream (offset 1) also carries the stream's
+// epoch, so that a subscriber whose stream was lost and started over (its
+// history expired) learns of the new epoch instead of taking offset 1 for a
+// duplicate.
+func AppendPub(dst []byte, channel string, pub *Publication, epoch string) []byte {
 	dst = append(dst, `{"op":"pub","channel":`...)
 	dst = AppendString(dst, channel)
 	if pub.Offset > 0 {
 		dst = append(dst, `,"offset":`...)
 		dst = strconv.AppendUint(dst, pub.Offset, 10)
+	}
+	if pub.Offset == 1 && epoch != "" {
+		dst = append(dst, `,"epoch":`...)
+		dst = AppendString(dst, epoch)
 	}
 	dst = append(dst, `,"data":`...)
 	if len(pub.Data) == 0 {
