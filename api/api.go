@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/protocol"
 )
@@ -26,6 +28,12 @@ type Config struct {
 	// Logger receives one access log line per request and the causes of
 	// internal errors (default: discard). The key is never logged.
 	Logger *slog.Logger
+	// Registry, when set, receives the API's Prometheus metrics:
+	// herald_api_requests_total{method,status} and
+	// herald_api_request_duration_seconds{method}. Pass the registry of the
+	// node (herald.Config.Registry) so that one scrape shows both. Handlers
+	// sharing a registry share their series.
+	Registry prometheus.Registerer
 }
 
 // Handler serves the HTTP API of one Node. Create it with New; it is safe for
@@ -35,6 +43,7 @@ type Handler struct {
 	auth    keyChecker
 	maxBody int64
 	log     *slog.Logger
+	metrics *metrics // nil without Config.Registry
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -53,6 +62,11 @@ func New(node *herald.Node, cfg Config) *Handler {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{node: node, auth: newKeyChecker(cfg.Key), maxBody: cfg.MaxBodySize, log: cfg.Logger}
+	m, err := newMetrics(cfg.Registry)
+	if err != nil {
+		h.log.Warn("API metrics not registered", "error", err)
+	}
+	h.metrics = m
 	if cfg.Key == "" {
 		h.log.Warn("the HTTP API has no key and refuses every request; set api.Config.Key (herald --api-key or HERALD_API_KEY)")
 	}
@@ -60,10 +74,11 @@ func New(node *herald.Node, cfg Config) *Handler {
 }
 
 // ServeHTTP implements http.Handler: it authenticates the request, routes
-// POST /api/<method>, and writes one access log line.
+// POST /api/<method>, writes one access log line and counts the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	status := h.serve(w, r)
+	h.metrics.observe(methodLabel(r.URL.Path), status, time.Since(start))
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "api request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

@@ -35,6 +35,11 @@
 // Mounting: the Handler expects to be mounted at /api/
 // (mux.Handle("/api/", h)) and also works behind http.StripPrefix("/api", h).
 //
+// Metrics: with Config.Registry set, every request counts in
+// herald_api_requests_total{method,status} and
+// herald_api_request_duration_seconds{method}, where method is the API
+// method of the path or "unknown" (docs/operations.md).
+//
 // Without a configured key the API is closed: every request answers 401 with
 // a message saying how to set one. Unknown body fields are ignored, so that
 // newer callers can talk to older servers; required fields are checked.
