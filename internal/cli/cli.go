@@ -109,7 +109,15 @@ browser SDK at /herald.js and a demo chat at /.
 Flags of serve. Each is also an environment variable and, except --config, a
 key of the YAML config file. A flag wins over the environment, the
 environment over the config file, the config file over the default.
-Durations take a unit (25s, 1m30s); sizes are in bytes.
+Durations take a unit (25s, 1m30s); sizes are in bytes. The config file
+also takes namespaces, channel settings per namespace ("chat" for
+"chat:lobby"):
+
+  namespaces:
+    chat: {history_size: 100, history_ttl: 10m, presence: true, join_leave: true}
+    news: {history_size: 0}
+
+With namespaces configured, channels in unlisted namespaces are refused.
 
 `)
 	for _, s := range settings {

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heraldrt/herald"
 )
 
 // Config holds the settings of `herald serve`. Each field is a flag, an
@@ -79,6 +81,45 @@ type Config struct {
 	// HistoryTTL is how long a channel's history is kept after its last
 	// publication; 0 keeps it for as long as the broker does.
 	HistoryTTL time.Duration `yaml:"history_ttl"`
+	// Recover allows clients to recover missed publications on resubscribe.
+	Recover bool `yaml:"recover"`
+	// MaxRecover caps the publications one recovery returns; 0 means the
+	// history size.
+	MaxRecover int `yaml:"max_recover"`
+	// Presence keeps who is subscribed to each channel.
+	Presence bool `yaml:"presence"`
+	// JoinLeave sends join and leave pushes to subscribers that ask.
+	JoinLeave bool `yaml:"join_leave"`
+	// IdempotencyWindow is how long publish keys are remembered.
+	IdempotencyWindow time.Duration `yaml:"idempotency_window"`
+	// PersonalChannel, when set, subscribes each user's connections to
+	// PersonalChannel+user.
+	PersonalChannel string `yaml:"personal_channel"`
+	// PersistUserSubscriptions makes /api/subscribe apply to a user's later
+	// connections too.
+	PersistUserSubscriptions bool `yaml:"persist_user_subscriptions"`
+	// DashboardPassword protects the live dashboard at /dashboard/ (the
+	// API key is also accepted). Never logged.
+	DashboardPassword string `yaml:"dashboard_password"`
+	// AdminAddr, when set, serves /metrics, /healthz, /readyz (and pprof
+	// with Pprof) on this address instead of the main one.
+	AdminAddr string `yaml:"admin_addr"`
+	// Pprof serves net/http/pprof at /debug/pprof/ on AdminAddr.
+	Pprof bool `yaml:"pprof"`
+	// Namespaces holds per-namespace channel settings (config file only).
+	// With any namespace configured, channels in unlisted namespaces are
+	// refused (error 102).
+	Namespaces map[string]Namespace `yaml:"namespaces"`
+}
+
+// Namespace is the channel settings of one namespace in the config file.
+type Namespace struct {
+	HistorySize int           `yaml:"history_size"`
+	HistoryTTL  time.Duration `yaml:"history_ttl"`
+	Recover     *bool         `yaml:"recover"` // default true
+	MaxRecover  int           `yaml:"max_recover"`
+	Presence    bool          `yaml:"presence"`
+	JoinLeave   bool          `yaml:"join_leave"`
 }
 
 // Defaults returns the settings used when neither a flag, the environment
@@ -93,6 +134,13 @@ func Defaults() Config {
 		MaxMessageSize: 64 << 10,
 		WriteQueueSize: 1 << 20,
 		ShutdownWindow: 5 * time.Second,
+		// History and recovery are on out of the box, so that a client
+		// that reconnects gets what it missed; set history_size: 0 to turn
+		// them off.
+		HistorySize:       100,
+		HistoryTTL:        5 * time.Minute,
+		Recover:           true,
+		IdempotencyWindow: 2 * time.Minute,
 	}
 }
 
@@ -171,7 +219,36 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.HistorySize }},
 	{name: "history-ttl", arg: "DURATION", usage: "how long a channel's history outlives its last publication; 0 is no limit",
 		field: func(c *Config) any { return &c.HistoryTTL }},
+	{name: "recover", usage: "let clients recover missed publications when they resubscribe (needs history)",
+		field: func(c *Config) any { return &c.Recover }},
+	{name: "max-recover", arg: "N", usage: "most publications one recovery returns; 0 means the history size",
+		field: func(c *Config) any { return &c.MaxRecover }},
+	{name: "presence", usage: "keep who is subscribed to each channel (presence command and API)",
+		field: func(c *Config) any { return &c.Presence }},
+	{name: "join-leave", usage: "send join and leave pushes to subscribers that ask (needs --presence)",
+		field: func(c *Config) any { return &c.JoinLeave }},
+	{name: "idempotency-window", arg: "DURATION", usage: "how long publish idempotency keys are remembered",
+		field: func(c *Config) any { return &c.IdempotencyWindow }},
+	{name: "personal-channel", arg: "PREFIX", usage: "subscribe each user's connections to PREFIX+user, like user:alice",
+		field: func(c *Config) any { return &c.PersonalChannel }},
+	{name: "persist-user-subscriptions", usage: "make /api/subscribe apply to a user's later connections too",
+		field: func(c *Config) any { return &c.PersistUserSubscriptions }},
+	{name: "dashboard-password", arg: "PASSWORD", usage: "password of the live dashboard at /dashboard/ (HTTP Basic, any user name; the API key also works)",
+		field: func(c *Config) any { return &c.DashboardPassword }, secret: true},
+	{name: "admin-addr", arg: "HOST:PORT", usage: "serve /metrics, /healthz and /readyz (and pprof with --pprof) here instead of on --addr",
+		field: func(c *Config) any { return &c.AdminAddr }, valid: func(v string) error {
+			if v == "" {
+				return nil
+			}
+			return validAddr(v)
+		}},
+	{name: "pprof", usage: "serve Go's profiler at /debug/pprof/ on --admin-addr (never on the main address)",
+		field: func(c *Config) any { return &c.Pprof }},
 }
+
+// fileOnlyKeys are the config file keys that have no flag or variable:
+// structured settings (see Namespace).
+var fileOnlyKeys = []string{"namespaces"}
 
 func settingNamed(name string) (setting, bool) {
 	for _, s := range settings {
@@ -372,7 +449,7 @@ func yamlKeys() []string {
 			keys = append(keys, k)
 		}
 	}
-	return keys
+	return append(keys, fileOnlyKeys...)
 }
 
 // Load resolves the serve settings: Defaults, then the config file (from
@@ -489,4 +566,21 @@ func addSettingFlags(fs *flag.FlagSet, list []setting) *[]flagValue {
 		}
 	}
 	return got
+}
+
+// namespaces converts the config file's namespaces to the node's; nil when
+// none are configured (every channel then uses the top-level settings).
+func (c *Config) namespaces() map[string]herald.ChannelOptions {
+	if c.Namespaces == nil {
+		return nil
+	}
+	out := make(map[string]herald.ChannelOptions, len(c.Namespaces))
+	for name, ns := range c.Namespaces {
+		out[name] = herald.ChannelOptions{
+			HistorySize: ns.HistorySize, HistoryTTL: ns.HistoryTTL,
+			NoRecover:  ns.Recover != nil && !*ns.Recover,
+			MaxRecover: ns.MaxRecover, Presence: ns.Presence, JoinLeave: ns.JoinLeave,
+		}
+	}
+	return out
 }

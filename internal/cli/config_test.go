@@ -84,8 +84,11 @@ func TestReadFileFull(t *testing.T) {
 		ShutdownWindow: 90 * time.Second,
 		HistorySize:    100,
 		HistoryTTL:     10 * time.Minute,
+		// Not in the file: the defaults stay.
+		Recover:           true,
+		IdempotencyWindow: 2 * time.Minute,
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
 }
@@ -116,7 +119,7 @@ func TestReadFileErrorsNameTheProblem(t *testing.T) {
 		if !strings.Contains(err.Error(), file) {
 			t.Errorf("%s: error %q does not name the file", file, err)
 		}
-		if c != Defaults() {
+		if !reflect.DeepEqual(c, Defaults()) {
 			t.Errorf("%s: a failed read changed the config: %+v", file, c)
 		}
 	}
@@ -184,7 +187,7 @@ history_size: 7
 	want.PingInterval = time.Second    // file over default
 	want.LogLevel = "warn"             // file over default
 	want.HistorySize = 7               // file, the empty variable ignored
-	if got != want {
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got  %+v\nwant %+v", got, want)
 	}
 }
@@ -211,7 +214,7 @@ func TestLoadEachLayerAlone(t *testing.T) {
 		{"bool flag alone", []string{"--insecure"}, nil, func(c *Config) { c.Insecure = true }},
 		{"bool env", nil, map[string]string{"HERALD_INSECURE": "1"}, func(c *Config) { c.Insecure = true }},
 		{"flags", []string{"-log-level", "error", "--name", "n1", "--history-size", "0"}, nil,
-			func(c *Config) { c.LogLevel = "error"; c.Name = "n1" }},
+			func(c *Config) { c.LogLevel = "error"; c.Name = "n1"; c.HistorySize = 0 }},
 		{"repeated list flag adds", []string{"--origins", "https://a.example.com", "--token-public-key=a.pem,b.pem", "--origins=https://*.example.org", "--token-public-key", "c.pem"},
 			map[string]string{"HERALD_ORIGINS": "https://env.example.com"},
 			func(c *Config) {
@@ -235,7 +238,7 @@ func TestLoadEachLayerAlone(t *testing.T) {
 			}
 			want := Defaults()
 			tc.want(&want)
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %+v\nwant %+v", got, want)
 			}
 		})
@@ -327,10 +330,16 @@ func TestSettingsCoverConfig(t *testing.T) {
 			t.Errorf("default of %s is invalid: %v", s.name, err)
 		}
 	}
+	for _, k := range fileOnlyKeys {
+		if !tags[k] {
+			t.Errorf("file-only key %q has no Config field", k)
+		}
+		delete(tags, k)
+	}
 	for k := range tags {
 		t.Errorf("Config field tagged yaml:%q has no setting", k)
 	}
-	if len(fields) != typ.NumField() {
+	if len(fields)+len(fileOnlyKeys) != typ.NumField() {
 		t.Errorf("%d settings for %d Config fields", len(fields), typ.NumField())
 	}
 }
@@ -353,5 +362,22 @@ func TestHelpListsEverySetting(t *testing.T) {
 		if k := s.key(); k != "" && !strings.Contains(help, "config key "+k) {
 			t.Errorf("help does not mention config key %q", k)
 		}
+	}
+}
+
+func TestNamespacesReachTheNode(t *testing.T) {
+	c := Defaults()
+	if err := ReadFile(filepath.Join("testdata", "config", "namespaces.yaml"), &c); err != nil {
+		t.Fatal(err)
+	}
+	ns := c.namespaces()
+	if chat := ns["chat"]; chat.HistorySize != 50 || chat.HistoryTTL != 10*time.Minute || !chat.Presence || !chat.JoinLeave || chat.NoRecover {
+		t.Fatalf("chat: %+v", chat)
+	}
+	if news := ns["news"]; news.HistorySize != 0 || !news.NoRecover {
+		t.Fatalf("news: %+v", news)
+	}
+	if d := Defaults(); d.namespaces() != nil {
+		t.Fatal("no namespaces configured must mean nil")
 	}
 }

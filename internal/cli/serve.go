@@ -12,6 +12,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
 	"github.com/heraldrt/herald/transport/websocket"
@@ -116,7 +119,10 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
 	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	node, err := herald.New(herald.Config{
+		Registry:       reg,
 		Name:           c.Name,
 		Logger:         log,
 		PingInterval:   c.PingInterval,
@@ -127,6 +133,15 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		HistorySize:    c.HistorySize,
 		HistoryTTL:     c.HistoryTTL,
 		CheckOrigin:    checkOrigin,
+
+		NoRecover:                !c.Recover,
+		MaxRecover:               c.MaxRecover,
+		Presence:                 c.Presence,
+		JoinLeave:                c.JoinLeave,
+		IdempotencyWindow:        c.IdempotencyWindow,
+		PersonalChannel:          c.PersonalChannel,
+		PersistUserSubscriptions: c.PersistUserSubscriptions,
+		Namespaces:               c.namespaces(),
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -137,8 +152,14 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	}
 	logModes(log, &c)
 
+	admin, err := startAdmin(node, &c, log)
+	if err != nil {
+		_ = ln.Close()
+		_ = node.Shutdown(context.Background())
+		return err
+	}
 	hs := &http.Server{
-		Handler:           routes(node, &c, log),
+		Handler:           routes(ctx, node, &c, log, reg),
 		ReadHeaderTimeout: readHeaderTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
@@ -167,7 +188,33 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		serveErr = fmt.Errorf("serve HTTP: %w", serveErr)
 		served <- nil // so that shutdown does not wait for it again
 	}
-	return errors.Join(serveErr, shutdown(hs, served, node, &c, log))
+	err = errors.Join(serveErr, shutdown(hs, served, node, &c, log))
+	if admin != nil {
+		// Last, so that /readyz answers 503 while the node drains.
+		stopCtx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)
+		defer cancel()
+		_ = admin.Shutdown(stopCtx)
+	}
+	return err
+}
+
+// startAdmin serves the admin routes on --admin-addr, when it is set.
+func startAdmin(node *herald.Node, c *Config, log *slog.Logger) (*http.Server, error) {
+	if c.AdminAddr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", c.AdminAddr)
+	if err != nil {
+		return nil, fmt.Errorf("admin address: %w", err)
+	}
+	hs := &http.Server{
+		Handler:           adminRoutes(node, c.Pprof),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	go func() { _ = hs.Serve(ln) }()
+	log.Info("admin listening", "addr", ln.Addr().String(), "pprof", c.Pprof)
+	return hs, nil
 }
 
 // logModes says how exposed the server is. (The api package logs when the

@@ -100,9 +100,9 @@ function enterRoom(user, room) {
       if (!ctx.resubscribed) {
         notice(`You joined #${room} as ${user}.`);
       } else if (ctx.recovered) {
-        notice('Reconnected. Nothing was missed.', 'ok');
+        notice('Reconnected. Messages sent while you were away were recovered.', 'ok');
       } else {
-        notice('Reconnected. Messages sent while you were away are not shown.', 'ok');
+        notice('Reconnected, but the server no longer has every message sent while you were away.', 'ok');
       }
       el.composer.dataset.ready = 'true';
     },
