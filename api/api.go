@@ -125,15 +125,18 @@ func methodName(p string) string {
 	return strings.TrimPrefix(p, "api/")
 }
 
-// checkContentType accepts a body without Content-Type or with
-// application/json (any parameters).
+// checkContentType accepts a body without Content-Type, with
+// application/json (any parameters), or with the form type that `curl -d`
+// sends by default; the body is JSON in every case. Accepting the form type
+// opens no cross-site hole: every call needs the key in a header, which a
+// cross-site form cannot set.
 func checkContentType(r *http.Request) error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
-	if err != nil || mt != "application/json" {
+	if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
 		return errorf(http.StatusUnsupportedMediaType, protocol.CodeBadRequest,
 			"Content-Type %q is not supported: send application/json or no Content-Type", ct)
 	}

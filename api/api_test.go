@@ -379,6 +379,11 @@ func TestBadRequests(t *testing.T) {
 			map[string]string{"X-API-Key": testKey, "Content-Type": "text/plain"})
 		a.expectError(t, http.StatusUnsupportedMediaType, 107)
 	})
+	t.Run("curl's default Content-Type", func(t *testing.T) {
+		a := s.do(t, http.MethodPost, "/api/publish", strings.NewReader(`{"channel":"x","data":1}`),
+			map[string]string{"X-API-Key": testKey, "Content-Type": "application/x-www-form-urlencoded"})
+		a.decode(t, &struct{}{})
+	})
 	t.Run("no Content-Type", func(t *testing.T) {
 		a := s.do(t, http.MethodPost, "/api/publish", strings.NewReader(`{"channel":"x","data":1}`),
 			map[string]string{"X-API-Key": testKey})

@@ -10,7 +10,7 @@
 //	  -H 'X-API-Key: s3cret' \
 //	  -d '{"channel":"chat:lobby","data":{"text":"hello from the backend"}}'
 //
-//	{"offset":0,"epoch":""}
+//	{"offset":1,"epoch":"hplkqzvd"}   (with history; 0 and "" without)
 //
 // Success answers 200 with the method's result object. Failure answers 4xx
 // or 5xx with `{"error":{"code":N,"message":"..."}}`, using the error codes of
