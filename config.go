@@ -38,6 +38,10 @@ type Config struct {
 	// ConnectTimeout is how long a new connection has to send connect
 	// (default 10 s); one that does not is closed with code 3006.
 	ConnectTimeout time.Duration
+	// RefreshAhead is how long before a connection's credentials expire
+	// the server sends the `refresh` push (default 30 s, at most half the
+	// remaining lifetime).
+	RefreshAhead time.Duration
 
 	// MaxMessageSize bounds one client message, in bytes (default 64 KiB);
 	// a larger one is refused with close code 1009 before it is buffered.
@@ -121,6 +125,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.PingInterval, 25*time.Second)
 	setDefault(&c.PongTimeout, 10*time.Second)
 	setDefault(&c.ConnectTimeout, 10*time.Second)
+	setDefault(&c.RefreshAhead, 30*time.Second)
 	setDefault(&c.HandshakeTimeout, 10*time.Second)
 	setDefault(&c.ShutdownWindow, 5*time.Second)
 	setDefault(&c.IdempotencyWindow, 2*time.Minute)

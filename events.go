@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"time"
 )
 
 // ConnectEvent describes a client's connect command.
@@ -33,7 +34,31 @@ type ConnectReply struct {
 	Data json.RawMessage
 	// Channels are subscribed on the server's initiative at connect.
 	Channels []string
+	// ExpiresAt, when set, is when the connection's credentials expire
+	// (a token's exp). Before then the server asks the client to refresh
+	// (a `refresh` push, Config.RefreshAhead early); a connection still not
+	// refreshed at ExpiresAt is closed with 3005. It needs an OnRefresh
+	// handler to be useful.
+	ExpiresAt time.Time
 }
+
+// RefreshEvent describes a client's refresh command: a new token for a
+// connection whose credentials expire.
+type RefreshEvent struct {
+	Token string
+}
+
+// RefreshReply is what an OnRefresh handler decides: the new expiry (zero
+// means the connection no longer expires).
+type RefreshReply struct {
+	ExpiresAt time.Time
+}
+
+// RefreshHandler checks a refreshed token. Returning an error refuses it:
+// ErrTokenExpired lets the client try again before the old expiry,
+// ErrUnauthorized (a token that is not valid, or for another user) closes
+// the connection with 3500.
+type RefreshHandler func(ctx context.Context, s *Session, e RefreshEvent) (RefreshReply, error)
 
 // ConnectHandler decides whether a connection may proceed. Returning an error
 // refuses it: ErrUnauthorized closes it with code 3500 (do not reconnect),
@@ -94,6 +119,7 @@ type handlers struct {
 	publish    PublishHandler
 	message    MessageHandler
 	disconnect DisconnectHandler
+	refresh    RefreshHandler
 	rpc        map[string]RPCHandler
 }
 
@@ -135,6 +161,11 @@ func (n *Node) OnRPC(method string, fn RPCHandler) {
 
 // OnMessage registers the handler of the send command.
 func (n *Node) OnMessage(fn MessageHandler) { n.updateHandlers(func(h *handlers) { h.message = fn }) }
+
+// OnRefresh registers the handler of the refresh command, which extends a
+// connection whose ConnectReply set ExpiresAt. Without one, refresh answers
+// 108 and such connections close at their expiry.
+func (n *Node) OnRefresh(fn RefreshHandler) { n.updateHandlers(func(h *handlers) { h.refresh = fn }) }
 
 // OnDisconnect registers the handler told about ended connections.
 func (n *Node) OnDisconnect(fn DisconnectHandler) {

@@ -45,6 +45,11 @@ type Session struct {
 	// behind a slow handler is then not counted as missing.
 	handling atomic.Int32
 
+	// Credential expiry, under mu (see expiry.go).
+	expiresAt    time.Time
+	expiryTimer  *time.Timer
+	refreshAsked bool
+
 	// Heartbeat and lifecycle, under mu.
 	timer        *time.Timer
 	awaitingPong bool
@@ -307,6 +312,9 @@ func (s *Session) HandleClose(err error) {
 	s.closed = true
 	if s.timer != nil {
 		s.timer.Stop()
+	}
+	if s.expiryTimer != nil {
+		s.expiryTimer.Stop()
 	}
 	code, reason := s.closeCode, s.closeReason
 	subs := s.subs

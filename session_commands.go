@@ -90,7 +90,7 @@ func (s *Session) runCommand(ctx context.Context, cmd *protocol.Command) result 
 	case protocol.OpPresence:
 		return s.handlePresence(ctx, cmd)
 	case protocol.OpRefresh:
-		return fail(protocol.NewError(protocol.CodeNotAvailable, "refresh is not available on this server"))
+		return s.handleRefresh(ctx, cmd)
 	default:
 		return fail(protocol.NewError(protocol.CodeBadRequest, "unknown op "+quoteOp(cmd.Op)))
 	}

@@ -48,7 +48,9 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	res := &protocol.ConnectResult{
 		Client: s.id, Node: n.cfg.Name, User: s.user,
 		Ping: pingSeconds(n.cfg.PingInterval), Data: rep.Data,
+		Expires: expiresUnix(rep.ExpiresAt),
 	}
+	s.setExpiry(rep.ExpiresAt)
 	// Server-side subscriptions are made before the reply is queued, and
 	// their publications wait until it is.
 	// connectMu keeps server-side subscribe and unsubscribe calls for this

@@ -23,14 +23,15 @@ const (
 
 // Push ops sent by the server.
 const (
-	OpPub        = "pub"
-	OpJoin       = "join"
-	OpLeave      = "leave"
-	OpSub        = "sub"
-	OpUnsub      = "unsub"
-	OpMessage    = "message"
-	OpPing       = "ping"
-	OpDisconnect = "disconnect"
+	OpPub         = "pub"
+	OpJoin        = "join"
+	OpLeave       = "leave"
+	OpSub         = "sub"
+	OpUnsub       = "unsub"
+	OpMessage     = "message"
+	OpPing        = "ping"
+	OpRefreshPush = "refresh" // the server asks for a refresh command
+	OpDisconnect  = "disconnect"
 )
 
 // MaxNestingDepth bounds how deeply JSON objects and arrays may nest inside
