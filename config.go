@@ -64,6 +64,10 @@ type Config struct {
 	// pages. See SameOrigin and AllowOrigins.
 	CheckOrigin func(r *http.Request) bool
 
+	// Limits bound connections, commands and channels; see Limits for the
+	// defaults.
+	Limits Limits
+
 	// ShutdownWindow spreads the disconnects of Shutdown over this long so
 	// that clients do not all reconnect at once (default 5 s).
 	ShutdownWindow time.Duration
@@ -135,6 +139,7 @@ func (c *Config) setDefaults() {
 	if c.MaxPublicationSize > c.WriteQueueSize/2 {
 		c.MaxPublicationSize = c.WriteQueueSize / 2
 	}
+	c.Limits.setDefaults()
 	if c.CheckOrigin == nil {
 		c.CheckOrigin = SameOrigin
 	}

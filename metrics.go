@@ -13,23 +13,24 @@ import (
 // prefix, counters end in _total, and units are seconds and bytes.
 // docs/operations.md says what each one means and what to do when it moves.
 type metrics struct {
-	connects      prometheus.Counter
-	disconnects   *prometheus.CounterVec // by close code
-	slowConsumers prometheus.Counter
-	messagesIn    prometheus.Counter
-	bytesIn       prometheus.Counter
-	messagesOut   prometheus.Counter
-	framesOut     prometheus.Counter
-	bytesOut      prometheus.Counter
-	batchMessages prometheus.Histogram
-	publications  prometheus.Counter
-	deliveries    prometheus.Counter
-	fanoutLatency prometheus.Histogram
-	recoveries    *prometheus.CounterVec // by outcome
-	brokerOps     *prometheus.CounterVec // by operation
-	brokerErrors  *prometheus.CounterVec // by operation
-	commandsByOp  *prometheus.CounterVec
-	commandErrors *prometheus.CounterVec // by op and code
+	connects        prometheus.Counter
+	disconnects     *prometheus.CounterVec // by close code
+	slowConsumers   prometheus.Counter
+	messagesIn      prometheus.Counter
+	bytesIn         prometheus.Counter
+	messagesOut     prometheus.Counter
+	framesOut       prometheus.Counter
+	bytesOut        prometheus.Counter
+	batchMessages   prometheus.Histogram
+	publications    prometheus.Counter
+	deliveries      prometheus.Counter
+	fanoutLatency   prometheus.Histogram
+	recoveries      *prometheus.CounterVec // by outcome
+	brokerOps       *prometheus.CounterVec // by operation
+	brokerErrors    *prometheus.CounterVec // by operation
+	commandsByOp    *prometheus.CounterVec
+	commandErrors   *prometheus.CounterVec // by op and code
+	refusedUpgrades *prometheus.CounterVec // by HTTP status
 }
 
 func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
@@ -70,6 +71,9 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 		commandsByOp: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_commands_total", Help: "Client commands handled, by op.",
 		}, []string{"op"}),
+		refusedUpgrades: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "herald_refused_upgrades_total", Help: "WebSocket upgrades refused by a connection limit, by HTTP status (429, 503).",
+		}, []string{"status"}),
 		commandErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_command_errors_total", Help: "Client commands answered with an error, by op and error code.",
 		}, []string{"op", "code"}),
@@ -95,7 +99,7 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 	}
 	for _, col := range append(gauges, m.connects, m.disconnects, m.slowConsumers, m.messagesIn, m.bytesIn,
 		m.messagesOut, m.framesOut, m.bytesOut, m.batchMessages, m.publications, m.deliveries,
-		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors) {
+		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors, m.refusedUpgrades) {
 		if err := reg.Register(col); err != nil {
 			n.log.Warn("metric not registered", "error", err)
 		}

@@ -39,8 +39,13 @@ func namespaceOf(channel string) string {
 // channelOptions returns the options of channel's namespace. A channel
 // without a namespace uses the top-level defaults; so does every channel
 // when no namespaces are configured. Once any namespace is configured, a
-// channel in an unknown one is refused with ErrUnknownChannel.
+// channel in an unknown one is refused with ErrUnknownChannel. Every way to
+// reach a channel passes here, so this is also where its name is checked
+// (Limits.MaxChannelLength, characters).
 func (n *Node) channelOptions(channel string) (ChannelOptions, error) {
+	if err := n.checkChannel(channel); err != nil {
+		return ChannelOptions{}, err
+	}
 	ns := namespaceOf(channel)
 	if ns == "" || n.cfg.Namespaces == nil {
 		return n.defaults, nil

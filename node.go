@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,8 @@ type Node struct {
 
 	handlersMu sync.Mutex
 	handlers   atomic.Pointer[handlers]
+
+	ipLimits ipLimiter
 
 	sessionsMu sync.RWMutex
 	sessions   map[string]*Session              // connected sessions by id
@@ -107,17 +110,25 @@ func (n *Node) Name() string { return n.cfg.Name }
 func (n *Node) Handler() http.Handler { return n.server }
 
 // accept binds a new connection to a Session, unless the node is draining.
-func (n *Node) accept(r *http.Request) (func(c *ws.Conn) ws.Peer, int, string) {
+func (n *Node) accept(r *http.Request) (*ws.Admission, int, string) {
 	if n.draining.Load() {
 		return nil, http.StatusServiceUnavailable, "herald: node is shutting down; reconnect to another node"
 	}
+	ip, status, msg := n.admit(r)
+	if status != 0 {
+		n.metrics.refusedUpgrades.WithLabelValues(strconv.Itoa(status)).Inc()
+		return nil, status, msg
+	}
 	header := r.Header.Clone()
 	remote := r.RemoteAddr
-	return func(c *ws.Conn) ws.Peer {
-		s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}
-		n.accepted.Add(1)
-		s.startConnectTimer()
-		return s
+	return &ws.Admission{
+		Bind: func(c *ws.Conn) ws.Peer {
+			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, ip: ip, header: header}
+			n.accepted.Add(1)
+			s.startConnectTimer()
+			return s
+		},
+		Cancel: func() { n.release(ip) },
 	}, 0, ""
 }
 
@@ -137,6 +148,7 @@ func (n *Node) addSession(s *Session) {
 
 func (n *Node) removeSession(s *Session) {
 	n.accepted.Add(-1)
+	n.release(s.ip)
 	n.sessionsMu.Lock()
 	delete(n.sessions, s.id)
 	if set := n.users[s.user]; set != nil {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"github.com/heraldrt/herald/protocol"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
@@ -22,6 +24,7 @@ type Session struct {
 	conn       transportConn
 	id         string
 	remoteAddr string
+	ip         string      // remote address without port, for per-IP limits
 	header     http.Header // handshake headers, dropped after connect
 
 	// Set once by connect, read-only afterwards.
@@ -40,6 +43,12 @@ type Session struct {
 	queued   int      // bytes in queue
 	flushing bool     // scheduled on the writer or being flushed
 	subs     map[string]*subscription
+
+	// Command rate, used only by the connection's own goroutine (commands
+	// of one connection are handled one at a time).
+	cmdLimiter   *rate.Limiter
+	refused      int // commands refused since refusedSince
+	refusedSince time.Time
 
 	// handling is non-zero while a frame's commands run; a pong queued
 	// behind a slow handler is then not counted as missing.

@@ -52,6 +52,13 @@ func (s *Session) handleCommand(cmd *protocol.Command) error {
 		}
 		return s.handleConnect(cmd)
 	}
+	if !s.allowCommand(cmd.Op) {
+		s.node.metrics.command(cmd.Op, protocol.CodeTooManyRequests)
+		if protocol.NeedsID(cmd.Op) {
+			s.reply(cmd.ID, fail(errCommandRateExceeded))
+		}
+		return nil
+	}
 	r := s.runCommand(s.node.ctx, cmd)
 	errCode := 0
 	if r.err != nil {

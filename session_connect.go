@@ -37,6 +37,11 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		}
 		s.info = info
 	}
+	if limit := n.cfg.Limits.MaxConnectionsPerUser; limit > 0 && rep.User != "" && len(n.sessionsOf(rep.User, "")) >= limit {
+		s.replyError(cmd.ID, ErrTooManyConnections)
+		s.closeWith(protocol.CloseConnectionLimit, "")
+		return errStop
+	}
 	s.user = rep.User
 	s.header = nil
 	s.mu.Lock()

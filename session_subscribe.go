@@ -69,6 +69,10 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 		s.mu.Unlock()
 		return nil, nil, ErrAlreadySubscribed
 	}
+	if limit := n.cfg.Limits.MaxChannelsPerConnection; limit > 0 && len(s.subs) >= limit {
+		s.mu.Unlock()
+		return nil, nil, ErrTooManyChannels
+	}
 	if s.subs == nil {
 		s.subs = make(map[string]*subscription)
 	}

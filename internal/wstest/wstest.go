@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -209,4 +210,26 @@ func (c *Client) Messages() []protocol.ReplyFrame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]protocol.ReplyFrame(nil), c.queue...)
+}
+
+// TryDial opens a WebSocket connection from localIP (any 127.x address on
+// Linux) without failing the test, so that refusals can be checked: it
+// returns the HTTP status of a refused handshake.
+func TryDial(t testing.TB, url, localIP string) (*Client, int, error) {
+	t.Helper()
+	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}, Timeout: 5 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		return nil, status, err
+	}
+	c.SetReadLimit(64 << 20)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return &Client{t: t, Conn: c}, http.StatusSwitchingProtocols, nil
 }

@@ -81,10 +81,18 @@ func (c *Config) setDefaults() {
 	}
 }
 
-// AcceptFunc decides whether to take an upgrade request. It returns the Peer
-// for the connection, or an HTTP status and message to refuse it. It runs
-// before the handshake, so a refusal costs no WebSocket state.
-type AcceptFunc func(r *http.Request) (bind func(c *Conn) Peer, status int, msg string)
+// Admission is an upgrade request that AcceptFunc took: Bind makes the Peer
+// once the handshake succeeded; Cancel (optional) releases what accepting
+// reserved when the handshake failed instead.
+type Admission struct {
+	Bind   func(c *Conn) Peer
+	Cancel func()
+}
+
+// AcceptFunc decides whether to take an upgrade request. It returns an
+// Admission, or an HTTP status and message to refuse it. It runs before the
+// handshake, so a refusal costs no WebSocket state.
+type AcceptFunc func(r *http.Request) (adm *Admission, status int, msg string)
 
 // Server upgrades HTTP requests to WebSocket connections served by an nbio
 // poller. It is safe for concurrent use.
@@ -147,10 +155,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "websocket: origin not allowed", http.StatusForbidden)
 		return
 	}
-	bind, status, msg := s.accept(r)
-	if bind == nil {
+	adm, status, msg := s.accept(r)
+	if adm == nil {
 		if status == 0 {
 			status = http.StatusServiceUnavailable
+		}
+		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
 		}
 		http.Error(w, msg, status)
 		return
@@ -165,10 +176,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.cfg.Logger.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
+		if adm.Cancel != nil {
+			adm.Cancel()
+		}
 		return
 	}
 	c.ws = ws
-	c.peer = bind(c)
+	c.peer = adm.Bind(c)
 	ws.SetSession(c) // publishes c, fully built, to the poller's goroutines
 }
 

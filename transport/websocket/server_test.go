@@ -11,7 +11,7 @@ import (
 func TestStopRightAfterStart(t *testing.T) {
 	SetLibraryLogger(nil)
 	for i := 0; i < 20; i++ {
-		s, err := NewServer(Config{}, func(*http.Request) (func(*Conn) Peer, int, string) { return nil, 503, "" })
+		s, err := NewServer(Config{}, func(*http.Request) (*Admission, int, string) { return nil, 503, "" })
 		if err != nil {
 			t.Fatal(err)
 		}
