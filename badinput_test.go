@@ -1,8 +1,12 @@
 package herald_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -184,4 +188,37 @@ func TestInvalidUTF8Closes1007(t *testing.T) {
 		t.Fatalf("close code %d (%v), want 1007", code, err)
 	}
 	by.check()
+}
+
+func TestHandshakeHeaderLimits(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	send := func(extra string) int {
+		t.Helper()
+		conn, err := net.Dial("tcp", strings.TrimPrefix(ts.http.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		req := "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+			"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" + extra + "\r\n"
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	var many strings.Builder
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&many, "X-H-%d: v\r\n", i)
+	}
+	if code := send(many.String()); code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("2,000 headers: %d", code)
+	}
+	if code := send(""); code != http.StatusSwitchingProtocols {
+		t.Fatalf("a plain handshake: %d", code)
+	}
 }

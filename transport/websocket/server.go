@@ -56,6 +56,10 @@ type Config struct {
 	// CloseGrace is how long a closing connection waits for the peer's close
 	// frame before it is dropped (default 2 s).
 	CloseGrace time.Duration
+	// MaxHeaderCount bounds the header fields of an upgrade request
+	// (default 100); more answers 431. (Their total size is the HTTP
+	// server's MaxHeaderBytes.)
+	MaxHeaderCount int
 	// CheckOrigin decides whether a request may upgrade; false answers 403.
 	// Nil allows every request (Herald's Node installs its own check).
 	CheckOrigin func(r *http.Request) bool
@@ -72,6 +76,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HandshakeTimeout <= 0 {
 		c.HandshakeTimeout = 10 * time.Second
+	}
+	if c.MaxHeaderCount <= 0 {
+		c.MaxHeaderCount = 100
 	}
 	if c.CloseGrace <= 0 {
 		c.CloseGrace = 2 * time.Second
@@ -151,6 +158,10 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 
 // ServeHTTP upgrades the request when accept takes it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if headerCount(r.Header) > s.cfg.MaxHeaderCount {
+		http.Error(w, "websocket: too many request header fields", http.StatusRequestHeaderFieldsTooLarge)
+		return
+	}
 	if s.cfg.CheckOrigin != nil && !s.cfg.CheckOrigin(r) {
 		http.Error(w, "websocket: origin not allowed", http.StatusForbidden)
 		return
@@ -298,4 +309,13 @@ func normalizeCloseError(err error) error {
 		return nil
 	}
 	return err
+}
+
+// headerCount counts header fields, each value of a repeated one apart.
+func headerCount(h http.Header) int {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	return n
 }
