@@ -89,6 +89,12 @@ type Config struct {
 	Presence bool
 	// JoinLeave sends join and leave pushes to subscribers that ask.
 	JoinLeave bool
+	// Permissions say who may act on channels without a namespace (default:
+	// anyone; see Permissions).
+	Permissions Permissions
+	// ChannelTokenVerifier checks the channel tokens of AccessToken
+	// namespaces; without one, such channels admit no client.
+	ChannelTokenVerifier ChannelTokenVerifier
 	// Namespaces holds the settings of channels named "<namespace>:...".
 	// When it is not nil, a channel in a namespace it does not list is
 	// refused with error 102.
@@ -113,6 +119,7 @@ func (c *Config) topLevel() ChannelOptions {
 	return normalized(ChannelOptions{
 		HistorySize: c.HistorySize, HistoryTTL: c.HistoryTTL, NoRecover: c.NoRecover,
 		MaxRecover: c.MaxRecover, Presence: c.Presence, JoinLeave: c.JoinLeave,
+		Permissions: c.Permissions,
 	})
 }
 

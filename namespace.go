@@ -25,6 +25,9 @@ type ChannelOptions struct {
 	// JoinLeave sends join and leave pushes to subscribers that ask for
 	// them (subscribe with presence:true). It needs Presence.
 	JoinLeave bool
+	// Permissions say who may subscribe, publish, read presence and
+	// history (default: anyone).
+	Permissions Permissions
 }
 
 // namespaceOf returns the namespace of a channel: the part before the first

@@ -81,12 +81,8 @@ func (s *Session) handlePresence(ctx context.Context, cmd *protocol.Command) res
 	if cmd.Channel == "" {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "presence needs a channel"))
 	}
-	// Seeing who is in a channel is reading the channel: the subscribe
-	// handler decides.
-	if h := s.node.handlers.Load().subscribe; h != nil {
-		if err := h(ctx, s, SubscribeEvent{Channel: cmd.Channel}); err != nil {
-			return fail(err)
-		}
+	if err := s.authorizeRead(ctx, cmd.Channel, actPresence, ""); err != nil {
+		return fail(err)
 	}
 	clients, err := s.node.Presence(ctx, cmd.Channel)
 	if err != nil {

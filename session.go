@@ -88,6 +88,7 @@ type subscription struct {
 	channel   string
 	joinLeave bool // deliver join and leave pushes
 	presence  bool // the channel keeps presence: leave it on unsubscribe
+	byToken   bool // authorized with a channel token
 	live      bool // under session.mu
 	pending   []pendingPub
 }

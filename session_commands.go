@@ -168,6 +168,8 @@ func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) resu
 		if err := h(ctx, s, ev); err != nil {
 			return fail(err)
 		}
+	} else if err := s.authorize(ctx, cmd.Channel, actPublish, ""); err != nil {
+		return fail(err)
 	}
 	res, err := s.node.publish(ctx, ev.Channel, ev.Data, publishOptions{key: ev.Key, info: s.clientInfo()})
 	if err != nil {
@@ -223,12 +225,8 @@ func (s *Session) handleHistory(ctx context.Context, cmd *protocol.Command) resu
 	if cmd.Channel == "" {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "history needs a channel"))
 	}
-	// Reading a channel's history is reading the channel: the subscribe
-	// handler decides.
-	if h := s.node.handlers.Load().subscribe; h != nil {
-		if err := h(ctx, s, SubscribeEvent{Channel: cmd.Channel}); err != nil {
-			return fail(err)
-		}
+	if err := s.authorizeRead(ctx, cmd.Channel, actHistory, ""); err != nil {
+		return fail(err)
 	}
 	res, err := s.node.History(ctx, cmd.Channel, HistoryOptions{Since: cmd.Since, Limit: cmd.Limit, Reverse: cmd.Reverse})
 	if err != nil {

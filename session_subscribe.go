@@ -15,6 +15,7 @@ type subscribeRequest struct {
 	since     protocol.StreamPosition
 	joinLeave bool // the client asked for join and leave pushes
 	server    bool // made by the server: join and leave pushes whenever the namespace sends them
+	byToken   bool // authorized with a channel token
 }
 
 func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) result {
@@ -30,13 +31,11 @@ func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) re
 	if _, err := s.node.channelOptions(cmd.Channel); err != nil {
 		return fail(err)
 	}
-	if h := s.node.handlers.Load().subscribe; h != nil {
-		if err := h(ctx, s, SubscribeEvent{Channel: cmd.Channel, Token: cmd.Token}); err != nil {
-			return fail(err)
-		}
+	if err := s.authorizeRead(ctx, cmd.Channel, actSubscribe, cmd.Token); err != nil {
+		return fail(err)
 	}
 	sub, res, err := s.subscribe(ctx, subscribeRequest{
-		channel: cmd.Channel, recover: cmd.Recover,
+		channel: cmd.Channel, recover: cmd.Recover, byToken: cmd.Token != "",
 		since:     protocol.StreamPosition{Offset: cmd.Offset, Epoch: cmd.Epoch},
 		joinLeave: cmd.Presence,
 	})
@@ -59,7 +58,8 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 	if err != nil {
 		return nil, nil, err
 	}
-	sub := &subscription{session: s, channel: req.channel, joinLeave: (req.joinLeave || req.server) && opts.JoinLeave, presence: opts.Presence}
+	sub := &subscription{session: s, channel: req.channel, joinLeave: (req.joinLeave || req.server) && opts.JoinLeave,
+		presence: opts.Presence, byToken: req.byToken}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
