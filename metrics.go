@@ -97,6 +97,14 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 				return 0
 			}),
 	}
+	// Series that exist before their first event, so that dashboards and
+	// alerts see a zero rather than nothing.
+	for _, status := range []string{"429", "503"} {
+		m.refusedUpgrades.WithLabelValues(status)
+	}
+	for _, outcome := range []string{"recovered", "failed"} {
+		m.recoveries.WithLabelValues(outcome)
+	}
 	for _, col := range append(gauges, m.connects, m.disconnects, m.slowConsumers, m.messagesIn, m.bytesIn,
 		m.messagesOut, m.framesOut, m.bytesOut, m.batchMessages, m.publications, m.deliveries,
 		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors, m.refusedUpgrades) {
