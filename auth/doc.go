@@ -41,13 +41,22 @@
 //
 // # Use
 //
-// ConnectHandler and SubscribeHandler plug a Verifier into a herald.Node:
+// ConnectHandler, RefreshHandler and SubscribeHandler plug a Verifier into a
+// herald.Node:
 //
 //	v, err := auth.NewVerifier(auth.Config{HMACSecret: secret})
 //	if err != nil { ... }
 //	node.OnConnect(auth.ConnectHandler(v))
+//	node.OnRefresh(auth.RefreshHandler(v))
 //	node.OnSubscribe(auth.SubscribeHandler(v, "$"))
 //	node.OnPublish(auth.PublishHandler("$"))
+//
+// A connection lives as long as its token: ConnectHandler gives it the
+// token's exp as its expiry, the server asks the client for a new token
+// before then (the `refresh` push), and RefreshHandler accepts a new token
+// for the same user, which moves the expiry. A connection that is not
+// refreshed in time is closed with 3005, and the client reconnects with a
+// new token.
 //
 // Mint makes HMAC tokens, for tests and for the herald token command.
 // Backends usually mint tokens with their own JWT library.

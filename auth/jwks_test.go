@@ -177,9 +177,16 @@ func TestJWKSUnavailable(t *testing.T) {
 	k := keys()
 	tok := sign(t, jwt.SigningMethodRS256, k.rsa, claims(), map[string]any{"kid": "k1"})
 
-	down := httptest.NewServer(http.NotFoundHandler())
-	downURL := down.URL
-	down.Close()
+	// "Down" drops every connection without an answer. (A closed server's
+	// URL would not do: its port may be reused by a server below.)
+	downHits := new(atomic.Int64)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		downHits.Add(1)
+		if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+			_ = conn.Close()
+		}
+	}))
+	t.Cleanup(down.Close)
 
 	huge := `{"keys":[{"kty":"oct","k":"` + strings.Repeat("A", 2<<20) + `"}]}`
 	bodies := map[string]func(w http.ResponseWriter){
@@ -206,7 +213,7 @@ func TestJWKSUnavailable(t *testing.T) {
 		hits   *atomic.Int64
 		want   string
 	}
-	servers := map[string]server{"down": {url: downURL, client: down.Client(), hits: new(atomic.Int64), want: "fetch JWKS"}}
+	servers := map[string]server{"down": {url: down.URL, client: down.Client(), hits: downHits, want: "fetch JWKS"}}
 	wants := map[string]string{"500": "500", "not JSON": "not a JWK Set", "oversized": "larger than", "oversized, chunked": "larger than",
 		"only a symmetric key": "no usable signing key", "too many keys": "at most 100"}
 	for name, write := range bodies {

@@ -66,6 +66,7 @@ type Verifier struct {
 	keys   []crypto.PublicKey
 	jwks   *jwksCache // nil without a JWKS URL
 	parser *jwt.Parser
+	leeway time.Duration
 }
 
 // NewVerifier checks c and returns a Verifier. It fetches nothing: the JWKS,
@@ -78,7 +79,7 @@ func NewVerifier(c Config) (*Verifier, error) {
 	if c.Leeway < 0 || c.JWKSRefresh < 0 || c.JWKSTimeout < 0 {
 		return nil, errors.New("auth: Leeway, JWKSRefresh and JWKSTimeout must not be negative")
 	}
-	v := &Verifier{}
+	v := &Verifier{leeway: c.Leeway}
 	var algs []string
 	if len(c.HMACSecret) > 0 {
 		if len(c.HMACSecret) < MinSecretSize {

@@ -362,6 +362,13 @@ func (c *Client) handlePush(cn *conn, rf *protocol.ReplyFrame) {
 			data := rf.Data
 			c.events.push(func() { fn(data) })
 		}
+	case protocol.OpRefreshPush:
+		// The connection's credentials expire soon; its refresher (when
+		// Options.TokenFunc is set) sends a new token.
+		select {
+		case cn.refreshAsk <- struct{}{}:
+		default:
+		}
 	case protocol.OpSub:
 		// A server-side subscription made after connect; its publications
 		// go to Options.OnPublication.

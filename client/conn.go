@@ -57,6 +57,7 @@ type conn struct {
 	byServer bool // code came from the server (disconnect push or close frame)
 
 	wake       chan struct{} // wakes the writer; capacity 1
+	refreshAsk chan struct{} // the server's refresh push; capacity 1
 	writerDone chan struct{}
 	done       chan struct{} // closed when both goroutines exited and every reply waiter was told
 }
@@ -66,6 +67,7 @@ func newConn(c *Client, ws *websocket.Conn, readTimeout time.Duration) *conn {
 		c: c, ws: ws,
 		pending:    make(map[uint64]replyFunc),
 		wake:       make(chan struct{}, 1),
+		refreshAsk: make(chan struct{}, 1),
 		writerDone: make(chan struct{}),
 		done:       make(chan struct{}),
 	}

@@ -61,6 +61,17 @@
 // interval plus Options.PingGrace, the client presumes the server dead,
 // drops the connection and reconnects.
 //
+// # Token expiry
+//
+// A server that checks tokens may end a connection when its token expires
+// (ConnectedEvent.Expires says when). With Options.TokenFunc the client
+// refreshes on its own: when the server sends its `refresh` push (or,
+// failing that, shortly before the expiry) it calls TokenFunc and sends the
+// new token in a refresh command, and the connection, its subscriptions and
+// commands in flight carry on. Without TokenFunc, or when every refresh
+// fails, the server closes the connection with 3005 at the expiry and the
+// client reconnects (with a token from TokenFunc, when set).
+//
 // A close code that forbids reconnecting (3500-4999, or a refused connect)
 // stops the client: OnDisconnected says why, State returns
 // StateDisconnected, commands return ErrDisconnected, and Connect may start

@@ -59,7 +59,8 @@ type ConnectedEvent struct {
 	Node string
 	// Ping is how often the server pings this connection (0: never).
 	Ping time.Duration
-	// Expires is when the connection's token expires (zero: never).
+	// Expires is when the connection's token expires (zero: never). With
+	// Options.TokenFunc the client refreshes the token before then.
 	Expires time.Time
 	// Data is application data from the server's OnConnect handler.
 	Data json.RawMessage

@@ -21,13 +21,29 @@ const (
 // so Options{} connects anonymously to a server in open mode.
 type Options struct {
 	// Token is the connection token (a JWT) sent with connect. It is ignored
-	// when TokenFunc is set.
+	// when TokenFunc is set. A connection whose token expires is closed by
+	// the server at the expiry (3005) and reconnects with the same Token;
+	// if the server then refuses it as expired (109), the client stops:
+	// set TokenFunc to keep connected past a token's lifetime.
 	Token string
 	// TokenFunc, when set, is called before every connection attempt
 	// (the first one and each reconnect) to get a fresh token. An error is
 	// reported to OnError and the attempt is retried with backoff, except an
 	// error that wraps ErrUnauthorized, which stops the client. It must
 	// return when ctx ends (Close waits for it).
+	//
+	// It also keeps a connection whose token expires (the connect result
+	// has an expiry) alive: when the server asks for a refresh (and, should
+	// that request not come, shortly before the expiry), the client calls
+	// TokenFunc and sends the new token in a refresh command, with no
+	// reconnect. A token the server finds expired (109), an error of
+	// TokenFunc or a busy server is retried with backoff until the expiry;
+	// then the server closes the connection (3005) and the client
+	// reconnects with a token from TokenFunc. An error that wraps
+	// ErrUnauthorized, from TokenFunc, makes the client stop refreshing
+	// that connection. A token the server refuses (101) makes the server
+	// close the connection (3500) and the client stop. Calls are bounded by
+	// DialTimeout and never concurrent.
 	TokenFunc func(ctx context.Context) (string, error)
 
 	// Name and Version identify the application or SDK to the server
@@ -88,8 +104,9 @@ type Options struct {
 	// refused connect, or Close.
 	OnDisconnected func(DisconnectedEvent)
 	// OnError reports problems the client handles by itself: failed
-	// connection attempts, a token function's errors, a subscription the
-	// server refused on resubscribe, malformed server messages.
+	// connection attempts, a token function's errors, failed refreshes of
+	// an expiring connection's token, a subscription the server refused on
+	// resubscribe, malformed server messages.
 	OnError func(error)
 	// OnMessage receives `message` pushes: data the server sent to this
 	// connection or its user (Session.Send on the server).

@@ -32,6 +32,11 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 				c.stop(de)
 				return
 			}
+			if de != nil && c.opts.TokenFunc == nil && errors.Is(de.Err, ErrTokenExpired) {
+				// The same token would be refused again.
+				c.stop(&DisconnectError{Code: de.Code, Reason: de.Reason + "; set Options.TokenFunc to reconnect with a new token", Err: de.Err})
+				return
+			}
 			c.mu.Lock()
 			c.lastErr = err
 			c.mu.Unlock()
@@ -42,10 +47,13 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 				cn.close(1000, "client closed")
 				return
 			}
+			refresher := c.startRefresher(cn, res.Expires)
 			select {
 			case <-cn.done:
+				<-refresher
 			case <-ctx.Done():
 				cn.close(1000, "client closed")
+				<-refresher
 				return
 			}
 			code, reason, _ := cn.closeInfo()

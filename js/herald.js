@@ -157,7 +157,7 @@ export class HeraldError extends Error {
 /**
  * @typedef {object} HeraldOptions
  * @property {string} [token] a JWT sent in `connect`
- * @property {() => (string|Promise<string>)} [getToken] called for a token before the first connect, and again when the server says the token expired
+ * @property {() => (string|Promise<string>)} [getToken] called for a token before the first connect, again when the server says the token expired, and to refresh a connection whose token expires (on the server's `refresh` push)
  * @property {string} [name] the client's name sent in `connect` (default "herald-js")
  * @property {string} [version] the client's version sent in `connect` (default VERSION)
  * @property {*} [data] any JSON sent in `connect` for the server's OnConnect
@@ -169,6 +169,11 @@ export class HeraldError extends Error {
  */
 
 const STATES = ['disconnected', 'connecting', 'connected', 'reconnecting'];
+
+// How long before a connection's expiry the client refreshes on its own
+// when the server's `refresh` push has not come (at most a quarter of the
+// lifetime left). The server asks earlier (30 s before by default).
+const REFRESH_FALLBACK_MS = 5000;
 
 /**
  * One subscription to one channel, returned by Herald.subscribe. It stays
@@ -249,7 +254,10 @@ export class Herald {
 
     /** @type {'disconnected'|'connecting'|'connected'|'reconnecting'} */
     this._state = 'disconnected';
-    /** Result of the last successful connect: {client, node, user, ping, expires, data}. */
+    /**
+     * Result of the last successful connect: {client, node, user, ping, expires, data}.
+     * `expires` (Unix seconds, 0 for never) follows the refreshes of the token.
+     */
     this.info = null;
 
     this._listeners = new Map(); // event -> Set<fn>
@@ -271,6 +279,8 @@ export class Herald {
     this._pingMs = 0;
     this._lastSeen = 0; // when the last frame arrived (Date.now())
     this._refreshToken = false;
+    this._refreshTimer = null; // the fallback refresh, or the retry of a failed one
+    this._refreshGen = 0; // the connection (gen) whose refresh is under way
     this._onOnline = () => {
       if (this._state === 'reconnecting' && this._reconnectTimer) {
         clearTimeout(this._reconnectTimer);
@@ -521,6 +531,7 @@ export class Herald {
     this._pingMs = this.info.ping > 0 ? this.info.ping * 1000 + this._opts.pingMargin : 0;
     this._lastSeen = Date.now();
     this._armSilence(this._pingMs);
+    this._armRefresh(this.info.expires);
     this._setState('connected');
     this._emit('connected', this.info);
     if (res.subs) {
@@ -555,6 +566,68 @@ export class Herald {
       this._closeSocket(1000, 'no ping from server');
       this._lost({ code: 0, reason: `no message from the server in ${quiet} ms`, reconnect: true }, this._state === 'connected');
     }, delay);
+  }
+
+  // ------------------------------------------------------------ refreshing
+
+  // _armRefresh schedules the refresh of a connection whose token expires
+  // (Unix seconds; 0: never) shortly before the expiry, in case the
+  // server's `refresh` push does not come. Without getToken there is
+  // nothing to refresh with: the server closes the connection with 3005 at
+  // the expiry.
+  _armRefresh(expires) {
+    clearTimeout(this._refreshTimer);
+    this._refreshTimer = null;
+    if (!expires || !this._opts.getToken) return;
+    const left = expires * 1000 - Date.now();
+    const gen = this._gen;
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = null;
+      if (gen === this._gen) this._refresh();
+    }, Math.max(0, left - Math.min(REFRESH_FALLBACK_MS, left / 4)));
+  }
+
+  // _refresh gets a token from getToken and sends it in a `refresh`
+  // command on the current connection, which then lives on without a
+  // reconnect. A failure is reported as an 'error' event; 109 (the token
+  // was already expired), a getToken error, a timeout or a busy server are
+  // retried with backoff until the expiry. After 101 the server closes the
+  // connection (3500) and the client stops; after 108 (the server cannot
+  // refresh) it closes it with 3005 at the expiry and the client
+  // reconnects with a new token.
+  async _refresh(attempt = 0) {
+    const gen = this._gen;
+    if (!this._opts.getToken || this._state !== 'connected' || this._refreshGen === gen) return;
+    this._refreshGen = gen; // one refresh at a time; pushes meanwhile are answered by it
+    clearTimeout(this._refreshTimer);
+    this._refreshTimer = null;
+    const live = () => gen === this._gen && this._state === 'connected';
+    let err;
+    try {
+      const token = (await this._opts.getToken()) || '';
+      if (!live()) return;
+      const res = await this._command({ op: 'refresh', token });
+      if (!live()) return;
+      this._refreshGen = 0;
+      this._token = token; // a reconnect uses the newest token
+      this.info.expires = res.expires || 0;
+      this._armRefresh(this.info.expires);
+      return;
+    } catch (e) {
+      err = e;
+    }
+    if (!live()) return;
+    this._refreshGen = 0;
+    if (err && (err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.CLOSED)) return;
+    this._emit('error', err);
+    if (err && (err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.NOT_AVAILABLE)) return;
+    const left = this.info.expires * 1000 - Date.now();
+    if (left <= 0) return;
+    const cap = Math.min(this._opts.maxBackoff, this._opts.minBackoff * 2 ** Math.min(attempt, 30));
+    this._refreshTimer = setTimeout(() => {
+      this._refreshTimer = null;
+      if (gen === this._gen) this._refresh(attempt + 1);
+    }, Math.min(Math.floor(Math.random() * cap), left));
   }
 
   // Closes the current socket and makes the client ignore its later events.
@@ -636,7 +709,8 @@ export class Herald {
   _clearConnectionTimers() {
     clearTimeout(this._connectTimer);
     clearTimeout(this._silenceTimer);
-    this._connectTimer = this._silenceTimer = null;
+    clearTimeout(this._refreshTimer);
+    this._connectTimer = this._silenceTimer = this._refreshTimer = null;
     this._outbox = [];
   }
 
@@ -941,6 +1015,10 @@ export class Herald {
       }
       case 'message':
         this._emit('message', msg.data);
+        return;
+      case 'refresh':
+        // The token expires soon: send a new one (with getToken).
+        this._refresh();
         return;
       case 'disconnect': {
         // A close frame with the same code follows; act now, so that a

@@ -18,8 +18,8 @@ import (
 
 // TestSDKInChromium runs web/e2e/sdk.e2e.mjs: the browser SDK (/herald.js)
 // against a real node (commands, errors, ping/pong, reconnect codes, tokens,
-// resubscribe with recovery) and against two scripted fake servers (one that
-// goes silent, one that batches duplicate publications).
+// token refresh, resubscribe with recovery) and against two scripted fake
+// servers (one that goes silent, one that batches duplicate publications).
 func TestSDKInChromium(t *testing.T) {
 	dir := e2eDir(t)
 
@@ -53,7 +53,10 @@ func TestSDKInChromium(t *testing.T) {
 		HistorySize:    100,
 		PingInterval:   time.Second,
 		PongTimeout:    time.Second,
+		RefreshAhead:   time.Second,
 	}
+	// Tokens "short-N" expire 2 s after connect and after each refresh.
+	const shortTTL = 2 * time.Second
 	url := startServer(t, cfg, func(node *herald.Node, mux *http.ServeMux) {
 		node.OnConnect(func(_ context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
 			switch e.Token {
@@ -64,7 +67,16 @@ func TestSDKInChromium(t *testing.T) {
 			case "":
 				return herald.ConnectReply{}, nil
 			}
+			if strings.HasPrefix(e.Token, "short-") {
+				return herald.ConnectReply{User: "u-short", ExpiresAt: time.Now().Add(shortTTL)}, nil
+			}
 			return herald.ConnectReply{User: "u-" + e.Token}, nil
+		})
+		node.OnRefresh(func(_ context.Context, s *herald.Session, e herald.RefreshEvent) (herald.RefreshReply, error) {
+			if !strings.HasPrefix(e.Token, "short-") || s.User() != "u-short" {
+				return herald.RefreshReply{}, herald.ErrUnauthorized
+			}
+			return herald.RefreshReply{ExpiresAt: time.Now().Add(shortTTL)}, nil
 		})
 		node.OnSubscribe(func(_ context.Context, _ *herald.Session, e herald.SubscribeEvent) error {
 			if strings.HasPrefix(e.Channel, "secret:") {

@@ -48,6 +48,10 @@ type Config struct {
 	TokenIssuer string `yaml:"token_issuer"`
 	// TokenLeeway is the clock skew allowed when checking exp and nbf.
 	TokenLeeway time.Duration `yaml:"token_leeway"`
+	// RefreshAhead is how long before a connection's token expires the
+	// server asks the client for a new one (the `refresh` push); at most
+	// half the token's remaining lifetime.
+	RefreshAhead time.Duration `yaml:"refresh_ahead"`
 	// Origins lists the browser origins, besides the server's own, whose
 	// pages may connect: exact origins and https://*.example.com patterns.
 	Origins stringList `yaml:"origins"`
@@ -129,6 +133,7 @@ func Defaults() Config {
 	return Config{
 		Addr:           "127.0.0.1:8080",
 		LogLevel:       "info",
+		RefreshAhead:   30 * time.Second,
 		PingInterval:   25 * time.Second,
 		PongTimeout:    10 * time.Second,
 		MaxMessageSize: 64 << 10,
@@ -193,6 +198,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.TokenIssuer }},
 	{name: "token-leeway", arg: "DURATION", usage: "clock skew allowed when checking a token's exp and nbf",
 		field: func(c *Config) any { return &c.TokenLeeway }},
+	{name: "refresh-ahead", arg: "DURATION", usage: "how long before a connection's token expires the server asks the client for a new one (at most half its remaining lifetime); unrefreshed connections close with 3005 at expiry",
+		field: func(c *Config) any { return &c.RefreshAhead }},
 	{name: "origins", arg: "LIST", usage: "browser origins allowed besides the server's own, comma-separated: https://app.example.com, https://*.example.com; others get 403",
 		field: func(c *Config) any { return &c.Origins }, valid: validOrigins, list: true},
 	{name: "tls-cert", arg: "FILE", usage: "PEM certificate chain; with --tls-key, serve HTTPS and WSS",

@@ -71,6 +71,7 @@ func TestReadFileFull(t *testing.T) {
 		TokenAudience:  "herald",
 		TokenIssuer:    "https://idp.example.com",
 		TokenLeeway:    30 * time.Second,
+		RefreshAhead:   10 * time.Second,
 		Origins:        "https://app.example.com, https://*.example.org",
 		TLSCert:        "/etc/herald/cert.pem",
 		TLSKey:         "/etc/herald/key.pem",

@@ -93,12 +93,14 @@ func newVerifier(c *Config) (*auth.Verifier, error) {
 }
 
 // installAuth makes the node require tokens: connect needs a valid
-// connection token; any channel is open to authenticated users except
-// private ones ($...), which need a channel token to subscribe and a
-// subscription to publish. It fetches the JWKS, if any, once, so that a bad
-// URL shows in the logs at startup.
+// connection token, and a connection lives as long as its token unless the
+// client refreshes it with a new token for the same user; any channel is
+// open to authenticated users except private ones ($...), which need a
+// channel token to subscribe and a subscription to publish. It fetches the
+// JWKS, if any, once, so that a bad URL shows in the logs at startup.
 func installAuth(node *herald.Node, v *auth.Verifier, c *Config, log *slog.Logger) {
 	node.OnConnect(logRefusals(auth.ConnectHandler(v), log))
+	node.OnRefresh(logRefreshRefusals(auth.RefreshHandler(v), log))
 	node.OnSubscribe(auth.SubscribeHandler(v, privatePrefix))
 	node.OnPublish(auth.PublishHandler(privatePrefix))
 
@@ -124,6 +126,18 @@ func logRefusals(h herald.ConnectHandler, log *slog.Logger) herald.ConnectHandle
 		rep, err := h(ctx, e)
 		if err != nil && !errors.Is(err, auth.ErrKeysUnavailable) { // herald logs those as errors
 			log.Debug("connect refused", "client", e.ClientID, "remote", e.RemoteAddr, "reason", err.Error())
+		}
+		return rep, err
+	}
+}
+
+// logRefreshRefusals logs, at debug level, why a refresh was refused, like
+// logRefusals.
+func logRefreshRefusals(h herald.RefreshHandler, log *slog.Logger) herald.RefreshHandler {
+	return func(ctx context.Context, s *herald.Session, e herald.RefreshEvent) (herald.RefreshReply, error) {
+		rep, err := h(ctx, s, e)
+		if err != nil && !errors.Is(err, auth.ErrKeysUnavailable) {
+			log.Debug("refresh refused", "client", s.ID(), "user", s.User(), "reason", err.Error())
 		}
 		return rep, err
 	}

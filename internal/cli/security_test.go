@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -247,4 +249,102 @@ func TestServeSecurityUsageErrors(t *testing.T) {
 			t.Errorf("%q: the error shows the secret: %v", tc.args, err)
 		}
 	}
+}
+
+// TestServeTokenRefresh: with a token secret, a connection lives as long as
+// its token: the server sends the refresh push --refresh-ahead before the
+// token's exp; a client that sends refresh with a new token for the same
+// user stays connected past the first token's exp; one that does not is
+// closed with 3005; a refresh with another user's token closes with 3500.
+func TestServeTokenRefresh(t *testing.T) {
+	r := startServeEnv(t, map[string]string{"HERALD_TOKEN_SECRET": testSecret},
+		"--addr=127.0.0.1:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug", "--refresh-ahead=1s")
+	url := "ws://" + r.addr + "/ws"
+	// exp has whole seconds: these tokens expire in 2 to 3 s.
+	short := func() (string, time.Time) {
+		exp := time.Now().Add(3 * time.Second).Truncate(time.Second)
+		return mintWithCLI(t, "--user", "alice", "--ttl", "3s"), exp
+	}
+	var (
+		mu     sync.Mutex
+		tokens = []string{testSecret}
+	)
+	seen := func(tok ...string) {
+		mu.Lock()
+		tokens = append(tokens, tok...)
+		mu.Unlock()
+	}
+
+	t.Run("refreshed", func(t *testing.T) {
+		t.Parallel()
+		token, exp := short()
+		c := wstest.Dial(t, url)
+		if res := c.Connect(map[string]any{"token": token}); res.Expires == 0 || res.Expires > exp.Unix() {
+			t.Fatalf("connect result expires %d, want about %d", res.Expires, exp.Unix())
+		}
+		push, err := c.NextPush(protocol.OpRefreshPush, 5*time.Second)
+		if err != nil {
+			t.Fatalf("no refresh push: %v", err)
+		}
+		if early := time.Until(exp); early > 1500*time.Millisecond {
+			t.Errorf("the refresh push came %v before exp, want about --refresh-ahead (1s): %+v", early, push)
+		}
+		fresh := mintWithCLI(t, "--user", "alice", "--ttl", "1h")
+		r := c.Call(map[string]any{"op": "refresh", "token": fresh})
+		var res protocol.RefreshResult
+		if r.Error != nil || json.Unmarshal(r.Result, &res) != nil || res.Expires < time.Now().Add(59*time.Minute).Unix() {
+			t.Fatalf("refresh reply %+v, want expires in an hour", r)
+		}
+		time.Sleep(time.Until(exp) + 500*time.Millisecond)
+		if r := c.Call(map[string]any{"op": "subscribe", "channel": "news"}); r.Error != nil {
+			t.Fatalf("subscribe past the first token's exp: %v", r.Error)
+		}
+		seen(token, fresh)
+	})
+	t.Run("not refreshed", func(t *testing.T) {
+		t.Parallel()
+		token, exp := short()
+		seen(token)
+		c := wstest.Dial(t, url)
+		c.Connect(map[string]any{"token": token})
+		if _, err := c.NextPush(protocol.OpRefreshPush, 5*time.Second); err != nil {
+			t.Fatalf("no refresh push: %v", err)
+		}
+		if code := c.ExpectClose(5 * time.Second); code != protocol.CloseTokenExpired {
+			t.Fatalf("close %d, want 3005", code)
+		}
+		if early := time.Until(exp); early > 100*time.Millisecond {
+			t.Fatalf("closed %v before the token's exp", early)
+		}
+	})
+	t.Run("another user's token", func(t *testing.T) {
+		t.Parallel()
+		c := wstest.Dial(t, url)
+		alice, bob := mintWithCLI(t, "--user", "alice"), mintWithCLI(t, "--user", "bob")
+		seen(alice, bob)
+		c.Connect(map[string]any{"token": alice})
+		r := c.Call(map[string]any{"op": "refresh", "token": bob})
+		if r.Error == nil || r.Error.Code != protocol.CodeUnauthorized {
+			t.Fatalf("refresh with bob's token: %+v, want 101", r)
+		}
+		if code := c.ExpectClose(5 * time.Second); code != protocol.CloseInvalidToken {
+			t.Fatalf("close %d, want 3500", code)
+		}
+	})
+	t.Cleanup(func() {
+		if err := r.stop(t); err != nil {
+			t.Errorf("serve returned %v", err)
+		}
+		logs := r.logs.String()
+		if !strings.Contains(logs, `"msg":"refresh refused"`) {
+			t.Errorf("logs do not mention the refused refresh:\n%s", logs)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, tok := range tokens {
+			if strings.Contains(logs, tok) {
+				t.Errorf("the logs show a secret or token %q", tok)
+			}
+		}
+	})
 }

@@ -130,6 +130,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		MaxMessageSize: c.MaxMessageSize,
 		WriteQueueSize: c.WriteQueueSize,
 		ShutdownWindow: c.ShutdownWindow,
+		RefreshAhead:   c.RefreshAhead,
 		HistorySize:    c.HistorySize,
 		HistoryTTL:     c.HistoryTTL,
 		CheckOrigin:    checkOrigin,

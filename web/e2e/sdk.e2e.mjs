@@ -6,7 +6,9 @@
 // (TestSDKInChromium): a Herald node at /ws with history, a 1 s ping, an
 // `echo` and a `fail` RPC, a subscribe handler that denies "secret:*", an
 // OnMessage that sends the data back, tokens "bad" and "expired" that
-// OnConnect refuses, and test endpoints under /_e2e/: a blank page, a
+// OnConnect refuses, tokens "short-N" that expire 2 s after connect and
+// after each refresh (the refresh push comes 1 s before), and test
+// endpoints under /_e2e/: a blank page, a
 // disconnect and a publish endpoint, a fake server that goes silent after
 // connect (/_e2e/silent) and one that replays a scripted frame
 // (/_e2e/scripted). Each check runs in a fresh tab; the script prints one
@@ -240,6 +242,32 @@ const checks = {
     h.connect();
     await until(() => h.state === 'connected', 'connected');
     check(calls === 2 && h.info.user === 'u-good', `getToken called ${calls} times, user ${h.info.user}`);
+    h.disconnect();
+  },
+
+  'getToken refreshes an expiring connection past its first expiry': async (ws) => {
+    const { Herald } = await import('/herald.js');
+    let calls = 0;
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, getToken: async () => `short-${++calls}` });
+    const disc = [];
+    const errors = [];
+    h.on('disconnected', (ev) => disc.push(ev));
+    h.on('error', (e) => errors.push(e));
+    h.connect();
+    await until(() => h.state === 'connected', 'connected');
+    const client = h.info.client;
+    const first = h.info.expires;
+    check(first > 0 && h.info.user === 'u-short', `connect result expires ${first}, user ${h.info.user}`);
+    // Past the first token's expiry, and past one more lifetime.
+    await sleep(first * 1000 - Date.now() + 2500);
+    check(h.state === 'connected' && h.info.client === client && disc.length === 0,
+      `state ${h.state}, client ${h.info.client} (was ${client}), disconnected ${JSON.stringify(disc)}`);
+    const refreshes = RecordingWebSocket.sent.filter((m) => m.op === 'refresh');
+    check(refreshes.length >= 2 && refreshes[0].token === 'short-2' && refreshes[1].token === 'short-3',
+      `refresh commands ${JSON.stringify(refreshes)}`);
+    check(h.info.expires > first, `expires ${h.info.expires}, first ${first}`);
+    check(errors.length === 0, `errors ${errors.map((e) => e.code || e)}`);
+    check((await h.rpc('echo', 7)) === 7, 'rpc after the refreshes');
     h.disconnect();
   },
 
