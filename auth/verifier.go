@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/heraldrt/herald"
 )
 
 // MinSecretSize is the shortest HMAC secret NewVerifier and Mint accept, in
@@ -282,4 +284,13 @@ func short(s string) string {
 		return strconv.Quote(s[:64]) + "..."
 	}
 	return strconv.Quote(s)
+}
+
+// ChannelTokenVerifier adapts VerifyChannelToken to herald.Config's
+// ChannelTokenVerifier, which admits clients to AccessToken namespaces.
+func (v *Verifier) ChannelTokenVerifier() herald.ChannelTokenVerifier {
+	return func(ctx context.Context, token, user, channel string) error {
+		_, err := v.VerifyChannelToken(ctx, token, user, channel)
+		return err
+	}
 }

@@ -110,6 +110,25 @@ type Config struct {
 	AdminAddr string `yaml:"admin_addr"`
 	// Pprof serves net/http/pprof at /debug/pprof/ on AdminAddr.
 	Pprof bool `yaml:"pprof"`
+	// Limits; 0 leaves a limit off (or at the node's default, for the
+	// command rate and channels per connection).
+	MaxConnections           int           `yaml:"max_connections"`
+	MaxConnectionsPerIP      int           `yaml:"max_connections_per_ip"`
+	ConnectRatePerIP         int           `yaml:"connect_rate_per_ip"`
+	MaxConnectionsPerUser    int           `yaml:"max_connections_per_user"`
+	CommandRate              int           `yaml:"command_rate"`
+	MaxChannelsPerConnection int           `yaml:"max_channels_per_connection"`
+	MaxChannelLength         int           `yaml:"max_channel_length"`
+	HandshakeTimeout         time.Duration `yaml:"handshake_timeout"`
+	ConnectTimeout           time.Duration `yaml:"connect_timeout"`
+	// SubscribeAccess, PublishAccess, PresenceAccess and HistoryAccess say
+	// who may act on channels: anyone, user (authenticated), token (a
+	// channel token) or none (only the server). Empty means user when
+	// authentication is on, anyone in open mode.
+	SubscribeAccess string `yaml:"subscribe_access"`
+	PublishAccess   string `yaml:"publish_access"`
+	PresenceAccess  string `yaml:"presence_access"`
+	HistoryAccess   string `yaml:"history_access"`
 	// Namespaces holds per-namespace channel settings (config file only).
 	// With any namespace configured, channels in unlisted namespaces are
 	// refused (error 102).
@@ -124,6 +143,12 @@ type Namespace struct {
 	MaxRecover  int           `yaml:"max_recover"`
 	Presence    bool          `yaml:"presence"`
 	JoinLeave   bool          `yaml:"join_leave"`
+	// Access per action (anyone, user, token, none); empty takes the
+	// top-level setting.
+	SubscribeAccess string `yaml:"subscribe_access"`
+	PublishAccess   string `yaml:"publish_access"`
+	PresenceAccess  string `yaml:"presence_access"`
+	HistoryAccess   string `yaml:"history_access"`
 }
 
 // Defaults returns the settings used when neither a flag, the environment
@@ -142,10 +167,15 @@ func Defaults() Config {
 		// History and recovery are on out of the box, so that a client
 		// that reconnects gets what it missed; set history_size: 0 to turn
 		// them off.
-		HistorySize:       100,
-		HistoryTTL:        5 * time.Minute,
-		Recover:           true,
-		IdempotencyWindow: 2 * time.Minute,
+		HistorySize:              100,
+		HistoryTTL:               5 * time.Minute,
+		Recover:                  true,
+		IdempotencyWindow:        2 * time.Minute,
+		CommandRate:              100,
+		MaxChannelsPerConnection: 128,
+		MaxChannelLength:         255,
+		HandshakeTimeout:         10 * time.Second,
+		ConnectTimeout:           10 * time.Second,
 	}
 }
 
@@ -240,6 +270,32 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.PersonalChannel }},
 	{name: "persist-user-subscriptions", usage: "make /api/subscribe apply to a user's later connections too",
 		field: func(c *Config) any { return &c.PersistUserSubscriptions }},
+	{name: "max-connections", arg: "N", usage: "open connections this node accepts; past it the upgrade answers 503 (0: no limit)",
+		field: func(c *Config) any { return &c.MaxConnections }},
+	{name: "max-connections-per-ip", arg: "N", usage: "open connections from one address; past it the upgrade answers 429 (0: no limit)",
+		field: func(c *Config) any { return &c.MaxConnectionsPerIP }},
+	{name: "connect-rate-per-ip", arg: "N", usage: "new connections per second from one address, with bursts of N; past it the upgrade answers 429 (0: no limit)",
+		field: func(c *Config) any { return &c.ConnectRatePerIP }},
+	{name: "max-connections-per-user", arg: "N", usage: "connections of one user on this node; past it connect answers 106 and closes with 3502 (0: no limit)",
+		field: func(c *Config) any { return &c.MaxConnectionsPerUser }},
+	{name: "command-rate", arg: "N", usage: "commands per second from one connection, with bursts of 2N; past it commands are answered 110",
+		field: func(c *Config) any { return &c.CommandRate }},
+	{name: "max-channels-per-connection", arg: "N", usage: "subscriptions of one connection; past it subscribe answers 106",
+		field: func(c *Config) any { return &c.MaxChannelsPerConnection }},
+	{name: "max-channel-length", arg: "BYTES", usage: "longest channel name; longer ones are answered 107",
+		field: func(c *Config) any { return &c.MaxChannelLength }},
+	{name: "handshake-timeout", arg: "DURATION", usage: "time to send the HTTP request headers of the handshake (slow clients are cut off)",
+		field: func(c *Config) any { return &c.HandshakeTimeout }},
+	{name: "connect-timeout", arg: "DURATION", usage: "time to send connect after the handshake; past it the connection closes with 3006",
+		field: func(c *Config) any { return &c.ConnectTimeout }},
+	{name: "subscribe-access", arg: "ACCESS", usage: "who may subscribe: anyone, user (authenticated), token (a channel token) or none", def: "user with authentication, anyone in open mode",
+		field: func(c *Config) any { return &c.SubscribeAccess }, valid: validAccess},
+	{name: "publish-access", arg: "ACCESS", usage: "who may publish from a client: anyone, user, token (a subscription made with a channel token) or none (only the server)", def: "user with authentication, anyone in open mode",
+		field: func(c *Config) any { return &c.PublishAccess }, valid: validAccess},
+	{name: "presence-access", arg: "ACCESS", usage: "who may read presence: anyone, user, token or none", def: "user with authentication, anyone in open mode",
+		field: func(c *Config) any { return &c.PresenceAccess }, valid: validAccess},
+	{name: "history-access", arg: "ACCESS", usage: "who may read history: anyone, user, token or none", def: "user with authentication, anyone in open mode",
+		field: func(c *Config) any { return &c.HistoryAccess }, valid: validAccess},
 	{name: "dashboard-password", arg: "PASSWORD", usage: "password of the live dashboard at /dashboard/ (HTTP Basic, any user name; the API key also works)",
 		field: func(c *Config) any { return &c.DashboardPassword }, secret: true},
 	{name: "admin-addr", arg: "HOST:PORT", usage: "serve /metrics, /healthz and /readyz (and pprof with --pprof) here instead of on --addr",
@@ -576,18 +632,51 @@ func addSettingFlags(fs *flag.FlagSet, list []setting) *[]flagValue {
 }
 
 // namespaces converts the config file's namespaces to the node's; nil when
-// none are configured (every channel then uses the top-level settings).
+// none are configured (every channel then uses the top-level settings). A
+// namespace's access left empty takes the top-level one.
 func (c *Config) namespaces() map[string]herald.ChannelOptions {
 	if c.Namespaces == nil {
 		return nil
 	}
+	top := c.permissions()
 	out := make(map[string]herald.ChannelOptions, len(c.Namespaces))
 	for name, ns := range c.Namespaces {
 		out[name] = herald.ChannelOptions{
 			HistorySize: ns.HistorySize, HistoryTTL: ns.HistoryTTL,
 			NoRecover:  ns.Recover != nil && !*ns.Recover,
 			MaxRecover: ns.MaxRecover, Presence: ns.Presence, JoinLeave: ns.JoinLeave,
+			Permissions: herald.Permissions{
+				Subscribe: accessOr(ns.SubscribeAccess, top.Subscribe),
+				Publish:   accessOr(ns.PublishAccess, top.Publish),
+				Presence:  accessOr(ns.PresenceAccess, top.Presence),
+				History:   accessOr(ns.HistoryAccess, top.History),
+			},
 		}
 	}
 	return out
 }
+
+// permissions returns the top-level permissions: as set, or user with
+// authentication and anyone in open mode.
+func (c *Config) permissions() herald.Permissions {
+	def := herald.AccessAnyone
+	if c.authConfigured() {
+		def = herald.AccessUser
+	}
+	return herald.Permissions{
+		Subscribe: accessOr(c.SubscribeAccess, def),
+		Publish:   accessOr(c.PublishAccess, def),
+		Presence:  accessOr(c.PresenceAccess, def),
+		History:   accessOr(c.HistoryAccess, def),
+	}
+}
+
+func accessOr(v string, def herald.Access) herald.Access {
+	if v == "" {
+		return def
+	}
+	return herald.Access(v)
+}
+
+// validAccess accepts the access levels of herald.Access.
+var validAccess = oneOf("anyone", "user", "token", "none")

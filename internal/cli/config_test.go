@@ -86,8 +86,13 @@ func TestReadFileFull(t *testing.T) {
 		HistorySize:    100,
 		HistoryTTL:     10 * time.Minute,
 		// Not in the file: the defaults stay.
-		Recover:           true,
-		IdempotencyWindow: 2 * time.Minute,
+		Recover:                  true,
+		IdempotencyWindow:        2 * time.Minute,
+		CommandRate:              100,
+		MaxChannelsPerConnection: 128,
+		MaxChannelLength:         255,
+		HandshakeTimeout:         10 * time.Second,
+		ConnectTimeout:           10 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)

@@ -13,9 +13,6 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
-// privatePrefix marks private channels: subscribing needs a channel token.
-const privatePrefix = "$"
-
 // jwksStartupTimeout bounds the key-set fetch at startup.
 const jwksStartupTimeout = 10 * time.Second
 
@@ -101,14 +98,12 @@ func newVerifier(c *Config) (*auth.Verifier, error) {
 func installAuth(node *herald.Node, v *auth.Verifier, c *Config, log *slog.Logger) {
 	node.OnConnect(logRefusals(auth.ConnectHandler(v), log))
 	node.OnRefresh(logRefreshRefusals(auth.RefreshHandler(v), log))
-	node.OnSubscribe(auth.SubscribeHandler(v, privatePrefix))
-	node.OnPublish(auth.PublishHandler(privatePrefix))
 
 	kinds := []any{"hmac", c.TokenSecret != "", "public_keys", len(c.TokenPublicKey.items())}
 	if c.TokenJWKSURL != "" {
 		kinds = append(kinds, "jwks_url", c.TokenJWKSURL)
 	}
-	log.Info("authentication on: every connection needs a token; channels starting with "+privatePrefix+" need a channel token", kinds...)
+	log.Info("authentication on: every connection needs a token; namespaces with access \"token\" need a channel token", kinds...)
 	if c.TokenJWKSURL != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), jwksStartupTimeout)
 		defer cancel()
@@ -141,4 +136,13 @@ func logRefreshRefusals(h herald.RefreshHandler, log *slog.Logger) herald.Refres
 		}
 		return rep, err
 	}
+}
+
+// channelTokens is the node's channel-token check: the verifier's, or none
+// without authentication (token namespaces then admit no client).
+func channelTokens(v *auth.Verifier) herald.ChannelTokenVerifier {
+	if v == nil {
+		return nil
+	}
+	return v.ChannelTokenVerifier()
 }

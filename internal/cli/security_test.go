@@ -47,8 +47,13 @@ func mintWithCLI(t *testing.T, args ...string) string {
 // expired); one minted by `herald token` works; open mode's loopback rule
 // no longer applies; and the logs never show the secret or a token.
 func TestServeWithTokenSecret(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "herald.yaml")
+	namespaces := "namespaces:\n  private: {subscribe_access: token, publish_access: token}\n  news: {}\n"
+	if err := os.WriteFile(cfg, []byte(namespaces), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	r := startServeEnv(t, map[string]string{"HERALD_TOKEN_SECRET": testSecret},
-		"--addr=0.0.0.0:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug")
+		"--addr=0.0.0.0:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug", "--config", cfg)
 	_, port, _ := net.SplitHostPort(r.addr)
 	url := "ws://127.0.0.1:" + port + "/ws"
 
@@ -85,25 +90,25 @@ func TestServeWithTokenSecret(t *testing.T) {
 		})
 	}
 
-	token := mintWithCLI(t, "--user", "alice", "--channel", "news", "--channel", "$alice", "--info", `{"name":"Alice"}`)
+	token := mintWithCLI(t, "--user", "alice", "--channel", "news", "--channel", "private:alice", "--info", `{"name":"Alice"}`)
 	c := wstest.Dial(t, url)
 	res := c.Connect(map[string]any{"token": token})
-	if res.User != "alice" || res.Subs["news"] == nil || res.Subs["$alice"] == nil {
-		t.Fatalf("connect result %+v, want user alice subscribed to news and $alice", res)
+	if res.User != "alice" || res.Subs["news"] == nil || res.Subs["private:alice"] == nil {
+		t.Fatalf("connect result %+v, want user alice subscribed to news and private:alice", res)
 	}
-	// Private channels need a channel token; others are open.
+	// Channels of a token namespace need a channel token; others need a user.
 	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "chat"}); rep.Error != nil {
 		t.Errorf("subscribe chat: %v", rep.Error)
 	}
-	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "$room"}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
-		t.Errorf("subscribe $room without a channel token: %+v, want 103", rep)
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "private:room"}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
+		t.Errorf("subscribe private:room without a channel token: %+v, want 103", rep)
 	}
-	chTok := mintWithCLI(t, "--channel-token", "$room", "--user", "alice")
-	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "$room", "token": chTok}); rep.Error != nil {
-		t.Errorf("subscribe $room with a channel token: %v", rep.Error)
+	chTok := mintWithCLI(t, "--channel-token", "private:room", "--user", "alice")
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "private:room", "token": chTok}); rep.Error != nil {
+		t.Errorf("subscribe private:room with a channel token: %v", rep.Error)
 	}
-	if rep := c.Call(map[string]any{"op": "publish", "channel": "$other", "data": 1}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
-		t.Errorf("publish to $other: %+v, want 103", rep)
+	if rep := c.Call(map[string]any{"op": "publish", "channel": "private:other", "data": 1}); rep.Error == nil || rep.Error.Code != protocol.CodePermissionDenied {
+		t.Errorf("publish to private:other: %+v, want 103", rep)
 	}
 
 	if err := r.stop(t); err != nil {

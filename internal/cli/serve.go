@@ -23,7 +23,7 @@ import (
 // HTTP server limits.
 const (
 	readHeaderTimeout = 10 * time.Second
-	maxHeaderBytes    = 64 << 10
+	maxHeaderBytes    = 16 << 10 // request headers; browsers send a few KB, cookies included
 	idleTimeout       = 2 * time.Minute
 	// httpShutdownTimeout bounds waiting for in-flight HTTP requests (API
 	// calls, page loads) once the listener is closed.
@@ -143,6 +143,21 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		PersonalChannel:          c.PersonalChannel,
 		PersistUserSubscriptions: c.PersistUserSubscriptions,
 		Namespaces:               c.namespaces(),
+		Permissions:              c.permissions(),
+		ConnectTimeout:           c.ConnectTimeout,
+		HandshakeTimeout:         c.HandshakeTimeout,
+		Limits: herald.Limits{
+			MaxConnections:           c.MaxConnections,
+			MaxConnectionsPerIP:      c.MaxConnectionsPerIP,
+			ConnectRatePerIP:         float64(c.ConnectRatePerIP),
+			ConnectBurstPerIP:        c.ConnectRatePerIP,
+			MaxConnectionsPerUser:    c.MaxConnectionsPerUser,
+			CommandRate:              float64(c.CommandRate),
+			CommandBurst:             2 * c.CommandRate,
+			MaxChannelsPerConnection: c.MaxChannelsPerConnection,
+			MaxChannelLength:         c.MaxChannelLength,
+		},
+		ChannelTokenVerifier: channelTokens(verifier),
 	})
 	if err != nil {
 		_ = ln.Close()
@@ -161,7 +176,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	}
 	hs := &http.Server{
 		Handler:           routes(ctx, node, &c, log, reg),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: c.HandshakeTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
