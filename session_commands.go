@@ -2,8 +2,8 @@ package herald
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/heraldrt/herald/protocol"
 )
@@ -187,38 +187,11 @@ func (s *Session) handleRPC(ctx context.Context, cmd *protocol.Command) result {
 	if err != nil {
 		return fail(err)
 	}
-	data, err := encodeData(v)
+	data, err := protocol.EncodeData(v)
 	if err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("%w: %v", ErrInvalidData, err))
 	}
 	return ok(&protocol.RPCResult{Data: data})
-}
-
-// encodeData turns a handler's result into compact JSON.
-func encodeData(v any) (json.RawMessage, error) {
-	var raw []byte
-	switch d := v.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		raw = d
-	case []byte:
-		raw = d
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		raw = b
-	}
-	if len(raw) == 0 {
-		return nil, nil // an empty result means no data
-	}
-	out, valid := protocol.Compact(raw)
-	if !valid {
-		return nil, ErrInvalidData
-	}
-	return out, nil
 }
 
 func (s *Session) handleHistory(ctx context.Context, cmd *protocol.Command) result {

@@ -31,7 +31,7 @@ func decodeBody(r *http.Request, v any) error {
 	if b[0] != '{' {
 		return badRequest("the body must be a JSON object")
 	}
-	if tooDeep(b, protocol.MaxNestingDepth) {
+	if protocol.TooDeep(b, protocol.MaxNestingDepth) {
 		return badRequest("the body nests deeper than %d levels", protocol.MaxNestingDepth)
 	}
 	if err := json.Unmarshal(b, v); err != nil {
@@ -62,36 +62,4 @@ func jsonType(t reflect.Type) string {
 	default:
 		return "an object"
 	}
-}
-
-// tooDeep reports whether objects and arrays in b nest deeper than limit. It
-// skips string contents, including escaped quotes; malformed JSON is left to
-// the decoder.
-func tooDeep(b []byte, limit int) bool {
-	depth := 0
-	inString := false
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if inString {
-			switch c {
-			case '\\':
-				i++
-			case '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			depth++
-			if depth > limit {
-				return true
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return false
 }

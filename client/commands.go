@@ -137,28 +137,12 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 	return out, nil
 }
 
-// encodeData turns a command's data into compact JSON: json.RawMessage and
-// []byte as they are (validated), anything else through encoding/json. nil
-// gives nil (no data).
+// encodeData turns a command's data into compact JSON (see
+// protocol.EncodeData); a value that is not JSON is ErrInvalidData.
 func encodeData(v any) (json.RawMessage, error) {
-	var raw []byte
-	switch d := v.(type) {
-	case nil:
-		return nil, nil
-	case json.RawMessage:
-		raw = d
-	case []byte:
-		raw = d
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInvalidData, err)
-		}
-		raw = b
-	}
-	out, ok := protocol.Compact(raw)
-	if !ok {
-		return nil, ErrInvalidData
+	out, err := protocol.EncodeData(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidData, err)
 	}
 	return out, nil
 }

@@ -125,8 +125,8 @@ func DecodeCommand(msg []byte, cmd *Command) error {
 	if msg[0] != '{' {
 		return ErrNotAnObject
 	}
-	if err := checkDepth(msg); err != nil {
-		return err
+	if TooDeep(msg, MaxNestingDepth) {
+		return ErrTooDeep
 	}
 	if err := json.Unmarshal(msg, cmd); err != nil {
 		var typeErr *json.UnmarshalTypeError
@@ -165,13 +165,14 @@ func SplitMessages(frame []byte, fn func(msg []byte) error) error {
 	return nil
 }
 
-// checkDepth scans msg once and fails when objects and arrays nest deeper than
-// MaxNestingDepth. It skips string contents, including escaped quotes.
-func checkDepth(msg []byte) error {
+// TooDeep reports whether objects and arrays in b nest deeper than limit.
+// It scans once and skips string contents, including escaped quotes;
+// malformed JSON is left to the decoder.
+func TooDeep(b []byte, limit int) bool {
 	depth := 0
 	inString := false
-	for i := 0; i < len(msg); i++ {
-		c := msg[i]
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		if inString {
 			switch c {
 			case '\\':
@@ -186,15 +187,12 @@ func checkDepth(msg []byte) error {
 			inString = true
 		case '{', '[':
 			depth++
-			if depth > MaxNestingDepth {
-				return ErrTooDeep
+			if depth > limit {
+				return true
 			}
 		case '}', ']':
 			depth--
 		}
 	}
-	if inString {
-		return fmt.Errorf("%w: %v", ErrInvalidJSON, errUnexpectedEnd)
-	}
-	return nil
+	return false
 }

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"unicode/utf8"
 )
@@ -169,4 +170,33 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// EncodeData turns a value into compact JSON for a message's data:
+// json.RawMessage and []byte are taken as they are (and validated), nil and
+// empty ones give nil (no data), anything else goes through encoding/json.
+func EncodeData(v any) (json.RawMessage, error) {
+	var raw []byte
+	switch d := v.(type) {
+	case nil:
+		return nil, nil
+	case json.RawMessage:
+		raw = d
+	case []byte:
+		raw = d
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		raw = b
+	}
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	out, ok := Compact(raw)
+	if !ok {
+		return nil, errors.New("protocol: data is not valid JSON")
+	}
+	return out, nil
 }
