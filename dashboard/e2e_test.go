@@ -17,41 +17,20 @@ import (
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/dashboard"
+	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
-
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
-
-// needService skips the test, or fails it when HERALD_REQUIRE_SERVICES=1 (as
-// CI sets it), so that a missing browser never passes silently there.
-func needService(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("HERALD_REQUIRE_SERVICES") == "1" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
 
 // e2eScript returns the absolute path of e2e/dashboard.e2e.mjs after
 // checking that node, Chromium and playwright-core (from web/e2e) are
 // installed.
 func e2eScript(t *testing.T) string {
 	t.Helper()
+	browsertest.Require(t, filepath.Join("..", "web", "e2e"))
 	script, err := filepath.Abs(filepath.Join("e2e", "dashboard.e2e.mjs")) // tests run in dashboard/
 	if err != nil {
 		t.Fatal(err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		needService(t, "browser e2e test: node is not installed; install Node.js 20 or later (apt-get install -y nodejs npm)")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		needService(t, "browser e2e test: %s is missing; install it with apt-get update && apt-get install -y chromium", chromiumPath)
-	}
-	modules := filepath.Join("..", "web", "e2e", "node_modules", "playwright-core")
-	if _, err := os.Stat(modules); err != nil {
-		needService(t, "browser e2e test: playwright-core is not installed; run npm ci in web/e2e (make e2e-deps)")
 	}
 	return script
 }
@@ -78,7 +57,7 @@ func TestDashboardInChromium(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script, s.url+"/dashboard/", testPassword, shot)
 	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browsertest.ChromiumPath)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()

@@ -13,42 +13,17 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/js"
 	"github.com/heraldrt/herald/protocol"
 	"github.com/heraldrt/herald/web"
 )
 
-// chromiumPath is where Debian's chromium package puts the browser.
-const chromiumPath = "/usr/bin/chromium"
-
-// needService skips the test, or fails it when HERALD_REQUIRE_SERVICES=1 (as
-// CI sets it), so that a missing browser never passes silently there.
-func needService(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("HERALD_REQUIRE_SERVICES") == "1" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
-}
-
 // e2eDir returns the absolute path of web/e2e after checking that node,
 // Chromium and the e2e packages are installed.
 func e2eDir(t *testing.T) string {
 	t.Helper()
-	dir, err := filepath.Abs("e2e") // tests run in the package's directory, web/
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		needService(t, "browser e2e test: node is not installed; install Node.js 20 or later (apt-get install -y nodejs npm)")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		needService(t, "browser e2e test: %s is missing; install it with apt-get update && apt-get install -y chromium", chromiumPath)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "playwright-core")); err != nil {
-		needService(t, "browser e2e test: playwright-core is not installed; run npm ci in %s", dir)
-	}
-	return dir
+	return browsertest.Require(t, "e2e") // tests run in the package's directory, web/
 }
 
 // startServer runs a real Herald node on an httptest server, mounted as the
@@ -97,7 +72,7 @@ func runNode(t *testing.T, dir string, args ...string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CHROMIUM="+chromiumPath)
+	cmd.Env = append(os.Environ(), "CHROMIUM="+browsertest.ChromiumPath)
 	out, err := cmd.CombinedOutput()
 	t.Logf("node %s:\n%s", strings.Join(args, " "), out)
 	if err != nil {
