@@ -8,22 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/leaktest"
 	"github.com/heraldrt/herald/internal/wstest"
-	ws "github.com/heraldrt/herald/transport/websocket"
 )
 
-func TestMain(m *testing.M) {
-	ws.SetLibraryLogger(nil)
-	goleak.VerifyTestMain(m,
-		// nbio's shared default engine and timer goroutines are package
-		// state of the library, started by its init.
-		goleak.IgnoreTopFunction("github.com/lesismal/nbio/timer.(*Timer).loop"),
-		goleak.IgnoreTopFunction("github.com/lesismal/nbio/taskpool.New.func3"),
-	)
-}
+func TestMain(m *testing.M) { leaktest.VerifyTestMain(m) }
 
 // testServer is a Node mounted at /ws on a real HTTP server.
 type testServer struct {
