@@ -3,8 +3,10 @@ package herald
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -188,4 +190,25 @@ func validHostname(host string) bool {
 		}
 	}
 	return true
+}
+
+// LoopbackOrigins is a CheckOrigin for a server on a loopback address: it
+// accepts what SameOrigin accepts and pages served from this machine
+// (http or https on localhost, 127.0.0.0/8 or [::1], any port), so that a
+// development page on another port can connect. Pages from anywhere else
+// are refused.
+func LoopbackOrigins(r *http.Request) bool {
+	if SameOrigin(r) {
+		return true
+	}
+	u, err := url.Parse(r.Header.Get("Origin"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -149,3 +149,26 @@ func TestOriginPatternsRefusesBadPatterns(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopbackOrigins(t *testing.T) {
+	for origin, want := range map[string]bool{
+		"":                           true,
+		"http://127.0.0.1:8080":      true, // same origin
+		"http://localhost:3000":      true,
+		"https://127.0.0.2:5173":     true,
+		"http://[::1]:4000":          true,
+		"http://localhost.evil.io":   false,
+		"http://127.0.0.1.evil.io":   false,
+		"https://example.com":        false,
+		"null":                       false,
+		"file://localhost/page.html": false,
+	} {
+		r := httptest.NewRequest("GET", "http://127.0.0.1:8080/ws", nil)
+		if origin != "" {
+			r.Header.Set("Origin", origin)
+		}
+		if got := herald.LoopbackOrigins(r); got != want {
+			t.Errorf("Origin %q: %v, want %v", origin, got, want)
+		}
+	}
+}

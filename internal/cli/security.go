@@ -64,6 +64,11 @@ func validOrigins(v string) error {
 // patterns, or nil (herald's default: same origin only) without any.
 func (c *Config) checkOrigin() (func(*http.Request) bool, error) {
 	if c.Origins == "" {
+		if c.openMode() && isLoopback(c.Addr) {
+			// Open mode on loopback is for development: pages on other
+			// local ports may connect too.
+			return herald.LoopbackOrigins, nil
+		}
 		return nil, nil
 	}
 	return herald.OriginPatterns(c.Origins.items()...)
