@@ -115,7 +115,7 @@ func (s *Session) authorize(ctx context.Context, channel string, a action, token
 func (s *Session) subscribedWithToken(channel string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sub := s.subs[channel]
+	sub := s.subs.get(channel)
 	return sub != nil && sub.byToken
 }
 

@@ -42,7 +42,7 @@ type Session struct {
 	spare    [][]byte // the previous batch's slice, reused
 	queued   int      // bytes in queue
 	flushing bool     // scheduled on the writer or being flushed
-	subs     map[string]*subscription
+	subs     subList
 
 	// Command rate, used only by the connection's own goroutine (commands
 	// of one connection are handled one at a time).
@@ -123,8 +123,8 @@ func (s *Session) RemoteAddr() string { return s.remoteAddr }
 func (s *Session) Channels() []string {
 	s.mu.Lock()
 	out := make([]string, 0, len(s.subs))
-	for ch := range s.subs {
-		out = append(out, ch)
+	for _, sub := range s.subs {
+		out = append(out, sub.channel)
 	}
 	s.mu.Unlock()
 	sort.Strings(out)

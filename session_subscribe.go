@@ -23,7 +23,7 @@ func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) re
 		return fail(protocol.NewError(protocol.CodeBadRequest, "subscribe needs a channel"))
 	}
 	s.mu.Lock()
-	_, dup := s.subs[cmd.Channel]
+	dup := s.subs.get(cmd.Channel) != nil
 	s.mu.Unlock()
 	if dup {
 		return failCode(protocol.CodeAlreadySubscribed)
@@ -65,7 +65,7 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 		s.mu.Unlock()
 		return nil, nil, ErrNodeClosed
 	}
-	if _, dup := s.subs[req.channel]; dup {
+	if s.subs.get(req.channel) != nil {
 		s.mu.Unlock()
 		return nil, nil, ErrAlreadySubscribed
 	}
@@ -73,15 +73,12 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 		s.mu.Unlock()
 		return nil, nil, ErrTooManyChannels
 	}
-	if s.subs == nil {
-		s.subs = make(map[string]*subscription)
-	}
-	s.subs[req.channel] = sub
+	s.subs.add(sub)
 	s.mu.Unlock()
 
 	undo := func(err error) (*subscription, *protocol.SubscribeResult, error) {
 		s.mu.Lock()
-		delete(s.subs, req.channel)
+		s.subs.remove(req.channel)
 		s.mu.Unlock()
 		return nil, nil, err
 	}
@@ -216,8 +213,7 @@ func (s *Session) handleUnsubscribe(ctx context.Context, cmd *protocol.Command) 
 // reports whether there was one.
 func (s *Session) unsubscribe(ctx context.Context, channel string) bool {
 	s.mu.Lock()
-	sub := s.subs[channel]
-	delete(s.subs, channel)
+	sub := s.subs.remove(channel)
 	s.mu.Unlock()
 	if sub == nil {
 		return false
