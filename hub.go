@@ -123,9 +123,13 @@ func (h *hub) broadcast(channel string, data []byte, offset uint64) int {
 	if cs == nil {
 		return 0
 	}
+	// Sessions that need a writer are handed over in batches: one lock and
+	// one wake-up per batch instead of one per subscriber.
+	var b scheduleBatch
 	for _, sub := range cs.list {
-		sub.session.deliver(sub, data, offset)
+		sub.session.deliver(sub, data, offset, &b)
 	}
+	b.flush()
 	return len(cs.list)
 }
 
@@ -142,7 +146,7 @@ func (h *hub) broadcastJoinLeave(channel, client string, data []byte) {
 	}
 	for _, sub := range cs.list {
 		if sub.joinLeave && sub.session.id != client {
-			sub.session.deliver(sub, data, 0)
+			sub.session.deliver(sub, data, 0, nil)
 		}
 	}
 }

@@ -167,10 +167,13 @@ func (s *Session) enqueue(data []byte) {
 // deliver hands a publication to the session: straight to the queue when the
 // subscription is live, into its pending list while the subscribe is still
 // being answered.
-func (s *Session) deliver(sub *subscription, data []byte, offset uint64) {
+//
+// With a batch, a session that needs a writer is added to it rather than
+// scheduled at once (the caller flushes the batch).
+func (s *Session) deliver(sub *subscription, data []byte, offset uint64, b *scheduleBatch) {
 	s.mu.Lock()
 	if sub.live {
-		s.pushLocked(data)
+		s.pushLockedTo(data, b)
 	} else if !s.closing {
 		sub.pending = append(sub.pending, pendingPub{data: data, offset: offset})
 		s.queued += len(data)
@@ -182,7 +185,10 @@ func (s *Session) deliver(sub *subscription, data []byte, offset uint64) {
 // pushLocked appends data to the queue and makes sure a writer will flush it.
 // A session that falls further behind than WriteQueueSize is closed as a slow
 // consumer instead.
-func (s *Session) pushLocked(data []byte) {
+func (s *Session) pushLocked(data []byte) { s.pushLockedTo(data, nil) }
+
+// pushLockedTo is pushLocked that leaves the scheduling to b, when given.
+func (s *Session) pushLockedTo(data []byte, b *scheduleBatch) {
 	if s.closing {
 		return
 	}
@@ -191,7 +197,14 @@ func (s *Session) pushLocked(data []byte) {
 	if s.checkLimitLocked() {
 		return
 	}
-	s.scheduleLocked()
+	if !s.flushing {
+		s.flushing = true
+		if b != nil {
+			b.add(s)
+		} else {
+			s.node.writer.schedule(s)
+		}
+	}
 }
 
 func (s *Session) scheduleLocked() {

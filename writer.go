@@ -53,9 +53,10 @@ func (w *writer) next() *Session {
 		if w.closed {
 			return nil
 		}
-		// Drop the drained queue's backing array when it grew large, so
-		// that one burst does not pin memory forever.
-		if cap(w.pending) > 4096 {
+		// Drop the drained queue's backing array when it grew very large
+		// (past one entry for each of 64K sessions, 512 KiB), so that one
+		// burst does not pin memory forever; below that, a fan-out reuses it.
+		if cap(w.pending) > 1<<16 {
 			w.pending = nil
 		} else {
 			clear(w.pending)
@@ -114,4 +115,49 @@ func (w *writer) stop() {
 	w.mu.Unlock()
 	w.cond.Broadcast()
 	w.wg.Wait()
+}
+
+// scheduleBatch gathers sessions to schedule during a fan-out and hands them
+// to their writer a few at a time. It lives on the fan-out's stack.
+type scheduleBatch struct {
+	w        *writer
+	sessions [64]*Session
+	n        int
+}
+
+// add queues s, handing the batch over when it is full. s's lock is held,
+// which is fine: the writer's lock comes after it in the lock order.
+func (b *scheduleBatch) add(s *Session) {
+	b.w = s.node.writer
+	b.sessions[b.n] = s
+	b.n++
+	if b.n == len(b.sessions) {
+		b.flush()
+	}
+}
+
+// flush hands the gathered sessions to the writer.
+func (b *scheduleBatch) flush() {
+	if b.n == 0 {
+		return
+	}
+	b.w.scheduleMany(b.sessions[:b.n])
+	clear(b.sessions[:b.n])
+	b.n = 0
+}
+
+// scheduleMany queues several sessions for flushing under one lock.
+func (w *writer) scheduleMany(sessions []*Session) {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return
+	}
+	w.pending = append(w.pending, sessions...)
+	w.mu.Unlock()
+	if len(sessions) > 1 {
+		w.cond.Broadcast()
+	} else {
+		w.cond.Signal()
+	}
 }
