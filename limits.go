@@ -192,15 +192,24 @@ func (s *Session) allowCommand(op string) bool {
 	if l.CommandRate < 0 {
 		return true
 	}
-	if s.cmdLimiter == nil { // only this connection's goroutine gets here
+	// A fresh limiter lets a whole burst through, so the first burst of
+	// commands needs none: most connections (a connect, a few subscribes)
+	// never carry one. The limiter starts empty once the burst is spent.
+	// Only this connection's goroutine gets here.
+	if s.cmdLimiter == nil {
+		if s.commands < l.CommandBurst {
+			s.commands++
+			return true
+		}
 		s.cmdLimiter = rate.NewLimiter(rate.Limit(l.CommandRate), l.CommandBurst)
+		s.cmdLimiter.AllowN(time.Now(), l.CommandBurst)
 	}
 	now := time.Now()
 	if s.cmdLimiter.AllowN(now, 1) {
 		return true
 	}
-	if now.Sub(s.refusedSince) > floodWindow {
-		s.refusedSince, s.refused = now, 0
+	if now.UnixNano()-s.refusedSince > int64(floodWindow) {
+		s.refusedSince, s.refused = now.UnixNano(), 0
 	}
 	s.refused++
 	if s.refused >= floodCloseAfter {

@@ -123,7 +123,7 @@ func (n *Node) accept(r *http.Request) (*ws.Admission, int, string) {
 	remote := r.RemoteAddr
 	return &ws.Admission{
 		Bind: func(c *ws.Conn) ws.Peer {
-			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, ip: ip, header: header}
+			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}
 			n.accepted.Add(1)
 			s.startConnectTimer()
 			return s
@@ -148,7 +148,7 @@ func (n *Node) addSession(s *Session) {
 
 func (n *Node) removeSession(s *Session) {
 	n.accepted.Add(-1)
-	n.release(s.ip)
+	n.release(remoteIP(s.remoteAddr))
 	n.sessionsMu.Lock()
 	delete(n.sessions, s.id)
 	if set := n.users[s.user]; set != nil {

@@ -24,7 +24,6 @@ type Session struct {
 	conn       transportConn
 	id         string
 	remoteAddr string
-	ip         string      // remote address without port, for per-IP limits
 	header     http.Header // handshake headers, dropped after connect
 
 	// Set once by connect, read-only afterwards.
@@ -47,8 +46,9 @@ type Session struct {
 	// Command rate, used only by the connection's own goroutine (commands
 	// of one connection are handled one at a time).
 	cmdLimiter   *rate.Limiter
-	refused      int // commands refused since refusedSince
-	refusedSince time.Time
+	commands     int   // commands before cmdLimiter existed
+	refused      int   // commands refused since refusedSince
+	refusedSince int64 // Unix nanoseconds
 
 	// handling is non-zero while a frame's commands run; a pong queued
 	// behind a slow handler is then not counted as missing.
@@ -293,6 +293,7 @@ func (s *Session) flush(w *writer) {
 		}
 		s.mu.Unlock()
 		if err != nil {
+			s.logger().Debug("write failed; dropping the connection", "error", err)
 			s.conn.Abort()
 			s.mu.Lock()
 			s.flushing = false
@@ -356,7 +357,11 @@ func (s *Session) HandleClose(err error) {
 	s.node.metrics.disconnected(code)
 	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	if s.connected {
-		s.logger().Debug("client disconnected", "code", code, "reason", reason)
+		if err != nil && code == 1006 {
+			s.logger().Debug("client disconnected", "code", code, "reason", reason, "error", err)
+		} else {
+			s.logger().Debug("client disconnected", "code", code, "reason", reason)
+		}
 		if h := s.node.handlers.Load().disconnect; h != nil {
 			h(s, DisconnectEvent{Code: code, Reason: reason})
 		}

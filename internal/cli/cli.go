@@ -14,6 +14,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/heraldrt/herald/internal/bench"
 )
 
 // Exit codes of Main.
@@ -38,6 +40,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "serve":
 		return runServe(args, stdout, stderr)
+	case "bench":
+		return bench.Main(args, stdout, stderr)
 	case "version":
 		if len(args) > 0 {
 			return usage(stderr, fmt.Errorf("version takes no arguments, got %q", args[0]))
@@ -100,6 +104,9 @@ Usage:
                            print a connection token signed with the token secret
   herald token --channel-token CH [--user ID] [--ttl 1h]
                            print a channel token for a private channel
+  herald bench SCENARIO [flags]
+                           load-test a deployment: idle, fanout, chat, churn
+                           (herald bench --help; docs/benchmarks.md)
   herald version           print the version, commit and Go version
   herald help              print this help
 

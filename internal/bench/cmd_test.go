@@ -1,0 +1,210 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/api"
+	"github.com/heraldrt/herald/internal/leaktest"
+)
+
+// TestMain turns the test binary into a bench worker when the coordinator
+// re-executes it (the way `herald bench --worker` runs in the real binary),
+// and otherwise checks for leaked goroutines after the tests.
+func TestMain(m *testing.M) {
+	if os.Getenv(workerEnv) == "1" && len(os.Args) >= 3 && os.Args[1] == "bench" {
+		os.Exit(Main(os.Args[2:], os.Stdout, os.Stderr))
+	}
+	leaktest.VerifyTestMain(m)
+}
+
+// testServer is an in-process Herald node with its HTTP API (key "k").
+type testServer struct {
+	ws, api string
+}
+
+func startServer(t *testing.T) testServer {
+	t.Helper()
+	node, err := herald.New(herald.Config{ShutdownWindow: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/ws", node.Handler())
+	mux.Handle("/api/", api.New(node, api.Config{Key: "k"}))
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = node.Shutdown(ctx)
+	})
+	return testServer{ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", api: hs.URL + "/api"}
+}
+
+// runJSON runs Main with --json against s and decodes the result.
+func runJSON(t *testing.T, s testServer, args ...string) Result {
+	t.Helper()
+	args = append(args, "--url", s.ws, "--api-url", s.api, "--api-key", "k", "--json", "--quiet")
+	var out, errb bytes.Buffer
+	if code := Main(args, &out, &errb); code != 0 {
+		t.Fatalf("Main(%q) = %d; stderr:\n%s", args, code, errb.String())
+	}
+	var r Result
+	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		t.Fatalf("decode %q: %v", out.String(), err)
+	}
+	t.Logf("%s: %+v\nstderr: %s", args[0], r, errb.String())
+	return r
+}
+
+func TestFanoutNoLossAcrossWorkers(t *testing.T) {
+	s := startServer(t)
+	r := runJSON(t, s, "fanout", "--clients", "300", "--workers", "2", "--rate", "20", "--duration", "1s",
+		"--source-ips", "127.0.0.1-127.0.0.3")
+	if r.Connected != 300 || r.ConnectFailures != 0 || r.SourceIPs != 3 {
+		t.Fatalf("connected %d, failed %d; want 300, 0", r.Connected, r.ConnectFailures)
+	}
+	if r.Publications == nil || r.Publications.OK == 0 || r.Publications.Failed != 0 {
+		t.Fatalf("publications %+v", r.Publications)
+	}
+	if want := 300 * r.Publications.OK; r.Expected != want || r.Deliveries != want {
+		t.Fatalf("deliveries %d, expected %d; want %d", r.Deliveries, r.Expected, want)
+	}
+	if r.Lost != 0 || r.Duplicates != 0 || r.Errors != 0 {
+		t.Fatalf("lost %d, duplicates %d, errors %d (%v)", r.Lost, r.Duplicates, r.Errors, r.ErrorKinds)
+	}
+	if r.Latency.Count != r.Deliveries || r.Latency.P50 <= 0 || r.Latency.Max < r.Latency.P999 {
+		t.Fatalf("latency %+v", r.Latency)
+	}
+	if len(r.Generator.Workers) != 2 || r.Generator.Workers[0].Clients+r.Generator.Workers[1].Clients != 300 {
+		t.Fatalf("workers %+v", r.Generator.Workers)
+	}
+}
+
+func TestChatNoLoss(t *testing.T) {
+	s := startServer(t)
+	r := runJSON(t, s, "chat", "--clients", "200", "--rooms", "20", "--workers", "2", "--rate", "100", "--duration", "1s")
+	if r.Connected != 200 || r.Publications == nil || r.Publications.OK == 0 {
+		t.Fatalf("connected %d, publications %+v", r.Connected, r.Publications)
+	}
+	// Every member of a room (10 here) receives each of its publications.
+	if want := 10 * r.Publications.OK; r.Expected != want || r.Deliveries != want {
+		t.Fatalf("deliveries %d, expected %d; want %d", r.Deliveries, r.Expected, want)
+	}
+	if r.Lost != 0 || r.Duplicates != 0 || r.Errors != 0 {
+		t.Fatalf("lost %d, duplicates %d, errors %d (%v)", r.Lost, r.Duplicates, r.Errors, r.ErrorKinds)
+	}
+}
+
+func TestIdleReportsServerMemory(t *testing.T) {
+	s := startServer(t)
+	r := runJSON(t, s, "idle", "--clients", "200", "--duration", "1s", "--server-pid", strconv.Itoa(os.Getpid()))
+	if r.Connected != 200 || r.Errors != 0 || r.ConnectionsPerSecond <= 0 {
+		t.Fatalf("connected %d, errors %d, connections/s %f", r.Connected, r.Errors, r.ConnectionsPerSecond)
+	}
+	if r.Server == nil || r.Server.RSSBeforeKiB <= 0 || r.Server.RSSAfterKiB <= 0 {
+		t.Fatalf("server %+v", r.Server)
+	}
+	if r.ConnectLatency.Count != 200 {
+		t.Fatalf("connect latency %+v", r.ConnectLatency)
+	}
+}
+
+func TestChurn(t *testing.T) {
+	s := startServer(t)
+	r := runJSON(t, s, "churn", "--clients", "20", "--rate", "200", "--duration", "1s")
+	if r.Connected == 0 || r.ConnectFailures != 0 || r.Errors != 0 {
+		t.Fatalf("connects %d, failures %d, errors %v", r.Connected, r.ConnectFailures, r.ErrorKinds)
+	}
+	if r.ConnectionsPerSecond <= 0 || r.ConnectLatency.Count != r.Connected {
+		t.Fatalf("connections/s %f, connect latency %+v", r.ConnectionsPerSecond, r.ConnectLatency)
+	}
+}
+
+func TestTextAndHTMLReports(t *testing.T) {
+	s := startServer(t)
+	html := t.TempDir() + "/report.html"
+	var out, errb bytes.Buffer
+	code := Main([]string{"fanout", "--url", s.ws, "--api-url", s.api, "--api-key", "k",
+		"--clients", "50", "--rate", "50", "--duration", "1s", "--html", html}, &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	for _, want := range []string{"deliveries", "latency", "p99.9", "lost 0, duplicated 0"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+	if !strings.Contains(errb.String(), "deliveries/s") {
+		t.Errorf("no progress line on stderr:\n%s", errb.String())
+	}
+	page, err := os.ReadFile(html)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"<svg", "<polyline", "Latency by percentile"} {
+		if !bytes.Contains(page, []byte(want)) {
+			t.Errorf("HTML lacks %q", want)
+		}
+	}
+	for _, banned := range []string{"<script", "src=", "<link"} {
+		if bytes.Contains(page, []byte(banned)) {
+			t.Errorf("HTML is not self-contained: has %q", banned)
+		}
+	}
+}
+
+func TestRefusesNonLoopback(t *testing.T) {
+	for _, args := range [][]string{
+		{"idle", "--url", "ws://10.1.2.3:8080/ws"},
+		{"idle", "--url", "ws://[2001:db8::1]:8080/ws"},
+		{"fanout", "--api-key", "k", "--rate", "1", "--api-url", "http://192.168.1.1/api"},
+		{"idle", "--source-ips", "10.0.0.1"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "loopback") {
+			t.Errorf("Main(%q) = %d, %q; want 2 and a loopback error", args, code, errb.String())
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"nope"},
+		{"fanout", "--rate", "10"}, // no --api-key
+		{"chat"},                   // no --rate
+		{"idle", "--target", "socketio"},
+		{"idle", "--clients", "40000", "--workers", "1"},
+	} {
+		var out, errb bytes.Buffer
+		if code := Main(args, &out, &errb); code != 2 {
+			t.Errorf("Main(%q) = %d; want 2 (stderr %q)", args, code, errb.String())
+		}
+	}
+}
+
+func TestNoServerSaysWhy(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close() // nothing listens there now
+	var out, errb bytes.Buffer
+	code := Main([]string{"idle", "--url", "ws://" + addr + "/ws", "--clients", "3", "--duration", "1s", "--quiet"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "connection refused") {
+		t.Fatalf("exit %d, stderr %q; want 1 and the reason", code, errb.String())
+	}
+}

@@ -1,0 +1,233 @@
+package bench
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scenario names.
+const (
+	scenarioIdle   = "idle"
+	scenarioFanout = "fanout"
+	scenarioChat   = "chat"
+	scenarioChurn  = "churn"
+)
+
+// Target names.
+const (
+	targetHerald     = "herald"
+	targetCentrifugo = "centrifugo"
+)
+
+// Limits that keep a run inside this machine's bounds.
+const (
+	defaultPerWorker = 15000 // clients per worker process by default
+	maxPerWorker     = 19000 // one process may hold at most 20,000 files
+	maxClients       = 1_000_000
+	maxDuration      = time.Hour
+	maxSize          = 60 << 10 // under the server's 64 KiB message limit
+)
+
+// config is one run's settings, shared by the coordinator and (as JSON) by
+// its workers.
+type config struct {
+	Scenario     string        `json:"scenario"`
+	Target       string        `json:"target"`
+	URL          string        `json:"url"`
+	APIURL       string        `json:"api_url"`
+	APIKey       string        `json:"-"` // the coordinator's only; never sent to workers
+	Clients      int           `json:"clients"`
+	Rate         float64       `json:"rate"`
+	Duration     time.Duration `json:"duration"`
+	Size         int           `json:"size"`
+	Rooms        int           `json:"rooms"`
+	Channel      string        `json:"channel"`
+	Workers      int           `json:"workers"`
+	SourceIPs    []string      `json:"source_ips,omitempty"`
+	Concurrency  int           `json:"concurrency"`
+	SetupTimeout time.Duration `json:"setup_timeout"`
+	Drain        time.Duration `json:"drain"`
+	JSON         bool          `json:"-"`
+	HTML         string        `json:"-"`
+	ServerPID    int           `json:"server_pid,omitempty"`
+	Quiet        bool          `json:"-"`
+	Profile      string        `json:"profile,omitempty"`
+	sourceSpec   string
+}
+
+// parseConfig reads the scenario (first positional argument) and flags.
+func parseConfig(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("herald bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { writeUsage(stderr, fs) }
+	fs.StringVar(&c.Target, "target", targetHerald, "server protocol: herald or centrifugo")
+	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL (loopback only)")
+	fs.StringVar(&c.APIURL, "api-url", "", "HTTP API base URL (default: http://<url host>/api)")
+	fs.StringVar(&c.APIKey, "api-key", "", "HTTP API key, sent as X-API-Key (fanout)")
+	fs.IntVar(&c.Clients, "clients", 1000, "clients (churn: concurrent connect loops)")
+	fs.Float64Var(&c.Rate, "rate", 0, "fanout, chat: publications per second in total; churn: connections per second (0: unlimited)")
+	fs.DurationVar(&c.Duration, "duration", 10*time.Second, "how long the measured phase lasts")
+	fs.IntVar(&c.Size, "size", 128, "publication data size in bytes")
+	fs.IntVar(&c.Rooms, "rooms", 0, "chat rooms (default: clients/10)")
+	fs.StringVar(&c.Channel, "channel", "", "channel name, or chat's prefix of room names (default: bench-<random>, new for each run)")
+	fs.IntVar(&c.Workers, "workers", 0, "worker processes (default: one per 15,000 clients)")
+	fs.StringVar(&c.sourceSpec, "source-ips", "", "source addresses, e.g. 127.0.0.1-127.0.0.8 or a,b,c (default: more when ports run out)")
+	fs.IntVar(&c.Concurrency, "concurrency", 256, "connection attempts in flight per worker")
+	fs.DurationVar(&c.SetupTimeout, "setup-timeout", 2*time.Minute, "how long connecting all clients may take")
+	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "after the measured phase, wait up to this long for deliveries in flight")
+	fs.BoolVar(&c.JSON, "json", false, "print the result as JSON on stdout")
+	fs.StringVar(&c.HTML, "html", "", "write an HTML report to this file")
+	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its memory and CPU (read from /proc)")
+	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line")
+	fs.StringVar(&c.Profile, "cpuprofile-dir", "", "write each worker's CPU profile to this directory (worker-N.pprof)")
+
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		c.Scenario, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.Scenario == "" && fs.NArg() > 0 {
+		c.Scenario = fs.Arg(0)
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return c, err
+		}
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return c, c.finish()
+}
+
+// finish checks the settings and fills in the derived defaults.
+func (c *config) finish() error {
+	switch c.Scenario {
+	case scenarioIdle, scenarioFanout, scenarioChat, scenarioChurn:
+	case "":
+		return errors.New("name a scenario: idle, fanout, chat or churn")
+	default:
+		return fmt.Errorf("unknown scenario %q: use idle, fanout, chat or churn", c.Scenario)
+	}
+	if c.Target != targetHerald && c.Target != targetCentrifugo {
+		return fmt.Errorf("unknown --target %q: use herald or centrifugo", c.Target)
+	}
+	if c.Clients < 1 || c.Clients > maxClients {
+		return fmt.Errorf("--clients must be between 1 and %d", maxClients)
+	}
+	if c.Duration <= 0 || c.Duration > maxDuration {
+		return fmt.Errorf("--duration must be positive and at most %s", maxDuration)
+	}
+	if c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0) || c.Rate > 1e6 {
+		return errors.New("--rate must be between 0 and 1000000")
+	}
+	if (c.Scenario == scenarioFanout || c.Scenario == scenarioChat) && c.Rate == 0 {
+		return fmt.Errorf("%s needs --rate (publications per second)", c.Scenario)
+	}
+	if c.Size < minPayload || c.Size > maxSize {
+		return fmt.Errorf("--size must be between %d and %d bytes", minPayload, maxSize)
+	}
+	if c.Channel == "" {
+		c.Channel = "bench-" + strconv.FormatUint(rand.Uint64()&0xFFFFFFFF, 36)
+	}
+	if c.Concurrency < 1 {
+		c.Concurrency = 1
+	}
+	if c.SetupTimeout <= 0 {
+		c.SetupTimeout = 2 * time.Minute
+	}
+	if c.Drain < 0 {
+		c.Drain = 0
+	}
+	if c.Scenario == scenarioChat {
+		if c.Rooms <= 0 {
+			c.Rooms = max(1, c.Clients/10)
+		}
+		if c.Rooms > c.Clients {
+			return fmt.Errorf("--rooms (%d) must not exceed --clients (%d)", c.Rooms, c.Clients)
+		}
+	}
+	if c.Scenario == scenarioFanout && c.APIKey == "" {
+		return errors.New("fanout publishes through the HTTP API: pass --api-key")
+	}
+	u, err := url.Parse(c.URL)
+	if err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("--url %q: want ws://host:port/path (wss is not supported)", c.URL)
+	}
+	if err := checkLoopback(u.Host); err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
+	if c.APIURL == "" {
+		c.APIURL = "http://" + u.Host + "/api"
+	}
+	a, err := url.Parse(c.APIURL)
+	if err != nil || a.Scheme != "http" || a.Host == "" {
+		return fmt.Errorf("--api-url %q: want http://host:port/api", c.APIURL)
+	}
+	if err := checkLoopback(a.Host); err != nil {
+		return fmt.Errorf("--api-url: %w", err)
+	}
+	if c.Workers <= 0 {
+		c.Workers = (c.Clients + defaultPerWorker - 1) / defaultPerWorker
+	}
+	if c.Workers > c.Clients {
+		c.Workers = c.Clients
+	}
+	if per := (c.Clients + c.Workers - 1) / c.Workers; per > maxPerWorker {
+		return fmt.Errorf("%d clients per worker exceeds %d (a process may hold at most 20,000 files): raise --workers", per, maxPerWorker)
+	}
+	return c.chooseSourceIPs(u.Hostname())
+}
+
+// chooseSourceIPs parses --source-ips, or picks enough 127.0.0.x addresses
+// that no address needs more ports than the ephemeral range offers.
+func (c *config) chooseSourceIPs(targetHost string) error {
+	perIP := portsPerSource()
+	if c.sourceSpec != "" {
+		ips, err := parseSourceIPs(c.sourceSpec)
+		if err != nil {
+			return fmt.Errorf("--source-ips: %w", err)
+		}
+		c.SourceIPs = ips
+	} else if c.Scenario != scenarioChurn && c.Clients > perIP {
+		if !isIPv4Loopback(targetHost) {
+			return fmt.Errorf("%d clients need more than one source address, which needs an IPv4 loopback target", c.Clients)
+		}
+		n := (c.Clients + perIP - 1) / perIP
+		ips, err := parseSourceIPs(fmt.Sprintf("127.0.0.1-127.0.0.%d", n))
+		if err != nil {
+			return err
+		}
+		c.SourceIPs = ips
+	}
+	if n := max(1, len(c.SourceIPs)); c.Scenario != scenarioChurn && (c.Clients+n-1)/n > perIP {
+		return fmt.Errorf("%d clients over %d source address(es) exceed about %d ports each: widen --source-ips", c.Clients, n, perIP)
+	}
+	return nil
+}
+
+// writeUsage prints the command's help.
+func writeUsage(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprint(w, `Usage: herald bench SCENARIO [flags]
+
+Scenarios:
+  idle     clients connect, subscribe and stay for --duration
+  fanout   --clients subscribers on one channel, --rate publications/s through the HTTP API
+  chat     --rooms rooms; every client publishes (--rate in total) and receives
+  churn    --clients loops connect, subscribe and disconnect (--rate connections/s in total)
+
+Targets must be loopback addresses. --target centrifugo speaks Centrifugo v6's
+JSON protocol (URL ws://127.0.0.1:8000/connection/websocket), as a comparison aid.
+
+Flags:
+`)
+	fs.PrintDefaults()
+}

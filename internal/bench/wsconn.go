@@ -1,0 +1,287 @@
+package bench
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	mrand "math/rand/v2"
+)
+
+// readBufSize is each connection's own read buffer. A frame that does not
+// fit is read into a pooled buffer, returned once the frame is consumed.
+const readBufSize = 1024
+
+// WebSocket opcodes.
+const (
+	opContinuation = 0x0
+	opText         = 0x1
+	opClose        = 0x8
+	opPing         = 0x9
+	opPong         = 0xA
+)
+
+// maxFrame bounds one incoming message.
+const maxFrame = 16 << 20
+
+// bufPool holds 64 KiB buffers for large frames and outgoing frames.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+// closeError is a close frame received from the server.
+type closeError struct {
+	code   int
+	reason string
+}
+
+func (e *closeError) Error() string {
+	return fmt.Sprintf("closed by server: %d %s", e.code, e.reason)
+}
+
+// wsConn is a minimal client-side WebSocket connection: one reader and
+// serialized writers. Bytes read wait in buf[r:w].
+type wsConn struct {
+	conn  net.Conn
+	rc    syscall.RawConn // nil: no raw reads, serve falls back to next
+	small []byte          // the connection's own buffer
+	buf   []byte          // small, or a pooled buffer while a large frame is read
+	big   *[]byte
+	r, w  int
+
+	frag       []byte // a fragmented message being put together
+	fragOp     byte
+	fragging   bool
+	fragPooled *[]byte
+	fragDone   bool // the last message returned was frag: release it
+
+	wmu sync.Mutex
+}
+
+// dialWS opens a TCP connection with d and performs the WebSocket
+// handshake for u within timeout.
+func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
+	conn, err := d.Dial("tcp", u.Host)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	var raw [16]byte
+	_, _ = rand.Read(raw[:])
+	key := base64.StdEncoding.EncodeToString(raw[:])
+	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+		key + "\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	c := &wsConn{conn: conn, rc: rawConnOf(conn), small: make([]byte, readBufSize)}
+	c.buf = c.small
+	if err := c.readHandshake(key); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("handshake: %w", err)
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// readHandshake reads the server's answer and checks its 101 status and
+// accept key. Frames that follow it stay buffered.
+func (c *wsConn) readHandshake(key string) error {
+	end := -1
+	for end < 0 {
+		if c.w == len(c.buf) {
+			return errors.New("response headers too large")
+		}
+		n, err := c.conn.Read(c.buf[c.w:])
+		c.w += n
+		if err != nil {
+			return err
+		}
+		end = bytes.Index(c.buf[:c.w], []byte("\r\n\r\n"))
+	}
+	head := c.buf[:end]
+	c.r = end + 4
+	status, rest, _ := bytes.Cut(head, []byte("\r\n"))
+	if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
+		return fmt.Errorf("server answered %q", status)
+	}
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	want := base64.StdEncoding.EncodeToString(sum[:])
+	for line := range bytes.SplitSeq(rest, []byte("\r\n")) {
+		name, value, _ := bytes.Cut(line, []byte(":"))
+		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) && string(bytes.TrimSpace(value)) == want {
+			return nil
+		}
+	}
+	return errors.New("missing or wrong Sec-WebSocket-Accept")
+}
+
+// next returns the next text message, reading as needed. The slice is
+// valid until the next call of next or serve.
+func (c *wsConn) next() ([]byte, error) {
+	for {
+		msg, ok, err := c.frame()
+		if err != nil || ok {
+			return msg, err
+		}
+		c.makeRoom()
+		n, err := c.conn.Read(c.buf[c.w:])
+		c.w += n
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// serve calls handle with each text message until the connection fails.
+// It reads inside one RawConn.Read call: after a read that left room in
+// the buffer the socket is known to be empty, so it waits for the
+// poller's next readiness edge instead of making a read system call that
+// would fail with EAGAIN (which is what net.Conn.Read does). That halves
+// the read system calls per message. Staying inside the one call matters:
+// each new RawConn.Read forgets readiness seen before it started.
+func (c *wsConn) serve(handle func([]byte)) error {
+	if err := c.drainFrames(handle); err != nil {
+		return err
+	}
+	if c.rc == nil {
+		for {
+			msg, err := c.next()
+			if err != nil {
+				return err
+			}
+			handle(msg)
+		}
+	}
+	var ferr error
+	err := c.rc.Read(func(fd uintptr) bool {
+		for {
+			c.makeRoom()
+			space := len(c.buf) - c.w
+			n, err := sysRead(fd, c.buf[c.w:])
+			switch {
+			case err == syscall.EINTR:
+				continue
+			case err == syscall.EAGAIN:
+				return false
+			case err != nil:
+				ferr = err
+				return true
+			case n == 0:
+				ferr = io.EOF
+				return true
+			}
+			c.w += n
+			if ferr = c.drainFrames(handle); ferr != nil {
+				return true
+			}
+			if n < space {
+				return false // drained: wait for the next edge
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return ferr
+}
+
+// drainFrames hands every complete buffered message to handle.
+func (c *wsConn) drainFrames(handle func([]byte)) error {
+	for {
+		msg, ok, err := c.frame()
+		if err != nil || !ok {
+			return err
+		}
+		handle(msg)
+	}
+}
+
+// control answers a ping or a close frame.
+func (c *wsConn) control(op byte, body []byte) error {
+	switch op {
+	case opPing:
+		return c.writeFrame(opPong, body)
+	case opClose:
+		ce := &closeError{code: 1005}
+		if len(body) >= 2 {
+			ce.code = int(binary.BigEndian.Uint16(body))
+			ce.reason = string(body[2:])
+			_ = c.writeFrame(opClose, body[:2])
+		} else {
+			_ = c.writeFrame(opClose, nil)
+		}
+		return ce
+	}
+	return nil
+}
+
+// writeText sends one masked text frame.
+func (c *wsConn) writeText(p []byte) error { return c.writeFrame(opText, p) }
+
+// writeFrame sends one masked frame in one write.
+func (c *wsConn) writeFrame(op byte, p []byte) error {
+	bp := bufPool.Get().(*[]byte)
+	b := append((*bp)[:0], 0x80|op)
+	switch n := len(p); {
+	case n < 126:
+		b = append(b, 0x80|byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 0x80|126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 0x80|127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	var mask [4]byte
+	binary.LittleEndian.PutUint32(mask[:], mrand.Uint32())
+	b = append(b, mask[:]...)
+	start := len(b)
+	b = append(b, p...)
+	unmask(b[start:], mask[:])
+	c.wmu.Lock()
+	_, err := c.conn.Write(b)
+	c.wmu.Unlock()
+	if cap(b) == 64<<10 {
+		*bp = b[:0]
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// closeGracefully sends a close frame (1000) and waits up to wait for the
+// server's answer before dropping the connection.
+func (c *wsConn) closeGracefully(wait time.Duration) {
+	_ = c.conn.SetDeadline(time.Now().Add(wait))
+	if err := c.writeFrame(opClose, binary.BigEndian.AppendUint16(nil, 1000)); err == nil {
+		for {
+			if _, err := c.next(); err != nil {
+				break
+			}
+		}
+	}
+	c.closeNow()
+}
+
+// closeNow drops the connection.
+func (c *wsConn) closeNow() { _ = c.conn.Close() }
+
+// closeCode is the code of a close frame inside err, or "".
+func closeCode(err error) string {
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return strconv.Itoa(ce.code)
+	}
+	return ""
+}

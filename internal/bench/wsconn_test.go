@@ -1,0 +1,146 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serverFrame encodes an unmasked server frame.
+func serverFrame(fin bool, op byte, p []byte) []byte {
+	b := []byte{op}
+	if fin {
+		b[0] |= 0x80
+	}
+	switch n := len(p); {
+	case n < 126:
+		b = append(b, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, 126)
+		b = binary.BigEndian.AppendUint16(b, uint16(n))
+	default:
+		b = append(b, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, p...)
+}
+
+// readClientFrame reads one masked client frame.
+func readClientFrame(r *bufio.Reader) (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(r, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := int(h[1] & 0x7F)
+	switch n {
+	case 126:
+		var b [2]byte
+		_, _ = io.ReadFull(r, b[:])
+		n = int(binary.BigEndian.Uint16(b[:]))
+	case 127:
+		var b [8]byte
+		_, _ = io.ReadFull(r, b[:])
+		n = int(binary.BigEndian.Uint64(b[:]))
+	}
+	if h[1]&0x80 == 0 {
+		return 0, nil, errors.New("client frame not masked")
+	}
+	var mask [4]byte
+	_, _ = io.ReadFull(r, mask[:])
+	p := make([]byte, n)
+	if _, err := io.ReadFull(r, p); err != nil {
+		return 0, nil, err
+	}
+	unmask(p, mask[:])
+	return h[0] & 0x0F, p, nil
+}
+
+// TestWSConnFrames runs the client against a hand-written server that
+// sends frames of every size class, fragments, control frames and
+// several frames in one write, over real TCP.
+func TestWSConnFrames(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	big := bytes.Repeat([]byte("b"), 70<<10) // past the 64 KiB pool size
+	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
+	got := make(chan string, 4)              // what the server received
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		var out []byte
+		out = append(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
+			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n"...)
+		out = append(out, serverFrame(true, opText, []byte("first"))...) // in the same write as the handshake
+		out = append(out, serverFrame(true, opPing, []byte("pi"))...)
+		out = append(out, serverFrame(true, opText, mid)...)
+		_, _ = conn.Write(out)
+		op, p, err := readClientFrame(br)
+		got <- string([]byte{'0' + op}) + ":" + string(p)
+		_, _ = conn.Write(serverFrame(true, opText, big))
+		_, _ = conn.Write(serverFrame(false, opText, []byte("frag1-")))
+		_, _ = conn.Write(serverFrame(true, opPing, nil))
+		_, _ = conn.Write(serverFrame(false, opContinuation, []byte("frag2-")))
+		_, _ = conn.Write(serverFrame(true, opContinuation, []byte("frag3")))
+		_, _ = conn.Write(serverFrame(true, 0x2, []byte("binary, skipped")))
+		// Split one frame across writes.
+		f := serverFrame(true, opText, []byte("split"))
+		_, _ = conn.Write(f[:1])
+		time.Sleep(20 * time.Millisecond)
+		_, _ = conn.Write(f[1:])
+		_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 3002)))
+		op, _, _ = readClientFrame(br) // pong to the empty ping
+		op2, p2, err := readClientFrame(br)
+		_ = err
+		got <- string([]byte{'0' + op}) + "," + string([]byte{'0' + op2}) + ":" + string(p2[:min(len(p2), 2)])
+	}()
+
+	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
+	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.closeNow()
+	var msgs []string
+	err = c.serve(func(m []byte) { msgs = append(msgs, string(m)) })
+	var ce *closeError
+	if !errors.As(err, &ce) || ce.code != 3002 {
+		t.Fatalf("serve ended with %v, want close 3002", err)
+	}
+	want := []string{"first", string(mid), string(big), "frag1-frag2-frag3", "split"}
+	if len(msgs) != len(want) {
+		t.Fatalf("got %d messages, want %d", len(msgs), len(want))
+	}
+	for i := range want {
+		if msgs[i] != want[i] {
+			t.Errorf("message %d: got %d bytes %.20q, want %d bytes %.20q", i, len(msgs[i]), msgs[i], len(want[i]), want[i])
+		}
+	}
+	if g := <-got; g != string([]byte{'0' + opPong})+":pi" {
+		t.Errorf("answer to ping: %q", g)
+	}
+	if g := <-got; !strings.HasPrefix(g, string([]byte{'0' + opPong, ',', '0' + opClose})) {
+		t.Errorf("answers to empty ping and close: %q", g)
+	}
+}
