@@ -11,12 +11,10 @@
 package js
 
 import (
-	"bytes"
-	"crypto/sha256"
 	_ "embed"
-	"encoding/base64"
 	"net/http"
-	"time"
+
+	"github.com/heraldrt/herald/internal/static"
 )
 
 //go:embed herald.js
@@ -26,11 +24,8 @@ var source []byte
 // The caller must not modify the returned slice.
 func Source() []byte { return source }
 
-// etag names this build's herald.js, so that browsers revalidate cheaply.
-var etag = func() string {
-	sum := sha256.Sum256(source)
-	return `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
-}()
+// file is herald.js ready to serve, with an ETag naming this build.
+var file = static.NewFile("herald.js", source)
 
 // Handler serves herald.js with Content-Type text/javascript, a short cache
 // lifetime (5 minutes, so that a new server version reaches browsers soon),
@@ -46,12 +41,8 @@ func Handler() http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", "text/javascript; charset=utf-8")
 		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("ETag", etag)
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Access-Control-Allow-Origin", "*")
-		// ServeContent answers If-None-Match with 304 and handles Range.
-		http.ServeContent(w, r, "herald.js", time.Time{}, bytes.NewReader(source))
+		file.Serve(w, r)
 	})
 }

@@ -11,75 +11,23 @@
 package web
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
-	"io/fs"
-	"mime"
 	"net/http"
-	"path"
-	"time"
+
+	"github.com/heraldrt/herald/internal/static"
 )
 
 //go:embed static
-var static embed.FS
+var staticFS embed.FS
 
-// file is one embedded page asset, ready to serve.
-type file struct {
-	name        string
-	body        []byte
-	contentType string
-	etag        string
-}
-
-// files maps URL paths to assets; "/" is index.html.
-var files = func() map[string]*file {
-	out := make(map[string]*file)
-	err := fs.WalkDir(static, "static", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		body, err := static.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(body)
-		f := &file{
-			name:        path.Base(p),
-			body:        body,
-			contentType: contentType(p),
-			etag:        `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
-		}
-		urlPath := "/" + p[len("static/"):]
-		out[urlPath] = f
-		if f.name == "index.html" {
-			out[path.Dir(urlPath)] = f
-		}
-		return nil
-	})
+// files maps URL paths to the page's assets; "/" is index.html.
+var files = func() map[string]*static.File {
+	out, err := static.Dir(staticFS, "static")
 	if err != nil {
 		panic("web: embedded files: " + err.Error())
 	}
 	return out
 }()
-
-func contentType(name string) string {
-	switch path.Ext(name) {
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".js", ".mjs":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".svg":
-		return "image/svg+xml"
-	}
-	if t := mime.TypeByExtension(path.Ext(name)); t != "" {
-		return t
-	}
-	return "application/octet-stream"
-}
 
 // contentSecurityPolicy keeps the demo to its own origin: its scripts,
 // styles and the WebSocket at /ws (ws: and wss: for browsers whose 'self'
@@ -104,15 +52,12 @@ func Handler() http.Handler {
 			return
 		}
 		h := w.Header()
-		h.Set("Content-Type", f.contentType)
 		h.Set("Cache-Control", "no-cache")
-		h.Set("ETag", f.etag)
-		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")
-		if f.name == "index.html" {
+		if f.Name == "index.html" {
 			h.Set("Content-Security-Policy", contentSecurityPolicy)
 			h.Set("X-Frame-Options", "DENY")
 		}
-		http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
+		f.Serve(w, r)
 	})
 }
