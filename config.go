@@ -61,7 +61,7 @@ type Config struct {
 	// CheckOrigin decides whether a browser page from the request's Origin
 	// may connect; false answers 403 before the upgrade. The default accepts
 	// requests without an Origin header (non-browser clients) and same-origin
-	// pages. See SameOrigin and AllowOrigins.
+	// pages. See SameOrigin, OriginPatterns and LoopbackOrigins.
 	CheckOrigin func(r *http.Request) bool
 
 	// Limits bound connections, commands and channels; see Limits for the
@@ -186,20 +186,4 @@ func SameOrigin(r *http.Request) bool {
 		return false
 	}
 	return strings.EqualFold(u.Host, r.Host)
-}
-
-// AllowOrigins returns a CheckOrigin that accepts requests without an Origin
-// header, same-origin requests, and the listed origins ("https://app.example.com",
-// scheme, host and port compared exactly, case-insensitively).
-func AllowOrigins(origins ...string) func(r *http.Request) bool {
-	allowed := make(map[string]bool, len(origins))
-	for _, o := range origins {
-		allowed[strings.ToLower(strings.TrimRight(o, "/"))] = true
-	}
-	return func(r *http.Request) bool {
-		if SameOrigin(r) {
-			return true
-		}
-		return allowed[strings.ToLower(r.Header.Get("Origin"))]
-	}
 }
