@@ -59,8 +59,15 @@
 // than Config.WriteQueueSize is disconnected as a slow consumer (close code
 // 3002) instead of slowing anyone else.
 //
-// Lock order, where more than one lock is held: hub shard (subscribe lock,
-// then map lock), then Session.mu, then the writer's queue lock.
+// Lock order, where more than one lock is held at once:
+//
+//	Session.connectMu -> Node.userSubsMu -> Node.sessionsMu
+//	hub shard subMu -> hub shard mu -> Session.mu -> writer.mu
+//	memory broker shard -> hub shard mu (a publication is fanned out under
+//	its channel's broker lock, which keeps the channel in order)
+//
+// The hub never calls the broker while holding its map lock, and a Session
+// never calls into the hub while holding Session.mu.
 //
 // The wire protocol is specified in docs/protocol.md; the Go client is
 // package client and the browser client is served at /herald.js.
