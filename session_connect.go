@@ -23,7 +23,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 				s.logger().Error("connect handler failed", "error", err)
 			}
 			s.replyError(cmd.ID, pe)
-			s.closeWith(connectCloseCode(pe.Code, known), pe.Message)
+			s.closeWith(protocol.RefusedConnectCloseCode(pe.Code), pe.Message)
 			return errStop
 		}
 	}
@@ -92,22 +92,4 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 // rounded up, so that a client never expects pings sooner than they come.
 func pingSeconds(d time.Duration) int {
 	return int((d + time.Second - 1) / time.Second)
-}
-
-// connectCloseCode picks the close code that follows a refused connect.
-func connectCloseCode(code int, known bool) int {
-	switch {
-	case !known || code == protocol.CodeInternal:
-		return protocol.CloseServerError
-	case code == protocol.CodeUnauthorized:
-		return protocol.CloseInvalidToken
-	case code == protocol.CodeTokenExpired:
-		return protocol.CloseTokenExpired
-	case code == protocol.CodeLimitExceeded:
-		return protocol.CloseConnectionLimit
-	case code == protocol.CodeTooManyRequests:
-		return protocol.CloseForceReconnect // come back later, with backoff
-	default:
-		return protocol.CloseForbidden
-	}
 }

@@ -122,18 +122,3 @@ func (e *replyError) Is(target error) bool {
 func temporary(code int) bool {
 	return code == protocol.CodeInternal || code == protocol.CodeTooManyRequests
 }
-
-// refusalCloseCode is the close code that follows a refused connect, for
-// when the server's own close frame did not arrive; it mirrors the server.
-func refusalCloseCode(code int) int {
-	switch code {
-	case protocol.CodeUnauthorized:
-		return protocol.CloseInvalidToken
-	case protocol.CodeTokenExpired:
-		return protocol.CloseTokenExpired
-	case protocol.CodeInternal:
-		return protocol.CloseServerError
-	default:
-		return protocol.CloseForbidden
-	}
-}

@@ -143,12 +143,12 @@ func (c *Client) dial(ctx context.Context) (*conn, *protocol.ConnectResult, erro
 		select {
 		case <-cn.done:
 		case <-ctx.Done():
-			cn.abort(refusalCloseCode(r.rf.Error.Code), r.rf.Error.Message)
+			cn.abort(protocol.RefusedConnectCloseCode(r.rf.Error.Code), r.rf.Error.Message)
 			<-cn.done
 		}
 		code, reason, byServer := cn.closeInfo()
 		if !byServer {
-			code, reason = refusalCloseCode(r.rf.Error.Code), r.rf.Error.Message
+			code, reason = protocol.RefusedConnectCloseCode(r.rf.Error.Code), r.rf.Error.Message
 		}
 		return nil, nil, &DisconnectError{Code: code, Reason: reason, Err: refusal}
 	}

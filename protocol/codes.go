@@ -104,3 +104,23 @@ var errorMessages = map[int]string{
 // ErrorMessage returns the standard message for a Herald error code, or "" for
 // codes it does not define.
 func ErrorMessage(code int) string { return errorMessages[code] }
+
+// RefusedConnectCloseCode is the close code that follows a connect refused
+// with error code: the server closes with it, and a client uses it when the
+// server's close frame does not arrive.
+func RefusedConnectCloseCode(code int) int {
+	switch code {
+	case CodeInternal:
+		return CloseServerError
+	case CodeUnauthorized:
+		return CloseInvalidToken
+	case CodeTokenExpired:
+		return CloseTokenExpired
+	case CodeLimitExceeded:
+		return CloseConnectionLimit
+	case CodeTooManyRequests:
+		return CloseForceReconnect // come back later, with backoff
+	default:
+		return CloseForbidden
+	}
+}
