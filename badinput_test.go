@@ -190,6 +190,25 @@ func TestInvalidUTF8Closes1007(t *testing.T) {
 	by.check()
 }
 
+// RFC 6455 section 5.1: a client frame without a mask closes the
+// connection with 1002; the server and its other clients carry on.
+func TestUnmaskedFrameCloses1002(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	by := newBystander(t, ts)
+	c := wstest.DialRaw(t, ts.url)
+	if err := c.Connect(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFrame(0x1, []byte(`{"id":2,"op":"subscribe","channel":"x"}`), true); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.ReadClose(5 * time.Second)
+	if err != nil || code != 1002 {
+		t.Fatalf("close code %d (%v), want 1002", code, err)
+	}
+	by.check()
+}
+
 func TestHandshakeHeaderLimits(t *testing.T) {
 	ts := startServer(t, herald.Config{})
 	send := func(extra string) int {

@@ -33,7 +33,18 @@ func DialRaw(t testing.TB, wsURL string) *Raw {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return NewRaw(t, conn, wsURL)
+}
+
+// NewRaw performs the WebSocket handshake for wsURL on conn, a connection
+// the caller dialed (a TLS one, say), and closes conn when the test ends.
+func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
+	t.Helper()
 	t.Cleanup(func() { _ = conn.Close() })
+	u, err := url.Parse(wsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
 		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"

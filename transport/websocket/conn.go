@@ -21,6 +21,7 @@ type Conn struct {
 	peer Peer
 
 	pending atomic.Int64 // bytes handed to the poller, not yet written to the socket
+	guard   frameGuard   // read by the connection's reader only (poller or read loop)
 
 	mu        sync.Mutex
 	closeSent bool // a close frame went out (ours or the answer to the peer's)
@@ -71,6 +72,12 @@ func (c *Conn) Close(code int, reason string) {
 	if err := c.write(nbws.CloseMessage, closePayload(code, reason)); err != nil {
 		c.Abort()
 	}
+}
+
+// refuseUnmasked closes the connection with 1002 when the client sent an
+// unmasked frame (RFC 6455 section 5.1).
+func (c *Conn) refuseUnmasked() {
+	c.Close(1002, "client frames must be masked")
 }
 
 // Abort drops the connection at once, without a close frame.

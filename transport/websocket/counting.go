@@ -8,11 +8,12 @@ import (
 )
 
 // countingHijacker hands the upgrader a connection that reports every
-// write, for connections nbio serves outside its poller (TLS from a
-// net/http server).
+// write and guards every read, for connections nbio serves outside its
+// poller (TLS from a net/http server), where the poller's callbacks that do
+// both for the others never run.
 type countingHijacker struct {
 	http.ResponseWriter
-	written func(n int)
+	conn *Conn
 }
 
 func (h *countingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -24,19 +25,32 @@ func (h *countingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &countingConn{Conn: conn, written: h.written}, rw, nil
+	return &countingConn{Conn: conn, owner: h.conn}, rw, nil
 }
 
-// countingConn reports the bytes each Write took.
+// countingConn takes the bytes each Write took off its owner's pending
+// count, and passes each Read through the owner's frame guard.
 type countingConn struct {
 	net.Conn
-	written func(n int)
+	owner *Conn
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
 	n, err := c.Conn.Write(p)
 	if n > 0 {
-		c.written(n)
+		c.owner.pending.Add(-int64(n))
+	}
+	return n, err
+}
+
+// Read hides everything from an unmasked frame on: it reports no bytes, so
+// nbio's read loop keeps reading (and dropping) until the close handshake
+// or the close grace ends the connection.
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.owner.guard.check(p[:n]) {
+		c.owner.refuseUnmasked()
+		return 0, err
 	}
 	return n, err
 }

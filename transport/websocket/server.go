@@ -133,6 +133,7 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 		ReadLimit:                    cfg.MaxMessageSize + 64<<10,
 	})
 	s.engine.OnWrittenSize(s.onWritten)
+	s.engine.OnData(s.onData)
 	// nbio answers invalid UTF-8 with 1002; RFC 6455 asks for 1007, so
 	// text messages are checked in onMessage instead. Close frame reasons
 	// are still checked (onCloseFrame).
@@ -182,7 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A TLS connection from net/http cannot move to the poller: nbio
 		// serves it in blocking mode, where the poller's written-bytes
 		// callback never runs. Count its writes on the connection itself.
-		w = &countingHijacker{ResponseWriter: w, written: func(n int) { c.pending.Add(-int64(n)) }}
+		w = &countingHijacker{ResponseWriter: w, conn: c}
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -227,6 +228,23 @@ func connOf(ws *nbws.Conn) *Conn {
 		time.Sleep(pause)
 		pause = min(pause*2, 5*time.Millisecond)
 	}
+}
+
+// onData sees every read of a connection on the poller before nbio parses
+// it, so that an unmasked client frame is refused (nbio would accept it).
+func (s *Server) onData(nc *nbio.Conn, data []byte) {
+	if ws, ok := nc.Session().(*nbws.Conn); ok {
+		c := connOf(ws)
+		if c == nil {
+			_ = ws.Close()
+			return
+		}
+		if !c.guard.check(data) {
+			c.refuseUnmasked()
+			return
+		}
+	}
+	nc.DataHandler()(nc, data)
 }
 
 func (s *Server) onMessage(ws *nbws.Conn, typ nbws.MessageType, data []byte) {

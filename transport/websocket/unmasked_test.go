@@ -1,0 +1,110 @@
+package websocket
+
+import (
+	"crypto/tls"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/internal/wstest"
+)
+
+// echoPeer writes every text message back.
+type echoPeer struct{ c *Conn }
+
+func (p *echoPeer) HandleFrame(frame []byte, text bool) { _ = p.c.WriteText(frame) }
+func (p *echoPeer) HandleClose(error)                   {}
+
+func newEchoServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	SetLibraryLogger(nil)
+	s, err := NewServer(cfg, func(*http.Request) (*Admission, int, string) {
+		return &Admission{Bind: func(c *Conn) Peer { return &echoPeer{c: c} }}, 0, ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// expectEcho sends a masked text frame and requires it back.
+func expectEcho(t *testing.T, c *wstest.Raw, msg string) {
+	t.Helper()
+	if err := c.SendText(msg); err != nil {
+		t.Fatal(err)
+	}
+	op, p, err := c.ReadFrame(5 * time.Second)
+	if err != nil || op != 0x1 || string(p) != msg {
+		t.Fatalf("echo: op %d %q %v, want %q", op, p, err, msg)
+	}
+}
+
+// An unmasked client frame closes its connection with 1002 (RFC 6455
+// section 5.1), on connections served by the poller and on TLS ones served
+// by a read loop; a masked frame split into single bytes still gets
+// through, and other connections are unaffected.
+func TestUnmaskedClientFrameCloses1002(t *testing.T) {
+	for _, tlsOn := range []bool{false, true} {
+		name := "plain"
+		if tlsOn {
+			name = "tls"
+		}
+		t.Run(name, func(t *testing.T) {
+			s := newEchoServer(t, Config{})
+			var hs *httptest.Server
+			if tlsOn {
+				hs = httptest.NewTLSServer(s)
+			} else {
+				hs = httptest.NewServer(s)
+			}
+			t.Cleanup(hs.Close)
+			url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
+			dial := func() *wstest.Raw {
+				if !tlsOn {
+					return wstest.DialRaw(t, url)
+				}
+				conn, err := tls.Dial("tcp", hs.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return wstest.NewRaw(t, conn, url)
+			}
+
+			bystander := dial()
+			expectEcho(t, bystander, "before")
+
+			c := dial()
+			// A masked frame fed one byte per write: the guard must keep its
+			// place across reads.
+			frame := []byte(`{"split":true}`)
+			key := []byte{9, 8, 7, 6}
+			masked := make([]byte, len(frame))
+			for i := range frame {
+				masked[i] = frame[i] ^ key[i%4]
+			}
+			whole := append([]byte{0x81, 0x80 | byte(len(frame))}, key...)
+			whole = append(whole, masked...)
+			for _, b := range whole {
+				if _, err := c.Conn.Write([]byte{b}); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(time.Millisecond)
+			}
+			if op, p, err := c.ReadFrame(5 * time.Second); err != nil || op != 0x1 || string(p) != string(frame) {
+				t.Fatalf("split masked frame: op %d %q %v", op, p, err)
+			}
+
+			if err := c.WriteFrame(0x1, []byte("unmasked"), true); err != nil {
+				t.Fatal(err)
+			}
+			code, err := c.ReadClose(5 * time.Second)
+			if err != nil || code != 1002 {
+				t.Fatalf("close code %d (%v), want 1002", code, err)
+			}
+			expectEcho(t, bystander, "after")
+		})
+	}
+}
