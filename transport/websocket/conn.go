@@ -74,10 +74,26 @@ func (c *Conn) Close(code int, reason string) {
 	}
 }
 
-// refuseUnmasked closes the connection with 1002 when the client sent an
-// unmasked frame (RFC 6455 section 5.1).
-func (c *Conn) refuseUnmasked() {
-	c.Close(1002, "client frames must be masked")
+// refuseFrame closes the connection with 1002 when its frame guard refused
+// the stream.
+func (c *Conn) refuseFrame() {
+	c.Close(1002, c.guard.failed)
+}
+
+// failParse ends a connection whose bytes nbio could not parse. A message
+// over the size limit was already answered with 1009 by nbio; any other
+// error breaks the protocol (reserved bits or opcodes, a fragmented control
+// frame, a bad continuation) and is answered with 1002, after which the
+// rest of the stream is ignored: the parser cannot find its place again.
+func (c *Conn) failParse(err error) {
+	switch {
+	case errors.Is(err, net.ErrClosed):
+	case errors.Is(err, nbws.ErrMessageTooLarge), errors.Is(err, nbws.ErrControlMessageTooBig):
+		c.ws.CloseWithError(err)
+	default:
+		c.guard.failed = err.Error()
+		c.Close(1002, err.Error())
+	}
 }
 
 // Abort drops the connection at once, without a close frame.

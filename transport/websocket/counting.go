@@ -43,13 +43,13 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Read hides everything from an unmasked frame on: it reports no bytes, so
+// Read hides everything from a frame the guard refused on: it reports no bytes, so
 // nbio's read loop keeps reading (and dropping) until the close handshake
 // or the close grace ends the connection.
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	if n > 0 && !c.owner.guard.check(p[:n]) {
-		c.owner.refuseUnmasked()
+		c.owner.refuseFrame()
 		return 0, err
 	}
 	return n, err

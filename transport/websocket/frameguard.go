@@ -1,24 +1,34 @@
 package websocket
 
 // frameGuard follows the frame boundaries of a client's byte stream and
-// reports the first frame whose header lacks the mask bit. RFC 6455 section
-// 5.1 requires every client frame to be masked and the server to close the
-// connection with 1002 when one is not; nbio unmasks what is masked and
-// accepts the rest, so the guard sees the bytes before nbio does.
+// reports the first frame that breaks one of two rules nbio does not
+// enforce: every client frame is masked (RFC 6455 section 5.1), and a
+// continuation frame continues a fragmented message (section 5.4). nbio
+// unmasks what is masked and accepts the rest, and drops a stray
+// continuation without a close frame; the guard sees the bytes first so
+// that both are answered with 1002.
 //
 // It keeps no copy of the data: only the header bytes of a frame that a
 // read split (at most 14) and the payload bytes still to skip.
 type frameGuard struct {
-	skip   uint64   // payload bytes of the current frame not seen yet
-	hdr    [14]byte // a frame header split across reads
-	hdrLen uint8
-	failed bool // an unmasked frame was seen; everything after it is refused
+	skip      uint64   // payload bytes of the current frame not seen yet
+	hdr       [14]byte // a frame header split across reads
+	hdrLen    uint8
+	fragments bool   // a fragmented message is open: its next data frame continues it
+	failed    string // why the stream was refused; everything after is refused too
 }
 
+// The reasons a guard refuses a stream, sent as the close reason.
+const (
+	reasonUnmasked     = "client frames must be masked"
+	reasonContinuation = "continuation frame without a fragmented message"
+)
+
 // check reads data, the next bytes of the stream, and reports whether every
-// frame that starts in it is masked. After a false it keeps answering false.
+// frame that starts in it is well formed as above. After a false it keeps
+// answering false, and failed says why.
 func (g *frameGuard) check(data []byte) bool {
-	if g.failed {
+	if g.failed != "" {
 		return false
 	}
 	for len(data) > 0 {
@@ -41,8 +51,7 @@ func (g *frameGuard) check(data []byte) bool {
 			g.hdrLen++
 			data = data[1:]
 			if g.hdrLen == 2 {
-				if g.hdr[1]&0x80 == 0 {
-					g.failed = true
+				if !g.frameStart(g.hdr[0], g.hdr[1]) {
 					return false
 				}
 				need = headerLen(g.hdr[1])
@@ -53,6 +62,28 @@ func (g *frameGuard) check(data []byte) bool {
 		}
 		g.skip = payloadLen(g.hdr[:g.hdrLen])
 		g.hdrLen = 0
+	}
+	return true
+}
+
+// frameStart checks a frame's first two header bytes and tracks
+// fragmentation; control frames (opcode 8 and up) may come between the
+// fragments of a message.
+func (g *frameGuard) frameStart(b0, b1 byte) bool {
+	if b1&0x80 == 0 {
+		g.failed = reasonUnmasked
+		return false
+	}
+	fin := b0&0x80 != 0
+	switch b0 & 0x0f {
+	case 0x0:
+		if !g.fragments {
+			g.failed = reasonContinuation
+			return false
+		}
+		g.fragments = !fin
+	case 0x1, 0x2:
+		g.fragments = !fin // nbio refuses a new message inside an open one
 	}
 	return true
 }

@@ -91,3 +91,30 @@ func FuzzFrameGuard(f *testing.F) {
 		}
 	})
 }
+
+// Continuation frames must continue a fragmented message; control frames
+// may come between the fragments.
+func TestFrameGuardTracksFragments(t *testing.T) {
+	key := []byte{1, 2, 3, 4}
+	frame := func(b0 byte) []byte { return append([]byte{b0, 0x80}, key...) }
+	cases := []struct {
+		name   string
+		frames [][]byte
+		ok     bool
+	}{
+		{"whole message", [][]byte{frame(0x81)}, true},
+		{"fragments with a ping between", [][]byte{frame(0x01), frame(0x89), frame(0x00), frame(0x80)}, true},
+		{"stray continuation", [][]byte{frame(0x80)}, false},
+		{"continuation after a finished message", [][]byte{frame(0x01), frame(0x80), frame(0x00)}, false},
+	}
+	for _, tc := range cases {
+		var g frameGuard
+		ok := true
+		for _, f := range tc.frames {
+			ok = ok && g.check(f)
+		}
+		if ok != tc.ok {
+			t.Errorf("%s: verdict %v, want %v (%s)", tc.name, ok, tc.ok, g.failed)
+		}
+	}
+}

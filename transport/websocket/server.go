@@ -14,7 +14,9 @@
 package websocket
 
 import (
+	"compress/flate"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime"
@@ -60,6 +62,14 @@ type Config struct {
 	// (default 100); more answers 431. (Their total size is the HTTP
 	// server's MaxHeaderBytes.)
 	MaxHeaderCount int
+	// Compression negotiates permessage-deflate with clients that offer it
+	// (default off). It saves bandwidth on text-heavy traffic at the price
+	// of compressing each message once per connection, and
+	// MaxMessageSize then bounds a client's message after inflating.
+	Compression bool
+	// CompressionLevel is the flate level of outgoing messages, from 1
+	// (fastest, the default) to 9; -2 is Huffman-only.
+	CompressionLevel int
 	// CheckOrigin decides whether a request may upgrade; false answers 403.
 	// Nil allows every request (Herald's Node installs its own check).
 	CheckOrigin func(r *http.Request) bool
@@ -79,6 +89,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.MaxHeaderCount <= 0 {
 		c.MaxHeaderCount = 100
+	}
+	if c.CompressionLevel == 0 {
+		c.CompressionLevel = flate.BestSpeed
 	}
 	if c.CloseGrace <= 0 {
 		c.CloseGrace = 2 * time.Second
@@ -123,6 +136,10 @@ const pollerStartGrace = 100 * time.Millisecond
 // connection to the Peer that accept binds. Call Stop to release the poller.
 func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	cfg.setDefaults()
+	if cfg.CompressionLevel < flate.HuffmanOnly || cfg.CompressionLevel > flate.BestCompression {
+		return nil, fmt.Errorf("websocket: compression level %d is not between %d and %d",
+			cfg.CompressionLevel, flate.HuffmanOnly, flate.BestCompression)
+	}
 	s := &Server{cfg: cfg, accept: accept}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
 		Name:                         "herald",
@@ -149,6 +166,11 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	u.HandshakeTimeout = cfg.HandshakeTimeout
 	u.BlockingModTrasferConnToPoller = true
 	u.CheckOrigin = func(*http.Request) bool { return true } // checked in ServeHTTP
+	if cfg.Compression {
+		u.EnableCompression(true)
+		_ = u.SetCompressionLevel(cfg.CompressionLevel) // checked above
+		u.WebsocketCompressor = newCompressor
+	}
 	u.OnMessage(s.onMessage)
 	u.OnClose(s.onClose)
 	u.SetPingHandler(s.onPing)
@@ -230,21 +252,28 @@ func connOf(ws *nbws.Conn) *Conn {
 	}
 }
 
-// onData sees every read of a connection on the poller before nbio parses
-// it, so that an unmasked client frame is refused (nbio would accept it).
+// onData sees every read of a connection on the poller. It refuses an
+// unmasked client frame before nbio parses it (nbio would accept it), and
+// answers the protocol errors nbio finds with a close frame (nbio would
+// drop the connection without one).
 func (s *Server) onData(nc *nbio.Conn, data []byte) {
-	if ws, ok := nc.Session().(*nbws.Conn); ok {
-		c := connOf(ws)
-		if c == nil {
-			_ = ws.Close()
-			return
-		}
-		if !c.guard.check(data) {
-			c.refuseUnmasked()
-			return
-		}
+	ws, ok := nc.Session().(*nbws.Conn)
+	if !ok {
+		nc.DataHandler()(nc, data)
+		return
 	}
-	nc.DataHandler()(nc, data)
+	c := connOf(ws)
+	if c == nil {
+		_ = ws.Close()
+		return
+	}
+	if !c.guard.check(data) {
+		c.refuseFrame()
+		return
+	}
+	if err := ws.Parse(data); err != nil {
+		c.failParse(err)
+	}
 }
 
 func (s *Server) onMessage(ws *nbws.Conn, typ nbws.MessageType, data []byte) {

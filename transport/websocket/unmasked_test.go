@@ -108,3 +108,32 @@ func TestUnmaskedClientFrameCloses1002(t *testing.T) {
 		})
 	}
 }
+
+// Frames that break RFC 6455 are answered with a 1002 close frame, not a
+// silent drop, and the connection's neighbours carry on.
+func TestProtocolErrorsClose1002(t *testing.T) {
+	s := newEchoServer(t, Config{})
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
+	bystander := wstest.DialRaw(t, url)
+	key := []byte{1, 2, 3, 4}
+	cases := map[string]func(c *wstest.Raw) error{
+		"reserved opcode 0x3":        func(c *wstest.Raw) error { return c.WriteHeader(0x3, true, 0, key) },
+		"reserved bit RSV2":          func(c *wstest.Raw) error { return c.WriteHeader(0x20|0x1, true, 0, key) },
+		"fragmented ping":            func(c *wstest.Raw) error { return c.WriteHeader(0x9, false, 0, key) },
+		"continuation with no start": func(c *wstest.Raw) error { return c.WriteHeader(0x0, true, 0, key) },
+	}
+	for name, send := range cases {
+		t.Run(name, func(t *testing.T) {
+			c := wstest.DialRaw(t, url)
+			if err := send(c); err != nil {
+				t.Fatal(err)
+			}
+			if code, err := c.ReadClose(5 * time.Second); err != nil || code != 1002 {
+				t.Fatalf("close %d (%v), want 1002", code, err)
+			}
+			expectEcho(t, bystander, name)
+		})
+	}
+}
