@@ -57,6 +57,16 @@ type Config struct {
 	WriteQueueSize int
 	// HandshakeTimeout bounds the WebSocket handshake (default 10 s).
 	HandshakeTimeout time.Duration
+	// Compression negotiates permessage-deflate (RFC 7692) with clients
+	// that offer it; off by default. It trades CPU, one compression per
+	// message per connection, for bandwidth on text-heavy traffic.
+	// MaxMessageSize then bounds a client message after inflating, so a
+	// deflate bomb is closed with 1009.
+	Compression bool
+	// CompressionLevel is the flate level of outgoing messages when
+	// Compression is on: 1 (fastest, the default) to 9, or -2 for
+	// Huffman-only.
+	CompressionLevel int
 
 	// CheckOrigin decides whether a browser page from the request's Origin
 	// may connect; false answers 403 before the upgrade. The default accepts

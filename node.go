@@ -89,6 +89,8 @@ func New(cfg Config) (*Node, error) {
 		MaxMessageSize:   cfg.MaxMessageSize,
 		MaxPendingBytes:  cfg.WriteQueueSize,
 		HandshakeTimeout: cfg.HandshakeTimeout,
+		Compression:      cfg.Compression,
+		CompressionLevel: cfg.CompressionLevel,
 		CheckOrigin:      cfg.CheckOrigin,
 		Logger:           n.log,
 	}, n.accept)
