@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -77,6 +78,18 @@ type Config struct {
 	// Limits bound connections, commands and channels; see Limits for the
 	// defaults.
 	Limits Limits
+	// TrustedProxies lists the load balancers and reverse proxies in front
+	// of the node, as prefixes (10.0.0.0/8; a single proxy is a /32 or
+	// /128). When a connection's TCP peer is inside one of them, the
+	// client's address is taken from X-Forwarded-For: the right-most entry
+	// that is not itself a trusted proxy, never the left-most, which the
+	// client may have written. That address is what the per-address
+	// limits count and what Session.RemoteAddr and ConnectEvent.RemoteAddr
+	// report (without a port). A header that is malformed where it matters
+	// is not believed: the peer's address is used. Empty (the default)
+	// trusts no header: the client is the TCP peer. New refuses invalid
+	// prefixes.
+	TrustedProxies []netip.Prefix
 
 	// ShutdownWindow spreads the disconnects of Shutdown over this long so
 	// that clients do not all reconnect at once (default 5 s).

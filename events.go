@@ -17,7 +17,9 @@ type ConnectEvent struct {
 	Name, Version string
 	// Data is the application data the client sent with connect.
 	Data json.RawMessage
-	// RemoteAddr is the client's network address.
+	// RemoteAddr is the client's network address: the TCP peer's
+	// host:port, or, behind a proxy listed in Config.TrustedProxies, the
+	// client's IP address from X-Forwarded-For, without a port.
 	RemoteAddr string
 	// Header holds the HTTP headers of the WebSocket handshake (cookies,
 	// user agent).

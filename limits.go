@@ -110,16 +110,16 @@ type ipState struct {
 	seen    time.Time
 }
 
-// admit reserves a connection slot for a request, or returns the HTTP
-// status and message that refuse it. release undoes a successful admit.
-func (n *Node) admit(r *http.Request) (ip string, status int, msg string) {
+// admit reserves a connection slot for a client at ip (see clientAddr and
+// remoteIP), or returns the HTTP status and message that refuse it. release
+// undoes a successful admit.
+func (n *Node) admit(ip string) (status int, msg string) {
 	l := &n.cfg.Limits
 	if l.MaxConnections > 0 && int(n.accepted.Load()) >= l.MaxConnections {
-		return "", http.StatusServiceUnavailable, "herald: this node is at its connection limit; retry later or on another node"
+		return http.StatusServiceUnavailable, "herald: this node is at its connection limit; retry later or on another node"
 	}
-	ip = remoteIP(r.RemoteAddr)
 	if l.MaxConnectionsPerIP <= 0 && l.ConnectRatePerIP <= 0 {
-		return ip, 0, ""
+		return 0, ""
 	}
 	il := &n.ipLimits
 	il.mu.Lock()
@@ -136,13 +136,13 @@ func (n *Node) admit(r *http.Request) (ip string, status int, msg string) {
 	}
 	st.seen = now
 	if l.MaxConnectionsPerIP > 0 && st.conns >= l.MaxConnectionsPerIP {
-		return "", http.StatusTooManyRequests, "herald: too many connections from your address"
+		return http.StatusTooManyRequests, "herald: too many connections from your address"
 	}
 	if st.limiter != nil && !st.limiter.AllowN(now, 1) {
-		return "", http.StatusTooManyRequests, "herald: connecting too fast from your address; retry in a second"
+		return http.StatusTooManyRequests, "herald: connecting too fast from your address; retry in a second"
 	}
 	st.conns++
-	return ip, 0, ""
+	return 0, ""
 }
 
 // release frees the slot admit reserved for ip.
@@ -172,7 +172,9 @@ func (il *ipLimiter) sweepLocked(now time.Time) {
 	}
 }
 
-// remoteIP returns the host part of a RemoteAddr.
+// remoteIP returns the host part of a client address from clientAddr: of
+// host:port, the host; of a bare address (one taken from X-Forwarded-For),
+// the address itself. The per-address limits are keyed by it.
 func remoteIP(addr string) string {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {

@@ -1,8 +1,10 @@
 package herald_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +164,115 @@ func TestChannelLimits(t *testing.T) {
 	}
 	if ok != 128 || capped != 22 {
 		t.Fatalf("%d subscribed, %d refused; want 128 and 22", ok, capped)
+	}
+}
+
+// Behind a trusted proxy, the per-address limits count the client's
+// address from X-Forwarded-For; from an untrusted peer, or with no trusted
+// proxies, the header is ignored, so a client cannot dodge the limits by
+// writing it.
+func TestPerAddressLimitsBehindTrustedProxy(t *testing.T) {
+	// Clients dial from 127.0.0.1, the "proxy", and from 127.0.0.2, a
+	// client reaching the node directly.
+	proxy := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	xff := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
+	dial := func(t *testing.T, ts *testServer, from, forwarded string) (*wstestClient, error) {
+		t.Helper()
+		c, status, err := wstest.TryDial(t, ts.url, from, xff(forwarded))
+		if err != nil && status != http.StatusTooManyRequests {
+			t.Fatalf("dial from %s for %s: status %d (%v)", from, forwarded, status, err)
+		}
+		return c, err
+	}
+
+	t.Run("connections per address", func(t *testing.T) {
+		ts := startServer(t, herald.Config{TrustedProxies: proxy, Limits: herald.Limits{MaxConnectionsPerIP: 1}})
+		remote := make(chan string, 10)
+		ts.node.OnConnect(func(_ context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
+			remote <- e.RemoteAddr
+			return herald.ConnectReply{}, nil
+		})
+		a, err := dial(t, ts, "127.0.0.1", "198.51.100.66, 203.0.113.1")
+		if err != nil {
+			t.Fatalf("first client: %v", err)
+		}
+		a.Connect()
+		if got := <-remote; got != "203.0.113.1" {
+			t.Errorf("ConnectEvent.RemoteAddr = %q, want the forwarded client 203.0.113.1", got)
+		}
+		// Another client through the same proxy has its own allowance.
+		b, err := dial(t, ts, "127.0.0.1", "203.0.113.2")
+		if err != nil {
+			t.Fatalf("second client through the same proxy was refused: %v", err)
+		}
+		b.Connect()
+		if got := <-remote; got != "203.0.113.2" {
+			t.Errorf("ConnectEvent.RemoteAddr = %q, want 203.0.113.2", got)
+		}
+		// The first client again, even with another spoofed left-most
+		// entry, is over its own limit.
+		if _, err := dial(t, ts, "127.0.0.1", "198.51.100.77, 203.0.113.1"); err == nil {
+			t.Fatal("a second connection from 203.0.113.1 was accepted")
+		}
+		// A direct client is not trusted to name itself.
+		d, err := dial(t, ts, "127.0.0.2", "203.0.113.3")
+		if err != nil {
+			t.Fatalf("direct client: %v", err)
+		}
+		d.Connect()
+		if got := <-remote; !strings.HasPrefix(got, "127.0.0.2:") {
+			t.Errorf("ConnectEvent.RemoteAddr = %q, want the peer 127.0.0.2:port", got)
+		}
+		if _, err := dial(t, ts, "127.0.0.2", "203.0.113.4"); err == nil {
+			t.Fatal("an untrusted peer dodged its limit with X-Forwarded-For")
+		}
+		// Closing the first client frees the forwarded address's slot.
+		a.Conn.CloseNow()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if _, err := dial(t, ts, "127.0.0.1", "203.0.113.1"); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("a closed forwarded connection did not free its slot")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+
+	t.Run("connect rate per address", func(t *testing.T) {
+		ts := startServer(t, herald.Config{TrustedProxies: proxy, Limits: herald.Limits{ConnectRatePerIP: 0.1, ConnectBurstPerIP: 1}})
+		if _, err := dial(t, ts, "127.0.0.1", "203.0.113.1"); err != nil {
+			t.Fatalf("first client: %v", err)
+		}
+		if _, err := dial(t, ts, "127.0.0.1", "203.0.113.1"); err == nil {
+			t.Fatal("203.0.113.1 connected twice within its rate")
+		}
+		if _, err := dial(t, ts, "127.0.0.1", "203.0.113.2"); err != nil {
+			t.Fatalf("another client through the same proxy was refused: %v", err)
+		}
+		if _, err := dial(t, ts, "127.0.0.2", "203.0.113.3"); err != nil {
+			t.Fatalf("direct client: %v", err)
+		}
+		if _, err := dial(t, ts, "127.0.0.2", "203.0.113.4"); err == nil {
+			t.Fatal("an untrusted peer dodged its rate with X-Forwarded-For")
+		}
+	})
+
+	t.Run("no trusted proxies", func(t *testing.T) {
+		ts := startServer(t, herald.Config{Limits: herald.Limits{MaxConnectionsPerIP: 1}})
+		if _, err := dial(t, ts, "127.0.0.1", "203.0.113.1"); err != nil {
+			t.Fatalf("first client: %v", err)
+		}
+		if _, err := dial(t, ts, "127.0.0.1", "203.0.113.2"); err == nil {
+			t.Fatal("X-Forwarded-For was believed without a trusted proxy")
+		}
+	})
+}
+
+func TestNewRefusesInvalidTrustedProxy(t *testing.T) {
+	_, err := herald.New(herald.Config{TrustedProxies: []netip.Prefix{{}}})
+	if err == nil || !strings.Contains(err.Error(), "TrustedProxies[0]") {
+		t.Fatalf("New with an invalid prefix: %v", err)
 	}
 }

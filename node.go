@@ -59,6 +59,11 @@ type Node struct {
 // stop.
 func New(cfg Config) (*Node, error) {
 	cfg.setDefaults()
+	proxies, err := trustedPrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	cfg.TrustedProxies = proxies
 	n := &Node{
 		cfg:      cfg,
 		defaults: cfg.topLevel(),
@@ -116,13 +121,13 @@ func (n *Node) accept(r *http.Request) (*ws.Admission, int, string) {
 	if n.draining.Load() {
 		return nil, http.StatusServiceUnavailable, "herald: node is shutting down; reconnect to another node"
 	}
-	ip, status, msg := n.admit(r)
-	if status != 0 {
+	remote := clientAddr(r, n.cfg.TrustedProxies)
+	ip := remoteIP(remote)
+	if status, msg := n.admit(ip); status != 0 {
 		n.metrics.refusedUpgrades.WithLabelValues(strconv.Itoa(status)).Inc()
 		return nil, status, msg
 	}
 	header := r.Header.Clone()
-	remote := r.RemoteAddr
 	return &ws.Admission{
 		Bind: func(c *ws.Conn) ws.Peer {
 			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}

@@ -214,14 +214,19 @@ func (c *Client) Messages() []protocol.ReplyFrame {
 
 // TryDial opens a WebSocket connection from localIP (any 127.x address on
 // Linux) without failing the test, so that refusals can be checked: it
-// returns the HTTP status of a refused handshake.
-func TryDial(t testing.TB, url, localIP string) (*Client, int, error) {
+// returns the HTTP status of a refused handshake. A header, when given, is
+// sent with the handshake (X-Forwarded-For, as a proxy would).
+func TryDial(t testing.TB, url, localIP string, header ...http.Header) (*Client, int, error) {
 	t.Helper()
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}, Timeout: 5 * time.Second}
 	hc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+	opts := websocket.DialOptions{HTTPClient: hc}
+	if len(header) > 0 {
+		opts.HTTPHeader = header[0]
+	}
+	c, resp, err := websocket.Dial(ctx, url, &opts)
 	if err != nil {
 		status := 0
 		if resp != nil {
