@@ -176,6 +176,7 @@ Examples:
   HERALD_API_KEY=secret herald --config herald.yaml
   export HERALD_TOKEN_SECRET=$(openssl rand -hex 32)
   herald --addr 0.0.0.0:8080 --origins https://app.example.com
+  herald --addr :443 --acme-domains rt.example.com --acme-email ops@example.com --acme-http-addr :80
   herald token --user alice --info '{"name":"Alice"}'
 `)
 	io.WriteString(w, b.String())

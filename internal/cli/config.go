@@ -60,6 +60,21 @@ type Config struct {
 	// HTTPS and WSS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// ACMEDomains lists the host names whose certificates the server gets
+	// from an ACME CA (Let's Encrypt unless ACMEDirectoryURL names another);
+	// with any, the server speaks HTTPS and WSS. It excludes TLSCert.
+	ACMEDomains stringList `yaml:"acme_domains"`
+	// ACMEEmail is the contact address given to the ACME CA.
+	ACMEEmail string `yaml:"acme_email"`
+	// ACMECacheDir keeps the ACME account key, the certificates and their
+	// private keys; empty means herald-acme in os.UserCacheDir.
+	ACMECacheDir string `yaml:"acme_cache_dir"`
+	// ACMEDirectoryURL is the ACME CA's directory; empty means Let's
+	// Encrypt's production one.
+	ACMEDirectoryURL string `yaml:"acme_directory_url"`
+	// ACMEHTTPAddr, when set, answers HTTP-01 challenges on this address
+	// and redirects other requests to https.
+	ACMEHTTPAddr string `yaml:"acme_http_addr"`
 	// LogFormat is "text" or "json"; empty picks text when stderr is a
 	// terminal and JSON otherwise.
 	LogFormat string `yaml:"log_format"`
@@ -121,6 +136,11 @@ type Config struct {
 	MaxChannelLength         int           `yaml:"max_channel_length"`
 	HandshakeTimeout         time.Duration `yaml:"handshake_timeout"`
 	ConnectTimeout           time.Duration `yaml:"connect_timeout"`
+	// TrustedProxies lists the load balancers and proxies in front of the
+	// node (CIDR prefixes or single addresses, comma-separated); from them,
+	// the client's address is read from X-Forwarded-For. Empty trusts no
+	// header. See trustedProxies.
+	TrustedProxies stringList `yaml:"trusted_proxies"`
 	// SubscribeAccess, PublishAccess, PresenceAccess and HistoryAccess say
 	// who may act on channels: anyone, user (authenticated), token (a
 	// channel token) or none (only the server). Empty means user when
@@ -236,6 +256,16 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.TLSCert }},
 	{name: "tls-key", arg: "FILE", usage: "PEM private key of --tls-cert",
 		field: func(c *Config) any { return &c.TLSKey }},
+	{name: "acme-domains", arg: "LIST", usage: "host names, comma-separated, to get certificates for from an ACME CA (Let's Encrypt unless --acme-directory-url) and serve HTTPS and WSS with; excludes --tls-cert; the CA must reach this server on port 443, or on port 80 with --acme-http-addr",
+		field: func(c *Config) any { return &c.ACMEDomains }, valid: validACMEDomains, list: true},
+	{name: "acme-email", arg: "EMAIL", usage: "contact address given to the ACME CA, for notices about the certificates",
+		field: func(c *Config) any { return &c.ACMEEmail }, valid: validACMEEmail},
+	{name: "acme-cache-dir", arg: "DIR", usage: "directory (0700) keeping the ACME account key, the certificates and their private keys across restarts", def: "herald-acme in the user cache directory, like ~/.cache/herald-acme",
+		field: func(c *Config) any { return &c.ACMECacheDir }},
+	{name: "acme-directory-url", arg: "URL", usage: "ACME directory of the CA: Let's Encrypt staging (https://acme-staging-v02.api.letsencrypt.org/directory) for trials, or a private CA", def: "Let's Encrypt, https://acme-v02.api.letsencrypt.org/directory",
+		field: func(c *Config) any { return &c.ACMEDirectoryURL }, valid: validACMEDirectoryURL},
+	{name: "acme-http-addr", arg: "HOST:PORT", usage: "answer ACME HTTP-01 challenges here (the CA connects to port 80, so usually :80) and redirect other requests to https",
+		field: func(c *Config) any { return &c.ACMEHTTPAddr }, valid: optionalAddr},
 	{name: "log-format", arg: "text|json", usage: "log format", def: "text when stderr is a terminal, else json",
 		field: func(c *Config) any { return &c.LogFormat }, valid: oneOf("text", "json")},
 	{name: "log-level", arg: "LEVEL", usage: "lowest level logged: debug, info, warn or error",
@@ -276,6 +306,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.MaxConnectionsPerIP }},
 	{name: "connect-rate-per-ip", arg: "N", usage: "new connections per second from one address, with bursts of N; past it the upgrade answers 429 (0: no limit)",
 		field: func(c *Config) any { return &c.ConnectRatePerIP }},
+	{name: "trusted-proxies", arg: "LIST", usage: "load balancers and proxies in front of herald, comma-separated CIDRs or addresses (10.0.0.0/8, 192.0.2.10); from them the client's address, for the per-address limits and logs, is the right-most X-Forwarded-For entry that is not one of them", def: "none, X-Forwarded-For is ignored",
+		field: func(c *Config) any { return &c.TrustedProxies }, valid: validTrustedProxies, list: true},
 	{name: "max-connections-per-user", arg: "N", usage: "connections of one user on this node; past it connect answers 106 and closes with 3502 (0: no limit)",
 		field: func(c *Config) any { return &c.MaxConnectionsPerUser }},
 	{name: "command-rate", arg: "N", usage: "commands per second from one connection, with bursts of 2N; past it commands are answered 110",

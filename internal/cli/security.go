@@ -25,6 +25,9 @@ func (c *Config) authConfigured() bool {
 // checkCombinations checks what one setting alone cannot: settings that only
 // mean something together.
 func (c *Config) checkCombinations() error {
+	if err := c.checkACMECombinations(); err != nil {
+		return err
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("tls_cert and tls_key go together: set both (--tls-cert and --tls-key) or neither")
 	}

@@ -44,6 +44,9 @@ type serveOptions struct {
 	// libraryLogger routes nbio's logs into slog. nbio's logger is
 	// process-wide, so only Main sets this.
 	libraryLogger bool
+	// acmeHTTPClient, when set, is the HTTP client of the ACME client:
+	// tests use it to trust a test CA's directory.
+	acmeHTTPClient *http.Client
 }
 
 // usageError is a mistake in the command line, the environment or the
@@ -111,7 +114,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	tlsConf, err := tlsConfig(&c)
+	tlsConf, acmeMgr, err := tlsConfig(&c, o.acmeHTTPClient, log)
 	if err != nil {
 		return err
 	}
@@ -146,6 +149,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		Permissions:              c.permissions(),
 		ConnectTimeout:           c.ConnectTimeout,
 		HandshakeTimeout:         c.HandshakeTimeout,
+		TrustedProxies:           c.trustedProxies(),
 		Limits: herald.Limits{
 			MaxConnections:           c.MaxConnections,
 			MaxConnectionsPerIP:      c.MaxConnectionsPerIP,
@@ -171,6 +175,13 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	admin, err := startAdmin(node, &c, log)
 	if err != nil {
 		_ = ln.Close()
+		_ = node.Shutdown(context.Background())
+		return err
+	}
+	acmeHTTP, err := startACMEHTTP(acmeMgr, &c, log)
+	if err != nil {
+		_ = ln.Close()
+		stopHTTP(admin)
 		_ = node.Shutdown(context.Background())
 		return err
 	}
@@ -205,6 +216,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		served <- nil // so that shutdown does not wait for it again
 	}
 	err = errors.Join(serveErr, shutdown(hs, served, node, &c, log))
+	stopHTTP(acmeHTTP)
 	if admin != nil {
 		// Last, so that /readyz answers 503 while the node drains.
 		stopCtx, cancel := context.WithTimeout(context.Background(), httpShutdownTimeout)

@@ -71,16 +71,19 @@ func startServe(t *testing.T, args ...string) *running {
 // and waits until it listens.
 func startServeEnv(t *testing.T, vars map[string]string, args ...string) *running {
 	t.Helper()
+	return startServeWith(t, serveOptions{lookupEnv: env(vars)}, args...)
+}
+
+// startServeWith runs serve in-process with args and o, whose stderr and
+// ready it sets, and waits until it listens.
+func startServeWith(t *testing.T, o serveOptions, args ...string) *running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{cancel: cancel, done: make(chan error, 1), logs: &syncBuffer{}}
 	ready := make(chan net.Addr, 1)
-	go func() {
-		r.done <- serve(ctx, args, serveOptions{
-			lookupEnv: env(vars),
-			stderr:    r.logs,
-			ready:     func(a net.Addr) { ready <- a },
-		})
-	}()
+	o.stderr = r.logs
+	o.ready = func(a net.Addr) { ready <- a }
+	go func() { r.done <- serve(ctx, args, o) }()
 	select {
 	case a := <-ready:
 		r.addr = a.String()
