@@ -89,6 +89,10 @@ type Config struct {
 	PongTimeout time.Duration `yaml:"pong_timeout"`
 	// MaxMessageSize bounds one client message, in bytes.
 	MaxMessageSize int `yaml:"max_message_size"`
+	// WebsocketCompression negotiates permessage-deflate with clients that
+	// offer it, at WebsocketCompressionLevel (1 to 9).
+	WebsocketCompression      bool `yaml:"websocket_compression"`
+	WebsocketCompressionLevel int  `yaml:"websocket_compression_level"`
 	// WriteQueueSize bounds, in bytes, what may wait to be written to one
 	// connection before it is disconnected as a slow consumer.
 	WriteQueueSize int `yaml:"write_queue_size"`
@@ -183,7 +187,9 @@ func Defaults() Config {
 		PongTimeout:    10 * time.Second,
 		MaxMessageSize: 64 << 10,
 		WriteQueueSize: 1 << 20,
-		ShutdownWindow: 5 * time.Second,
+		// Level 1 is the fastest; compression itself is off by default.
+		WebsocketCompressionLevel: 1,
+		ShutdownWindow:            5 * time.Second,
 		// History and recovery are on out of the box, so that a client
 		// that reconnects gets what it missed; set history_size: 0 to turn
 		// them off.
@@ -278,6 +284,10 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.PongTimeout }},
 	{name: "max-message-size", arg: "BYTES", usage: "largest message a client may send; larger closes with 1009",
 		field: func(c *Config) any { return &c.MaxMessageSize }},
+	{name: "websocket-compression", usage: "negotiate permessage-deflate with clients that offer it (browsers do): less bandwidth for text-heavy traffic, one compression per message per connection; --max-message-size then applies after inflating",
+		field: func(c *Config) any { return &c.WebsocketCompression }},
+	{name: "websocket-compression-level", arg: "N", usage: "flate level of outgoing messages with --websocket-compression: 1 (fastest) to 9 (smallest)",
+		field: func(c *Config) any { return &c.WebsocketCompressionLevel }, valid: validCompressionLevel},
 	{name: "write-queue-size", arg: "BYTES", usage: "bytes that may wait for one slow client before it is disconnected (3002)",
 		field: func(c *Config) any { return &c.WriteQueueSize }},
 	{name: "shutdown-window", arg: "DURATION", usage: "on SIGINT or SIGTERM, spread client disconnects over this long",
@@ -397,6 +407,9 @@ func (s setting) check(c *Config) error {
 			return s.valid(string(*p))
 		}
 	case *int:
+		if s.valid != nil {
+			return s.valid(strconv.Itoa(*p))
+		}
 		if *p < 0 {
 			return errors.New("must not be negative")
 		}
@@ -442,6 +455,13 @@ func (s setting) isBool() bool {
 func validAddr(v string) error {
 	if _, _, err := net.SplitHostPort(v); err != nil {
 		return errors.New("want host:port, like 127.0.0.1:8080")
+	}
+	return nil
+}
+
+func validCompressionLevel(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 9 {
+		return errors.New("want 1 (fastest) to 9 (smallest)")
 	}
 	return nil
 }

@@ -82,9 +82,12 @@ func TestReadFileFull(t *testing.T) {
 		PongTimeout:    5 * time.Second,
 		MaxMessageSize: 128 << 10,
 		WriteQueueSize: 2 << 20,
-		ShutdownWindow: 90 * time.Second,
-		HistorySize:    100,
-		HistoryTTL:     10 * time.Minute,
+
+		WebsocketCompression:      true,
+		WebsocketCompressionLevel: 6,
+		ShutdownWindow:            90 * time.Second,
+		HistorySize:               100,
+		HistoryTTL:                10 * time.Minute,
 		// Not in the file: the defaults stay.
 		Recover:                  true,
 		IdempotencyWindow:        2 * time.Minute,
