@@ -142,3 +142,12 @@ func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
 	}
 	return false
 }
+
+// ClientAddr returns the address of the client that sent r, as the node's
+// per-address limits see it: r.RemoteAddr, or behind a proxy listed in
+// Config.TrustedProxies the client's address from X-Forwarded-For (without
+// a port). Handlers mounted beside the node (the HTTP API, the dashboard)
+// use it so that their logs name the same client the node does.
+func (n *Node) ClientAddr(r *http.Request) string {
+	return clientAddr(r, n.cfg.TrustedProxies)
+}

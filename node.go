@@ -97,6 +97,7 @@ func New(cfg Config) (*Node, error) {
 		Compression:      cfg.Compression,
 		CompressionLevel: cfg.CompressionLevel,
 		CheckOrigin:      cfg.CheckOrigin,
+		ClientAddr:       n.ClientAddr,
 		Logger:           n.log,
 	}, n.accept)
 	if err != nil {

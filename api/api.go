@@ -84,7 +84,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		slog.String("path", r.URL.Path),
 		slog.Int("status", status),
 		slog.Duration("duration", time.Since(start)),
-		slog.String("remote", r.RemoteAddr),
+		slog.String("remote", h.node.ClientAddr(r)),
 	)
 }
 

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -562,4 +563,23 @@ func TestPresenceAndUserSubscriptions(t *testing.T) {
 	}
 	s.call(t, "subscribe", `{"channel":"room"}`).expectError(t, http.StatusBadRequest, 107)
 	s.call(t, "presence", `{"channel":"x"}`).decode(t, &struct{}{})
+}
+
+// Behind a trusted proxy the access log names the client from
+// X-Forwarded-For, as the node's limits do; without one it names the peer.
+func TestAccessLogNamesTheClientBehindATrustedProxy(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		cfg := herald.Config{}
+		if trusted {
+			cfg.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+		}
+		s := startKeyed(t, cfg)
+		s.do(t, http.MethodPost, "/api/info", strings.NewReader(`{}`), map[string]string{
+			"X-API-Key": testKey, "Content-Type": "application/json", "X-Forwarded-For": "203.0.113.9",
+		})
+		logged := strings.Contains(s.logs.String(), "remote=203.0.113.9")
+		if logged != trusted {
+			t.Fatalf("trusted proxy %v: forwarded address logged %v:\n%s", trusted, logged, s.logs.String())
+		}
+	}
 }

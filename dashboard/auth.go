@@ -69,7 +69,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 	}
 	if ok {
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "dashboard sign-in failed",
-			slog.String("remote", r.RemoteAddr), slog.String("path", r.URL.Path))
+			slog.String("remote", h.node.ClientAddr(r)), slog.String("path", r.URL.Path))
 	}
 	w.Header().Set("WWW-Authenticate", `Basic realm="Herald dashboard", charset="UTF-8"`)
 	w.Header().Set("Cache-Control", "no-store")

@@ -73,6 +73,10 @@ type Config struct {
 	// CheckOrigin decides whether a request may upgrade; false answers 403.
 	// Nil allows every request (Herald's Node installs its own check).
 	CheckOrigin func(r *http.Request) bool
+	// ClientAddr names the client of a request in the transport's logs
+	// (default: r.RemoteAddr); Herald's Node passes its own, which sees
+	// through trusted proxies.
+	ClientAddr func(r *http.Request) string
 	// Logger receives transport errors (default: discard).
 	Logger *slog.Logger
 }
@@ -95,6 +99,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.CloseGrace <= 0 {
 		c.CloseGrace = 2 * time.Second
+	}
+	if c.ClientAddr == nil {
+		c.ClientAddr = func(r *http.Request) string { return r.RemoteAddr }
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -209,7 +216,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
-		s.cfg.Logger.Debug("websocket upgrade failed", "remote", r.RemoteAddr, "error", err)
+		s.cfg.Logger.Debug("websocket upgrade failed", "remote", s.cfg.ClientAddr(r), "error", err)
 		if adm.Cancel != nil {
 			adm.Cancel()
 		}
