@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,12 +32,23 @@ func e2eDir(t *testing.T) string {
 // adds. It returns the server's http:// URL.
 func startServer(t *testing.T, cfg herald.Config, setup func(node *herald.Node, mux *http.ServeMux)) string {
 	t.Helper()
+	return startServerWrapped(t, cfg, nil, setup)
+}
+
+// startServerWrapped is startServer with the WebSocket endpoint passed
+// through wrap, when given.
+func startServerWrapped(t *testing.T, cfg herald.Config, wrap func(http.Handler) http.Handler, setup func(node *herald.Node, mux *http.ServeMux)) string {
+	t.Helper()
 	node, err := herald.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/ws", node.Handler())
+	ws := node.Handler()
+	if wrap != nil {
+		ws = wrap(ws)
+	}
+	mux.Handle("/ws", ws)
 	mux.Handle("/herald.js", js.Handler())
 	mux.Handle("/", web.Handler())
 	// A test-only endpoint that disconnects one client, with a reconnect
@@ -93,4 +105,25 @@ func TestChatInChromium(t *testing.T) {
 	}
 	runNode(t, dir, "chat.e2e.mjs", url+"/", shot, "--kick", url+"/_e2e/disconnect")
 	t.Logf("screenshot: %s", shot)
+}
+
+// TestChatInChromiumCompressed runs the same chat with permessage-deflate
+// on: Chromium offers it on every connection, so every message both ways is
+// compressed (by Chromium, and by Herald's compressor on the way out).
+func TestChatInChromiumCompressed(t *testing.T) {
+	dir := e2eDir(t)
+	var offered atomic.Int32
+	countOffers := func(ws http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.Header.Get("Sec-WebSocket-Extensions"), "permessage-deflate") {
+				offered.Add(1)
+			}
+			ws.ServeHTTP(w, r)
+		})
+	}
+	url := startServerWrapped(t, herald.Config{ShutdownWindow: 50 * time.Millisecond, Compression: true}, countOffers, nil)
+	runNode(t, dir, "chat.e2e.mjs", url+"/", filepath.Join(t.TempDir(), "compressed.png"), "--kick", url+"/_e2e/disconnect")
+	if offered.Load() == 0 {
+		t.Fatal("Chromium never offered permessage-deflate: the test proved nothing")
+	}
 }
