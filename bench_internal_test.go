@@ -114,8 +114,7 @@ func BenchmarkWriteQueueBatch(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		s.mu.Lock()
 		for j := 0; j < 16; j++ {
-			s.queue = append(s.queue, msg)
-			s.queued += len(msg)
+			s.appendLocked(msg)
 		}
 		s.flushing = true
 		s.mu.Unlock()

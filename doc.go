@@ -63,6 +63,8 @@
 //
 //	Session.connectMu -> Node.userSubsMu -> Node.sessionsMu
 //	hub shard subMu -> hub shard mu -> Session.mu -> writer.mu
+//	Session.mu -> wheel.mu (the heartbeat wheel never calls a session
+//	while holding its own lock)
 //	memory broker shard -> hub shard mu (a publication is fanned out under
 //	its channel's broker lock, which keeps the channel in order)
 //

@@ -8,53 +8,71 @@ import (
 )
 
 // Connections whose credentials expire (ConnectReply.ExpiresAt) carry a
-// second timer, armed only for them: it first sends the `refresh` push,
+// timer, armed only for them: it first sends the `refresh` push,
 // Config.RefreshAhead before the expiry, then closes the connection with
-// 3005 at the expiry unless a refresh moved it.
+// 3005 at the expiry unless a refresh moved it. The state lives in the
+// session's rareState, so that connections without an expiry pay nothing
+// for it.
+
+// expiry is a session's credential expiry, under Session.mu.
+type expiry struct {
+	expiresAt    time.Time // zero: never
+	expiryTimer  *time.Timer
+	refreshAsked bool
+}
 
 // setExpiry arms (or disarms, for a zero time) the expiry timer.
 func (s *Session) setExpiry(at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.expiresAt = at
-	if s.expiryTimer != nil {
-		s.expiryTimer.Stop()
-		s.expiryTimer = nil
+	s.stopExpiryLocked()
+	if s.rare == nil && at.IsZero() {
+		return
 	}
-	s.refreshAsked = false
+	e := &s.rareLocked().expiry
+	e.expiresAt, e.refreshAsked = at, false
 	if at.IsZero() || s.closing {
 		return
 	}
-	s.expiryTimer = time.AfterFunc(s.untilNextExpiryStep(time.Now()), s.onExpiryTimer)
+	e.expiryTimer = time.AfterFunc(e.untilNextStep(s.node.cfg.RefreshAhead, time.Now()), s.onExpiryTimer)
 }
 
-// untilNextExpiryStep is the wait before asking for a refresh, or before
-// closing once asked. mu is held.
-func (s *Session) untilNextExpiryStep(now time.Time) time.Duration {
-	left := s.expiresAt.Sub(now)
-	if s.refreshAsked {
+// stopExpiryLocked stops the expiry timer, if any. mu is held.
+func (s *Session) stopExpiryLocked() {
+	if s.rare != nil && s.rare.expiryTimer != nil {
+		s.rare.expiryTimer.Stop()
+		s.rare.expiryTimer = nil
+	}
+}
+
+// untilNextStep is the wait before asking for a refresh, or before closing
+// once asked. Session.mu is held.
+func (e *expiry) untilNextStep(refreshAhead time.Duration, now time.Time) time.Duration {
+	left := e.expiresAt.Sub(now)
+	if e.refreshAsked {
 		return max(left, 0)
 	}
-	ahead := min(s.node.cfg.RefreshAhead, left/2)
+	ahead := min(refreshAhead, left/2)
 	return max(left-ahead, 0)
 }
 
 func (s *Session) onExpiryTimer() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || s.closed || s.expiresAt.IsZero() {
+	if s.closing || s.closed || s.rare == nil || s.rare.expiresAt.IsZero() {
 		return
 	}
+	e := &s.rare.expiry
 	now := time.Now()
-	if !now.Before(s.expiresAt) {
+	if !now.Before(e.expiresAt) {
 		s.closeLocked(protocol.CloseTokenExpired, "")
 		return
 	}
-	if !s.refreshAsked {
-		s.refreshAsked = true
+	if !e.refreshAsked {
+		e.refreshAsked = true
 		s.pushLocked(protocol.EncodePush(&protocol.Push{Op: protocol.OpRefreshPush}))
 	}
-	s.expiryTimer = time.AfterFunc(s.untilNextExpiryStep(now), s.onExpiryTimer)
+	e.expiryTimer = time.AfterFunc(e.untilNextStep(s.node.cfg.RefreshAhead, now), s.onExpiryTimer)
 }
 
 // expiresUnix is the expiry as the protocol states it (0: never).

@@ -34,10 +34,11 @@ type hubShard struct {
 }
 
 // channelSubs is one channel's local subscriptions, in a slice for fast
-// fan-out, with an index for removal in constant time.
+// fan-out. Each subscription knows its place in the slice
+// (subscription.hubIndex), for removal in constant time.
 type channelSubs struct {
-	list  []*subscription
-	index map[*subscription]int
+	name *string // the channel, shared by its subscriptions (intern)
+	list []*subscription
 }
 
 func newHub(sub, unsub func(ctx context.Context, channel string) error) *hub {
@@ -55,61 +56,76 @@ func (h *hub) shard(channel string) *hubShard {
 // add registers sub; the first local subscription of a channel subscribes the
 // broker, and if that fails sub is not added.
 func (h *hub) add(ctx context.Context, sub *subscription) error {
-	sh := h.shard(sub.channel)
+	sh := h.shard(sub.channel())
 	sh.subMu.Lock()
 	defer sh.subMu.Unlock()
 	sh.mu.RLock()
-	_, exists := sh.channels[sub.channel]
+	_, exists := sh.channels[sub.channel()]
 	sh.mu.RUnlock()
 	if !exists {
-		if err := h.brokerSub(ctx, sub.channel); err != nil {
+		if err := h.brokerSub(ctx, sub.channel()); err != nil {
 			return err
 		}
 	}
 	sh.mu.Lock()
-	cs := sh.channels[sub.channel]
+	cs := sh.channels[sub.channel()]
 	if cs == nil {
-		cs = &channelSubs{index: make(map[*subscription]int)}
-		sh.channels[sub.channel] = cs
+		cs = &channelSubs{name: sub.name}
+		sh.channels[sub.channel()] = cs
 	}
-	cs.index[sub] = len(cs.list)
+	sub.hubIndex = int32(len(cs.list))
 	cs.list = append(cs.list, sub)
 	sh.mu.Unlock()
 	return nil
 }
 
+// intern returns the name a new subscription to channel refers to: the one
+// the hub holds when the channel has local subscribers, so that they all
+// share it (a subscription then costs one pointer for its name), or a new
+// one.
+func (h *hub) intern(channel string) *string {
+	sh := h.shard(channel)
+	sh.mu.RLock()
+	cs := sh.channels[channel]
+	sh.mu.RUnlock()
+	if cs != nil {
+		return cs.name
+	}
+	return &channel
+}
+
 // remove unregisters sub; the last local subscription of a channel
 // unsubscribes the broker.
 func (h *hub) remove(ctx context.Context, sub *subscription) {
-	sh := h.shard(sub.channel)
+	sh := h.shard(sub.channel())
 	sh.subMu.Lock()
 	defer sh.subMu.Unlock()
 	sh.mu.Lock()
-	cs := sh.channels[sub.channel]
+	cs := sh.channels[sub.channel()]
 	if cs == nil {
 		sh.mu.Unlock()
 		return
 	}
-	i, ok := cs.index[sub]
-	if !ok {
+	i := int(sub.hubIndex)
+	if i < 0 || i >= len(cs.list) || cs.list[i] != sub {
 		sh.mu.Unlock()
-		return
+		return // not added, or removed already
 	}
 	last := len(cs.list) - 1
 	cs.list[i] = cs.list[last]
-	cs.index[cs.list[i]] = i
+	cs.list[i].hubIndex = int32(i)
 	cs.list[last] = nil
 	cs.list = cs.list[:last]
-	delete(cs.index, sub)
+	sub.hubIndex = -1
 	empty := len(cs.list) == 0
 	if empty {
-		delete(sh.channels, sub.channel)
+		delete(sh.channels, sub.channel())
 	}
 	sh.mu.Unlock()
 	if empty {
 		// An error leaves the broker sending this node a channel nobody
 		// here wants; the node drops such publications.
-		_ = h.brokerUnsub(ctx, sub.channel)
+		_ = h.brokerUnsub(ctx, sub.channel())
 	}
 }
 

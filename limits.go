@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"math"
 	"net"
 	"net/http"
 	"sync"
@@ -183,6 +184,15 @@ func remoteIP(addr string) string {
 	return host
 }
 
+// commandLimiter is the command rate of a connection that spent its first
+// burst; most connections never need one, so a Session holds only a
+// pointer.
+type commandLimiter struct {
+	rate         *rate.Limiter
+	refused      int   // commands refused since refusedSince
+	refusedSince int64 // Unix nanoseconds
+}
+
 // allowCommand applies the connection's command rate. It returns false to
 // refuse the command; after floodCloseAfter refusals within floodWindow the
 // connection is closed. Pongs are never limited.
@@ -199,22 +209,23 @@ func (s *Session) allowCommand(op string) bool {
 	// never carry one. The limiter starts empty once the burst is spent.
 	// Only this connection's goroutine gets here.
 	if s.cmdLimiter == nil {
-		if s.commands < l.CommandBurst {
+		if int(s.commands) < l.CommandBurst && s.commands < math.MaxInt32 {
 			s.commands++
 			return true
 		}
-		s.cmdLimiter = rate.NewLimiter(rate.Limit(l.CommandRate), l.CommandBurst)
-		s.cmdLimiter.AllowN(time.Now(), l.CommandBurst)
+		s.cmdLimiter = &commandLimiter{rate: rate.NewLimiter(rate.Limit(l.CommandRate), l.CommandBurst)}
+		s.cmdLimiter.rate.AllowN(time.Now(), l.CommandBurst)
 	}
+	c := s.cmdLimiter
 	now := time.Now()
-	if s.cmdLimiter.AllowN(now, 1) {
+	if c.rate.AllowN(now, 1) {
 		return true
 	}
-	if now.UnixNano()-s.refusedSince > int64(floodWindow) {
-		s.refusedSince, s.refused = now.UnixNano(), 0
+	if now.UnixNano()-c.refusedSince > int64(floodWindow) {
+		c.refusedSince, c.refused = now.UnixNano(), 0
 	}
-	s.refused++
-	if s.refused >= floodCloseAfter {
+	c.refused++
+	if c.refused >= floodCloseAfter {
 		s.closeWith(protocol.CloseForceReconnect, "too many commands")
 	}
 	return false

@@ -10,8 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/heraldrt/herald/protocol"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
@@ -27,46 +25,73 @@ type Session struct {
 	header     http.Header // handshake headers, dropped after connect
 
 	// Set once by connect, read-only afterwards.
-	user      string
-	info      json.RawMessage
-	connected bool
+	user string
+	info json.RawMessage
 
 	// connectMu is held while connect runs its server-side subscriptions;
 	// Node.Subscribe and Node.Unsubscribe take it before acting on the
 	// session. Lock order: connectMu before mu.
 	connectMu sync.Mutex
 
-	mu       sync.Mutex
-	queue    [][]byte // encoded messages waiting for the writer
-	spare    [][]byte // the previous batch's slice, reused
-	queued   int      // bytes in queue
-	flushing bool     // scheduled on the writer or being flushed
-	subs     subList
+	mu     sync.Mutex
+	queue  *msgQueue // encoded messages waiting for the writer; nil when none
+	queued int       // bytes in queue
+	subs   subList
 
 	// Command rate, used only by the connection's own goroutine (commands
-	// of one connection are handled one at a time).
-	cmdLimiter   *rate.Limiter
-	commands     int   // commands before cmdLimiter existed
-	refused      int   // commands refused since refusedSince
-	refusedSince int64 // Unix nanoseconds
+	// of one connection are handled one at a time): the commands counted
+	// before a limiter was needed (limits.go), then the limiter.
+	commands   int32
+	cmdLimiter *commandLimiter
 
 	// handling is non-zero while a frame's commands run; a pong queued
 	// behind a slow handler is then not counted as missing.
 	handling atomic.Int32
 
-	// Credential expiry, under mu (see expiry.go).
-	expiresAt    time.Time
-	expiryTimer  *time.Timer
-	refreshAsked bool
-
-	// Heartbeat and lifecycle, under mu.
-	timer        *time.Timer
+	// The fields below are under mu unless said otherwise; the small ones
+	// are kept together so that they share words.
+	connected    bool // set once by connect
+	flushing     bool // scheduled on the writer or being flushed
 	awaitingPong bool
 	closing      bool // no more deliveries; a close is on its way
-	closeCode    int
-	closeReason  string
 	closeSent    bool
 	closed       bool
+	wheelIn      bool // linked in the wheel; under the wheel's lock
+
+	// rare is what only some sessions need, nil until one does.
+	rare *rareState
+
+	// The waiting heartbeat step (heartbeat.go, wheel.go): the links under
+	// the wheel's lock, wheelTick under both locks.
+	wheelNext, wheelPrev *Session
+	wheelTick            int64
+}
+
+// rareState is what a session needs only sometimes, kept out of the
+// Session so that an idle connection does not pay for it: the credentials'
+// expiry, for connections whose credentials expire (expiry.go), and the
+// close code and reason, once the session is closing. Under Session.mu.
+type rareState struct {
+	expiry
+	closeCode   int
+	closeReason string
+}
+
+// rareLocked returns s.rare, allocating it when needed. mu is held.
+func (s *Session) rareLocked() *rareState {
+	if s.rare == nil {
+		s.rare = &rareState{}
+	}
+	return s.rare
+}
+
+// closeCodeLocked returns the code and reason closeLocked recorded, or 0.
+// mu is held.
+func (s *Session) closeCodeLocked() (int, string) {
+	if s.rare == nil {
+		return 0, ""
+	}
+	return s.rare.closeCode, s.rare.closeReason
 }
 
 // transportConn is what a Session needs from its connection; the
@@ -85,12 +110,25 @@ var _ transportConn = (*ws.Conn)(nil)
 // the subscribe reply always precedes them on the wire.
 type subscription struct {
 	session   *Session
-	channel   string
-	joinLeave bool // deliver join and leave pushes
-	presence  bool // the channel keeps presence: leave it on unsubscribe
-	byToken   bool // authorized with a channel token
-	live      bool // under session.mu
-	pending   []pendingPub
+	name      *string       // the channel, shared by the channel's subscriptions (hub.intern)
+	pending   *[]pendingPub // under session.mu; nil once live, and while nothing is held
+	hubIndex  int32         // its place in the hub's list of the channel, under the hub shard's mu
+	joinLeave bool          // deliver join and leave pushes
+	presence  bool          // the channel keeps presence: leave it on unsubscribe
+	byToken   bool          // authorized with a channel token
+	live      bool          // under session.mu
+}
+
+// channel returns the subscription's channel.
+func (sub *subscription) channel() string { return *sub.name }
+
+// held returns the publications held for the subscription. session.mu is
+// held.
+func (sub *subscription) held() []pendingPub {
+	if sub.pending == nil {
+		return nil
+	}
+	return *sub.pending
 }
 
 type pendingPub struct {
@@ -124,7 +162,7 @@ func (s *Session) Channels() []string {
 	s.mu.Lock()
 	out := make([]string, 0, len(s.subs))
 	for _, sub := range s.subs {
-		out = append(out, sub.channel)
+		out = append(out, sub.channel())
 	}
 	s.mu.Unlock()
 	sort.Strings(out)
@@ -175,7 +213,10 @@ func (s *Session) deliver(sub *subscription, data []byte, offset uint64, b *sche
 	if sub.live {
 		s.pushLockedTo(data, b)
 	} else if !s.closing {
-		sub.pending = append(sub.pending, pendingPub{data: data, offset: offset})
+		if sub.pending == nil {
+			sub.pending = new([]pendingPub)
+		}
+		*sub.pending = append(*sub.pending, pendingPub{data: data, offset: offset})
 		s.queued += len(data)
 		s.checkLimitLocked()
 	}
@@ -192,8 +233,7 @@ func (s *Session) pushLockedTo(data []byte, b *scheduleBatch) {
 	if s.closing {
 		return
 	}
-	s.queue = append(s.queue, data)
-	s.queued += len(data)
+	s.appendLocked(data)
 	if s.checkLimitLocked() {
 		return
 	}
@@ -205,6 +245,16 @@ func (s *Session) pushLockedTo(data []byte, b *scheduleBatch) {
 			s.node.writer.schedule(s)
 		}
 	}
+}
+
+// appendLocked adds data to the queue, taking a queue from the writer's pool
+// when the session has none.
+func (s *Session) appendLocked(data []byte) {
+	if s.queue == nil {
+		s.queue = s.node.writer.getQueue()
+	}
+	s.queue.msgs = append(s.queue.msgs, data)
+	s.queued += len(data)
 }
 
 func (s *Session) scheduleLocked() {
@@ -222,8 +272,10 @@ func (s *Session) checkLimitLocked() bool {
 	}
 	// What is queued would never be read in time: drop it, so that the
 	// disconnect push and the close frame are next in line.
-	clear(s.queue)
-	s.queue = s.queue[:0]
+	if s.queue != nil {
+		s.node.writer.putQueue(s.queue)
+		s.queue = nil
+	}
 	s.queued = 0
 	for _, sub := range s.subs {
 		sub.pending = nil
@@ -250,13 +302,10 @@ func (s *Session) closeLocked(code int, reason string) {
 		reason = protocol.CloseReason(code)
 	}
 	s.closing = true
-	s.closeCode, s.closeReason = code, reason
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	msg := protocol.DisconnectPush(code, reason)
-	s.queue = append(s.queue, msg)
-	s.queued += len(msg)
+	r := s.rareLocked()
+	r.closeCode, r.closeReason = code, reason
+	s.stopTimerLocked()
+	s.appendLocked(protocol.DisconnectPush(code, reason))
 	s.scheduleLocked()
 }
 
@@ -266,13 +315,17 @@ func (s *Session) closeLocked(code int, reason string) {
 func (s *Session) flush(w *writer) {
 	for {
 		s.mu.Lock()
-		if len(s.queue) == 0 {
+		if s.queue == nil || len(s.queue.msgs) == 0 {
+			if s.queue != nil {
+				s.node.writer.putQueue(s.queue)
+				s.queue = nil
+			}
 			s.flushing = false
 			sendClose := s.closing && !s.closeSent && !s.closed
 			if sendClose {
 				s.closeSent = true
 			}
-			code, reason := s.closeCode, s.closeReason
+			code, reason := s.closeCodeLocked()
 			s.mu.Unlock()
 			if sendClose {
 				s.conn.Close(code, reason)
@@ -280,18 +333,12 @@ func (s *Session) flush(w *writer) {
 			return
 		}
 		batch := s.queue
-		s.queue, s.spare = s.spare[:0], nil
+		s.queue = nil
 		s.queued = 0
 		s.mu.Unlock()
 
-		err := s.writeBatch(w, batch)
-
-		clear(batch)
-		s.mu.Lock()
-		if s.spare == nil && cap(batch) <= 64 {
-			s.spare = batch[:0]
-		}
-		s.mu.Unlock()
+		err := s.writeBatch(w, batch.msgs)
+		s.node.writer.putQueue(batch)
 		if err != nil {
 			s.logger().Debug("write failed; dropping the connection", "error", err)
 			s.conn.Abort()
@@ -334,17 +381,16 @@ func (s *Session) HandleClose(err error) {
 		return
 	}
 	s.closed = true
-	if s.timer != nil {
-		s.timer.Stop()
-	}
-	if s.expiryTimer != nil {
-		s.expiryTimer.Stop()
-	}
-	code, reason := s.closeCode, s.closeReason
+	s.stopTimerLocked()
+	s.stopExpiryLocked()
+	code, reason := s.closeCodeLocked()
 	subs := s.subs
 	s.subs = nil
-	clear(s.queue)
-	s.queue, s.spare, s.queued = nil, nil, 0
+	if s.queue != nil {
+		s.node.writer.putQueue(s.queue)
+		s.queue = nil
+	}
+	s.queued = 0
 	s.mu.Unlock()
 
 	if code == 0 {

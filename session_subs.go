@@ -8,7 +8,7 @@ type subList []*subscription
 // get returns the subscription to channel, or nil.
 func (l subList) get(channel string) *subscription {
 	for _, sub := range l {
-		if sub.channel == channel {
+		if sub.channel() == channel {
 			return sub
 		}
 	}
@@ -21,7 +21,7 @@ func (l *subList) add(sub *subscription) { *l = append(*l, sub) }
 // remove takes out and returns the subscription to channel, or nil.
 func (l *subList) remove(channel string) *subscription {
 	for i, sub := range *l {
-		if sub.channel == channel {
+		if sub.channel() == channel {
 			last := len(*l) - 1
 			(*l)[i] = (*l)[last]
 			(*l)[last] = nil

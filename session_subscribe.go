@@ -58,7 +58,7 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 	if err != nil {
 		return nil, nil, err
 	}
-	sub := &subscription{session: s, channel: req.channel, joinLeave: (req.joinLeave || req.server) && opts.JoinLeave,
+	sub := &subscription{session: s, name: n.hub.intern(req.channel), joinLeave: (req.joinLeave || req.server) && opts.JoinLeave,
 		presence: opts.Presence, byToken: req.byToken}
 	s.mu.Lock()
 	if s.closing {
@@ -161,27 +161,27 @@ func (s *Session) goLive(subs []*subscription, results []*protocol.SubscribeResu
 	defer s.mu.Unlock()
 	for i, sub := range subs {
 		res := results[i]
-		first := firstOffset(sub.pending)
+		first := firstOffset(sub.held())
 		if first == 0 {
 			continue // nothing held, or only join/leave pushes
 		}
 		if res.Recovered {
-			keep := sub.pending[:0]
-			for _, p := range sub.pending {
+			keep := (*sub.pending)[:0]
+			for _, p := range *sub.pending {
 				if p.offset > res.Offset || p.offset == 0 {
 					keep = append(keep, p)
 				} else {
 					s.queued -= len(p.data)
 				}
 			}
-			sub.pending = keep
+			*sub.pending = keep
 		} else if first <= res.Offset {
 			res.Offset = first - 1
 		}
 	}
 	s.pushLocked(encode())
 	for _, sub := range subs {
-		pending := sub.pending
+		pending := sub.held()
 		sub.pending = nil
 		sub.live = true
 		for _, p := range pending {
@@ -227,6 +227,6 @@ func (s *Session) unsubscribe(ctx context.Context, channel string) bool {
 func (n *Node) dropSubscription(ctx context.Context, sub *subscription) {
 	n.hub.remove(ctx, sub)
 	if sub.presence {
-		n.leave(ctx, sub.channel, sub.session.clientInfo())
+		n.leave(ctx, sub.channel(), sub.session.clientInfo())
 	}
 }
