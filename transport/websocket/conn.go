@@ -77,7 +77,7 @@ func (c *Conn) Close(code int, reason string) {
 // refuseFrame closes the connection with 1002 when its frame guard refused
 // the stream.
 func (c *Conn) refuseFrame() {
-	c.Close(1002, c.guard.failed)
+	c.Close(1002, c.guard.failed.String())
 }
 
 // failParse ends a connection whose bytes nbio could not parse. A message
@@ -91,7 +91,7 @@ func (c *Conn) failParse(err error) {
 	case errors.Is(err, nbws.ErrMessageTooLarge), errors.Is(err, nbws.ErrControlMessageTooBig):
 		c.ws.CloseWithError(err)
 	default:
-		c.guard.failed = err.Error()
+		c.guard.failed = reasonParse
 		c.Close(1002, err.Error())
 	}
 }

@@ -14,21 +14,39 @@ type frameGuard struct {
 	skip      uint64   // payload bytes of the current frame not seen yet
 	hdr       [14]byte // a frame header split across reads
 	hdrLen    uint8
-	fragments bool   // a fragmented message is open: its next data frame continues it
-	failed    string // why the stream was refused; everything after is refused too
+	fragments bool        // a fragmented message is open: its next data frame continues it
+	failed    guardReason // why the stream was refused; everything after is refused too
 }
 
-// The reasons a guard refuses a stream, sent as the close reason.
+// guardReason says why a guard refused a stream (a byte, not a string, to
+// keep every connection's guard small).
+type guardReason uint8
+
 const (
-	reasonUnmasked     = "client frames must be masked"
-	reasonContinuation = "continuation frame without a fragmented message"
+	reasonNone guardReason = iota
+	reasonUnmasked
+	reasonContinuation
+	reasonParse // nbio could not parse the stream (Conn.failParse)
 )
+
+// String is the close reason sent for r.
+func (r guardReason) String() string {
+	switch r {
+	case reasonUnmasked:
+		return "client frames must be masked"
+	case reasonContinuation:
+		return "continuation frame without a fragmented message"
+	case reasonParse:
+		return "WebSocket protocol error"
+	}
+	return ""
+}
 
 // check reads data, the next bytes of the stream, and reports whether every
 // frame that starts in it is well formed as above. After a false it keeps
 // answering false, and failed says why.
 func (g *frameGuard) check(data []byte) bool {
-	if g.failed != "" {
+	if g.failed != reasonNone {
 		return false
 	}
 	for len(data) > 0 {
