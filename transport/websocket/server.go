@@ -10,7 +10,14 @@
 // The seam to the rest of Herald is small: Accept decides whether to take a
 // request and returns a Peer; the transport calls the Peer's HandleFrame for
 // each text message and HandleClose once at the end; the Peer writes through
-// its *Conn.
+// its *Conn, whose Pending reports the bytes the socket has not taken yet.
+//
+// The transport holds clients to RFC 6455 where nbio does not: a frame
+// guard (frameguard.go) closes a connection that sends an unmasked frame or
+// a stray continuation with 1002, invalid UTF-8 in a text message closes
+// with 1007, and nbio's own parse errors are answered with 1002 instead of
+// a silent drop. Config.Compression negotiates permessage-deflate
+// (deflate.go), with the message size limit applied after inflating.
 package websocket
 
 import (
