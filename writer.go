@@ -52,12 +52,19 @@ func (w *writer) schedule(s *Session) {
 	w.cond.Signal()
 }
 
-func (w *writer) next() *Session {
+// writerGrab is how many scheduled sessions a worker takes per visit to the
+// shared queue: taking them one by one made the two workers contend for
+// its lock once per delivery during a fan-out.
+const writerGrab = 32
+
+// next waits for scheduled sessions and moves up to writerGrab of them into
+// dst; it returns dst empty once the writer stopped and nothing is left.
+func (w *writer) next(dst []*Session) []*Session {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for w.head == len(w.pending) {
 		if w.closed {
-			return nil
+			return dst
 		}
 		// Drop the drained queue's backing array when it grew very large
 		// (past one entry for each of 64K sessions, 512 KiB), so that one
@@ -71,20 +78,27 @@ func (w *writer) next() *Session {
 		w.head = 0
 		w.cond.Wait()
 	}
-	s := w.pending[w.head]
-	w.pending[w.head] = nil
-	w.head++
-	return s
+	// Leave some for the other workers when there are few: a worker that
+	// took them all would write them one after another while others idle.
+	n := min(writerGrab, (len(w.pending)-w.head+1)/2)
+	dst = append(dst, w.pending[w.head:w.head+n]...)
+	clear(w.pending[w.head : w.head+n])
+	w.head += n
+	return dst
 }
 
 func (w *writer) run() {
 	defer w.wg.Done()
+	batch := make([]*Session, 0, writerGrab)
 	for {
-		s := w.next()
-		if s == nil {
+		batch = w.next(batch[:0])
+		if len(batch) == 0 {
 			return
 		}
-		s.flush(w)
+		for i, s := range batch {
+			s.flush(w)
+			batch[i] = nil
+		}
 	}
 }
 
