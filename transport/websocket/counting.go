@@ -13,7 +13,8 @@ import (
 // both for the others never run.
 type countingHijacker struct {
 	http.ResponseWriter
-	conn *Conn
+	conn  *Conn
+	bound <-chan struct{} // closed once ServeHTTP bound conn (or gave up)
 }
 
 func (h *countingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
@@ -25,14 +26,17 @@ func (h *countingHijacker) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &countingConn{Conn: conn, owner: h.conn}, rw, nil
+	return &countingConn{Conn: conn, owner: h.conn, bound: h.bound}, rw, nil
 }
 
 // countingConn takes the bytes each Write took off its owner's pending
-// count, and passes each Read through the owner's frame guard.
+// count, and parses what each Read brings itself, as the poller's data
+// callback does for the other connections: through the owner's frame
+// guard, with nbio's parse errors answered by a close frame.
 type countingConn struct {
 	net.Conn
 	owner *Conn
+	bound <-chan struct{}
 }
 
 func (c *countingConn) Write(p []byte) (int, error) {
@@ -43,14 +47,26 @@ func (c *countingConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Read hides everything from a frame the guard refused on: it reports no bytes, so
-// nbio's read loop keeps reading (and dropping) until the close handshake
-// or the close grace ends the connection.
+// Read reads from the TLS connection and parses the bytes itself; it
+// reports none to nbio's read loop, which then has nothing left to parse.
+// A stream the guard refused is read and dropped until the close
+// handshake or the close grace ends the connection.
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
-	if n > 0 && !c.owner.guard.check(p[:n]) {
-		c.owner.refuseFrame()
+	if n == 0 {
+		return n, err
+	}
+	<-c.bound // nbio's read loop starts before ServeHTTP binds the owner
+	o := c.owner
+	if o.ws == nil {
+		return n, err // the upgrade failed; nobody will parse this
+	}
+	if !o.guard.check(p[:n]) {
+		o.refuseFrame()
 		return 0, err
 	}
-	return n, err
+	if perr := o.ws.Parse(p[:n]); perr != nil {
+		o.failParse(perr)
+	}
+	return 0, err
 }

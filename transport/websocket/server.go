@@ -217,9 +217,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &Conn{srv: s}
 	if r.TLS != nil {
 		// A TLS connection from net/http cannot move to the poller: nbio
-		// serves it in blocking mode, where the poller's written-bytes
-		// callback never runs. Count its writes on the connection itself.
-		w = &countingHijacker{ResponseWriter: w, conn: c}
+		// serves it in blocking mode, where the poller's callbacks never
+		// run. Count its writes and parse its reads on the connection.
+		bound := make(chan struct{})
+		defer close(bound)
+		w = &countingHijacker{ResponseWriter: w, conn: c, bound: bound}
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {

@@ -112,11 +112,36 @@ func TestUnmaskedClientFrameCloses1002(t *testing.T) {
 // Frames that break RFC 6455 are answered with a 1002 close frame, not a
 // silent drop, and the connection's neighbours carry on.
 func TestProtocolErrorsClose1002(t *testing.T) {
+	for _, tlsOn := range []bool{false, true} {
+		name := "plain"
+		if tlsOn {
+			name = "tls"
+		}
+		t.Run(name, func(t *testing.T) { testProtocolErrorsClose1002(t, tlsOn) })
+	}
+}
+
+func testProtocolErrorsClose1002(t *testing.T, tlsOn bool) {
 	s := newEchoServer(t, Config{})
-	hs := httptest.NewServer(s)
+	var hs *httptest.Server
+	if tlsOn {
+		hs = httptest.NewTLSServer(s)
+	} else {
+		hs = httptest.NewServer(s)
+	}
 	t.Cleanup(hs.Close)
 	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
-	bystander := wstest.DialRaw(t, url)
+	dial := func() *wstest.Raw {
+		if !tlsOn {
+			return wstest.DialRaw(t, url)
+		}
+		conn, err := tls.Dial("tcp", hs.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wstest.NewRaw(t, conn, url)
+	}
+	bystander := dial()
 	key := []byte{1, 2, 3, 4}
 	cases := map[string]func(c *wstest.Raw) error{
 		"reserved opcode 0x3":        func(c *wstest.Raw) error { return c.WriteHeader(0x3, true, 0, key) },
@@ -126,7 +151,7 @@ func TestProtocolErrorsClose1002(t *testing.T) {
 	}
 	for name, send := range cases {
 		t.Run(name, func(t *testing.T) {
-			c := wstest.DialRaw(t, url)
+			c := dial()
 			if err := send(c); err != nil {
 				t.Fatal(err)
 			}
