@@ -18,6 +18,7 @@ import (
 type expiry struct {
 	expiresAt    time.Time // zero: never
 	expiryTimer  *time.Timer
+	expiryGen    uint32 // which arming the timer belongs to (see armExpiryLocked)
 	refreshAsked bool
 }
 
@@ -34,7 +35,19 @@ func (s *Session) setExpiry(at time.Time) {
 	if at.IsZero() || s.closing {
 		return
 	}
-	e.expiryTimer = time.AfterFunc(e.untilNextStep(s.node.cfg.RefreshAhead, time.Now()), s.onExpiryTimer)
+	s.armExpiryLocked(e.untilNextStep(s.node.cfg.RefreshAhead, time.Now()))
+}
+
+// armExpiryLocked sets the expiry timer to fire after d. Each arming has a
+// generation, and a callback of an older one does nothing: a timer that
+// fired while a refresh was re-arming (Stop cannot recall a callback that
+// already started) would otherwise ask for a refresh at once and leave a
+// second timer running. mu is held.
+func (s *Session) armExpiryLocked(d time.Duration) {
+	e := &s.rare.expiry
+	e.expiryGen++
+	gen := e.expiryGen
+	e.expiryTimer = time.AfterFunc(d, func() { s.onExpiryTimer(gen) })
 }
 
 // stopExpiryLocked stops the expiry timer, if any. mu is held.
@@ -56,10 +69,10 @@ func (e *expiry) untilNextStep(refreshAhead time.Duration, now time.Time) time.D
 	return max(left-ahead, 0)
 }
 
-func (s *Session) onExpiryTimer() {
+func (s *Session) onExpiryTimer(gen uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing || s.closed || s.rare == nil || s.rare.expiresAt.IsZero() {
+	if s.closing || s.closed || s.rare == nil || s.rare.expiresAt.IsZero() || gen != s.rare.expiryGen {
 		return
 	}
 	e := &s.rare.expiry
@@ -72,7 +85,7 @@ func (s *Session) onExpiryTimer() {
 		e.refreshAsked = true
 		s.pushLocked(protocol.EncodePush(&protocol.Push{Op: protocol.OpRefreshPush}))
 	}
-	e.expiryTimer = time.AfterFunc(e.untilNextStep(s.node.cfg.RefreshAhead, now), s.onExpiryTimer)
+	s.armExpiryLocked(e.untilNextStep(s.node.cfg.RefreshAhead, now))
 }
 
 // expiresUnix is the expiry as the protocol states it (0: never).
