@@ -30,6 +30,32 @@ func newEchoServer(t *testing.T, cfg Config) *Server {
 	return s
 }
 
+// echoDialer starts an echo server over plain HTTP, or over TLS (served by
+// nbio's read loop rather than the poller), and returns a function that
+// opens raw WebSocket connections to it.
+func echoDialer(t *testing.T, tlsOn bool) func() *wstest.Raw {
+	t.Helper()
+	s := newEchoServer(t, Config{})
+	var hs *httptest.Server
+	if tlsOn {
+		hs = httptest.NewTLSServer(s)
+	} else {
+		hs = httptest.NewServer(s)
+	}
+	t.Cleanup(hs.Close)
+	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
+	return func() *wstest.Raw {
+		if !tlsOn {
+			return wstest.DialRaw(t, url)
+		}
+		conn, err := tls.Dial("tcp", hs.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wstest.NewRaw(t, conn, url)
+	}
+}
+
 // expectEcho sends a masked text frame and requires it back.
 func expectEcho(t *testing.T, c *wstest.Raw, msg string) {
 	t.Helper()
@@ -53,25 +79,7 @@ func TestUnmaskedClientFrameCloses1002(t *testing.T) {
 			name = "tls"
 		}
 		t.Run(name, func(t *testing.T) {
-			s := newEchoServer(t, Config{})
-			var hs *httptest.Server
-			if tlsOn {
-				hs = httptest.NewTLSServer(s)
-			} else {
-				hs = httptest.NewServer(s)
-			}
-			t.Cleanup(hs.Close)
-			url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
-			dial := func() *wstest.Raw {
-				if !tlsOn {
-					return wstest.DialRaw(t, url)
-				}
-				conn, err := tls.Dial("tcp", hs.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return wstest.NewRaw(t, conn, url)
-			}
+			dial := echoDialer(t, tlsOn)
 
 			bystander := dial()
 			expectEcho(t, bystander, "before")
@@ -122,25 +130,7 @@ func TestProtocolErrorsClose1002(t *testing.T) {
 }
 
 func testProtocolErrorsClose1002(t *testing.T, tlsOn bool) {
-	s := newEchoServer(t, Config{})
-	var hs *httptest.Server
-	if tlsOn {
-		hs = httptest.NewTLSServer(s)
-	} else {
-		hs = httptest.NewServer(s)
-	}
-	t.Cleanup(hs.Close)
-	url := "ws" + strings.TrimPrefix(hs.URL, "http") + "/"
-	dial := func() *wstest.Raw {
-		if !tlsOn {
-			return wstest.DialRaw(t, url)
-		}
-		conn, err := tls.Dial("tcp", hs.Listener.Addr().String(), &tls.Config{InsecureSkipVerify: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return wstest.NewRaw(t, conn, url)
-	}
+	dial := echoDialer(t, tlsOn)
 	bystander := dial()
 	key := []byte{1, 2, 3, 4}
 	cases := map[string]func(c *wstest.Raw) error{
