@@ -18,6 +18,10 @@
 // with 1007, and nbio's own parse errors are answered with 1002 instead of
 // a silent drop. Config.Compression negotiates permessage-deflate
 // (deflate.go), with the message size limit applied after inflating.
+//
+// Message handlers run off the poller on a pool of goroutines that live on
+// between messages (executor.go), so a handler starts on the stack its
+// worker already grew.
 package websocket
 
 import (
@@ -135,6 +139,7 @@ type Server struct {
 	accept   AcceptFunc
 	engine   *nbhttp.Engine
 	upgrader *nbws.Upgrader
+	exec     *executor // runs message handlers off the poller
 	started  time.Time
 
 	stopOnce sync.Once
@@ -154,9 +159,14 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 		return nil, fmt.Errorf("websocket: compression level %d is not between %d and %d",
 			cfg.CompressionLevel, flate.HuffmanOnly, flate.BestCompression)
 	}
-	s := &Server{cfg: cfg, accept: accept}
+	exec, err := newExecutor(runtime.NumCPU()*executorWorkers, cfg.Logger)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, accept: accept, exec: exec}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
 		Name:                         "herald",
+		ServerExecutor:               exec.execute,
 		NPoller:                      runtime.GOMAXPROCS(0),
 		ReleaseWebsocketPayload:      true,
 		MaxWriteBufferSize:           cfg.MaxPendingBytes + 64<<10,
@@ -170,6 +180,7 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	// are still checked (onCloseFrame).
 	s.engine.CheckUtf8 = func([]byte) bool { return true }
 	if err := s.engine.Start(); err != nil {
+		exec.stop()
 		return nil, err
 	}
 	s.started = time.Now()
@@ -243,6 +254,7 @@ func (s *Server) Stop() {
 			time.Sleep(pollerStartGrace - age)
 		}
 		s.engine.Stop()
+		s.exec.stop()
 	})
 }
 
