@@ -48,7 +48,7 @@ func (s *Session) onTimer(tick int64, b *scheduleBatch) {
 		// The pong may be waiting behind a slow command handler.
 		w.schedule(s, s.node.cfg.PongTimeout)
 	case s.awaitingPong:
-		s.logger().Debug("no pong from client")
+		s.debug("no pong from client")
 		s.closeLocked(protocol.CloseNoPong, "")
 	default:
 		s.awaitingPong = true

@@ -1,6 +1,7 @@
 package herald
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -143,6 +144,15 @@ func (s *Session) logger() *slog.Logger {
 		return s.node.log.With("client", s.id, "user", s.user)
 	}
 	return s.node.log.With("client", s.id)
+}
+
+// debug logs at debug level with the connection's attributes. It checks
+// the level first: building the connection's logger allocates, and every
+// connect and disconnect logs here.
+func (s *Session) debug(msg string, args ...any) {
+	if s.node.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.logger().Debug(msg, args...)
+	}
 }
 
 // ID returns the connection's id, unique across nodes.
@@ -340,7 +350,7 @@ func (s *Session) flush(w *writer) {
 		err := s.writeBatch(w, batch.msgs)
 		s.node.writer.putQueue(batch)
 		if err != nil {
-			s.logger().Debug("write failed; dropping the connection", "error", err)
+			s.debug("write failed; dropping the connection", "error", err)
 			s.conn.Abort()
 			s.mu.Lock()
 			s.flushing = false
@@ -404,9 +414,9 @@ func (s *Session) HandleClose(err error) {
 	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	if s.connected {
 		if err != nil && code == 1006 {
-			s.logger().Debug("client disconnected", "code", code, "reason", reason, "error", err)
+			s.debug("client disconnected", "code", code, "reason", reason, "error", err)
 		} else {
-			s.logger().Debug("client disconnected", "code", code, "reason", reason)
+			s.debug("client disconnected", "code", code, "reason", reason)
 		}
 		if h := s.node.handlers.Load().disconnect; h != nil {
 			h(s, DisconnectEvent{Code: code, Reason: reason})

@@ -84,7 +84,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		results = append(results, sr)
 	}
 	s.goLive(subs, results, func() []byte { return s.encodeReply(cmd.ID, ok(res)) })
-	s.logger().Debug("client connected", "name", cmd.Name, "version", cmd.Version)
+	s.debug("client connected", "name", cmd.Name, "version", cmd.Version)
 	return nil
 }
 

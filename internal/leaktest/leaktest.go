@@ -1,6 +1,7 @@
 // Package leaktest is the goroutine-leak check every Herald test package
 // runs in its TestMain: after the tests, no goroutine may be left but the
-// ones nbio starts once per process in its package init.
+// ones the libraries start once per process in their package init (nbio's
+// engine and timer, ants' default pool).
 package leaktest
 
 import (
@@ -20,5 +21,8 @@ func VerifyTestMain(m *testing.M, opts ...goleak.Option) {
 		// state of the library, started by its init.
 		goleak.IgnoreTopFunction("github.com/lesismal/nbio/timer.(*Timer).loop"),
 		goleak.IgnoreTopFunction("github.com/lesismal/nbio/taskpool.New.func3"),
+		// ants starts its default pool in its init: whatever runs before
+		// the first test is the libraries' own.
+		goleak.IgnoreCurrent(),
 	)...)
 }
