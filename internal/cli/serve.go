@@ -118,7 +118,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", c.Addr)
+	ln, err := listen(c.Addr)
 	if err != nil {
 		return fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
 	}
@@ -234,7 +234,7 @@ func startAdmin(node *herald.Node, c *Config, log *slog.Logger) (*http.Server, e
 	if c.AdminAddr == "" {
 		return nil, nil
 	}
-	ln, err := net.Listen("tcp", c.AdminAddr)
+	ln, err := listen(c.AdminAddr)
 	if err != nil {
 		return nil, fmt.Errorf("admin address: %w", err)
 	}

@@ -55,7 +55,9 @@ func run(ctx context.Context, mode, addr string, ready func(net.Addr)) error {
 	switch mode {
 	case "std":
 		var err error
-		if ln, err = net.Listen("tcp", addr); err != nil {
+		// Without TCP keep-alive, as herald's own listener.
+		lc := net.ListenConfig{KeepAlive: -1}
+		if ln, err = lc.Listen(ctx, "tcp", addr); err != nil {
 			return err
 		}
 	case "nb":
