@@ -165,8 +165,11 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, accept: accept, exec: exec}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
-		Name:                         "herald",
-		ServerExecutor:               exec.execute,
+		Name:           "herald",
+		ServerExecutor: exec.execute,
+		// Herald dials no WebSocket connections through nbio: without
+		// this, nbio keeps a client task pool (a 64K-entry queue) for none.
+		SupportServerOnly:            true,
 		NPoller:                      runtime.GOMAXPROCS(0),
 		ReleaseWebsocketPayload:      true,
 		MaxWriteBufferSize:           cfg.MaxPendingBytes + 64<<10,
