@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	segjson "github.com/segmentio/encoding/json"
 )
 
 // Command ops sent by clients.
@@ -117,6 +119,28 @@ func KnownCommand(op string) bool {
 // with an id decodes without error: the server answers it with
 // CodeBadRequest, so that newer clients can probe older servers.
 func DecodeCommand(msg []byte, cmd *Command) error {
+	return decodeCommandWith(unmarshalCommand, msg, cmd)
+}
+
+// unmarshalCommand decodes with segmentio's encoding/json, which accepts
+// what the standard library accepts, into the same command, in under half
+// the time and allocations and without the deep reflection stack that made
+// every handler goroutine grow its stack. A message it refuses is decoded
+// again by the standard library, whose partial result and error the server
+// answers with: past a field of the wrong type it still fills in the id
+// and op, so the client gets an error reply instead of a closed
+// connection. FuzzDecodeCommandMatchesStdlib holds the pair to the
+// standard library's behaviour on any input.
+func unmarshalCommand(msg []byte, v any) error {
+	if segjson.Unmarshal(msg, v) == nil {
+		return nil
+	}
+	*v.(*Command) = Command{}
+	return json.Unmarshal(msg, v)
+}
+
+// decodeCommandWith is DecodeCommand with the given JSON decoder.
+func decodeCommandWith(unmarshal func([]byte, any) error, msg []byte, cmd *Command) error {
 	*cmd = Command{}
 	msg = bytes.TrimSpace(msg)
 	if len(msg) == 0 {
@@ -128,7 +152,7 @@ func DecodeCommand(msg []byte, cmd *Command) error {
 	if TooDeep(msg, MaxNestingDepth) {
 		return ErrTooDeep
 	}
-	if err := json.Unmarshal(msg, cmd); err != nil {
+	if err := unmarshal(msg, cmd); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) && cmd.Op != "" && (cmd.ID != 0 || !NeedsID(cmd.Op)) {
 			return fmt.Errorf("%w: %s must be %s", ErrInvalidField, typeErr.Field, typeErr.Type.Kind())

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"reflect"
 	"testing"
 )
 
@@ -38,6 +39,42 @@ func FuzzDecodeCommand(f *testing.F) {
 			return nil
 		})
 	})
+}
+
+// FuzzDecodeCommandMatchesStdlib holds the decoder (segmentio's
+// encoding/json, chosen for speed, with the standard library behind it for
+// what it refuses) to the standard library's behaviour: on any message the
+// same error, or none, and the same command.
+func FuzzDecodeCommandMatchesStdlib(f *testing.F) {
+	for _, s := range []string{
+		`{"id":1,"op":"connect","token":"x","data":{"a":[1,2]},"subs":{"c":{"offset":3,"epoch":"e"}}}`,
+		`{"id":2,"op":"subscribe","channel":"chat:lobby","recover":true,"offset":15,"epoch":"x7"}`,
+		`{"id":3,"op":"publish","channel":"c","data":"hi","key":"k"}`,
+		`{"ID":3,"OP":"publish","Channel":"c","data":null}`,
+		`{"id":4,"op":"history","channel":"c","since":{"offset":1,"epoch":"e"},"limit":-1,"reverse":false}`,
+		`{"id":1.5,"op":"x"}`, `{"id":"1","op":"x"}`, `{"id":-1,"op":"x"}`, `{"id":18446744073709551616,"op":"x"}`,
+		`{"op":"x","channel":"\ud800"}`, "{\"op\":\"\xff\"}", `{"op":"x","op":"y"}`,
+		`{"op":"x","data":01}`, `{"channel":"x","id":7,"limit":"ten","op":"history"}`, `{"op":"x"} x`, `{"op":"x","limit":1e2}`, `{"op":"x","subs":{"c":null}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var fast, std Command
+		errFast := DecodeCommand(msg, &fast)
+		errStd := decodeCommandStdlib(msg, &std)
+		if (errFast == nil) != (errStd == nil) || (errFast != nil && errFast.Error() != errStd.Error()) {
+			t.Fatalf("%q: decoder says %v, encoding/json says %v", msg, errFast, errStd)
+		}
+		if !reflect.DeepEqual(fast, std) {
+			t.Fatalf("%q: decoder gives %+v, encoding/json %+v", msg, fast, std)
+		}
+	})
+}
+
+// decodeCommandStdlib is DecodeCommand with the standard library's
+// decoder: the reference of FuzzDecodeCommandMatchesStdlib.
+func decodeCommandStdlib(msg []byte, cmd *Command) error {
+	return decodeCommandWith(json.Unmarshal, msg, cmd)
 }
 
 // FuzzAppendString checks the hand-written JSON string encoder against
