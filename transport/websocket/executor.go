@@ -32,8 +32,10 @@ type executor struct {
 // message handler pool.
 const executorWorkers = 1024
 
-// executorIdle is how long an idle worker waits for work before it exits.
-const executorIdle = 10 * time.Second
+// executorIdle is how long an idle worker waits for work before it exits:
+// a steady load keeps its workers busy, and the hundreds that a burst of
+// connections started give their stacks back soon after it.
+const executorIdle = time.Second
 
 // newExecutor starts a pool of at most workers goroutines.
 func newExecutor(workers int, logger *slog.Logger) (*executor, error) {
