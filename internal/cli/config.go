@@ -129,6 +129,10 @@ type Config struct {
 	AdminAddr string `yaml:"admin_addr"`
 	// Pprof serves net/http/pprof at /debug/pprof/ on AdminAddr.
 	Pprof bool `yaml:"pprof"`
+	// MemoryTrimAfter: after a burst of allocation (a wave of connects),
+	// once the server has allocated little for this long, run one garbage
+	// collection and return free memory to the OS. 0 turns it off.
+	MemoryTrimAfter time.Duration `yaml:"memory_trim_after"`
 	// Limits; 0 leaves a limit off (or at the node's default, for the
 	// command rate and channels per connection).
 	MaxConnections           int           `yaml:"max_connections"`
@@ -180,13 +184,14 @@ type Namespace struct {
 // documents for its zero values, spelled out so that `herald help` shows them.
 func Defaults() Config {
 	return Config{
-		Addr:           "127.0.0.1:8080",
-		LogLevel:       "info",
-		RefreshAhead:   30 * time.Second,
-		PingInterval:   25 * time.Second,
-		PongTimeout:    10 * time.Second,
-		MaxMessageSize: 64 << 10,
-		WriteQueueSize: 1 << 20,
+		Addr:            "127.0.0.1:8080",
+		LogLevel:        "info",
+		RefreshAhead:    30 * time.Second,
+		PingInterval:    25 * time.Second,
+		PongTimeout:     10 * time.Second,
+		MemoryTrimAfter: 2 * time.Second,
+		MaxMessageSize:  64 << 10,
+		WriteQueueSize:  1 << 20,
 		// Level 1 is the fastest; compression itself is off by default.
 		WebsocketCompressionLevel: 1,
 		ShutdownWindow:            5 * time.Second,
@@ -349,6 +354,8 @@ var settings = []setting{
 		}},
 	{name: "pprof", usage: "serve Go's profiler at /debug/pprof/ on --admin-addr (never on the main address)",
 		field: func(c *Config) any { return &c.Pprof }},
+	{name: "memory-trim-after", arg: "DURATION", usage: "after a burst of allocation (a wave of connects), once the server has been quiet this long, collect garbage and return free memory to the OS; 0 turns it off",
+		field: func(c *Config) any { return &c.MemoryTrimAfter }},
 }
 
 // fileOnlyKeys are the config file keys that have no flag or variable:

@@ -96,6 +96,7 @@ func TestReadFileFull(t *testing.T) {
 		MaxChannelLength:         255,
 		HandshakeTimeout:         10 * time.Second,
 		ConnectTimeout:           10 * time.Second,
+		MemoryTrimAfter:          2 * time.Second,
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)

@@ -204,6 +204,9 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	defer stopTrim()
+	go newMemoryTrimmer(c.MemoryTrimAfter, log).run(trimCtx)
 	listening = true
 	log.Info("listening", "node", node.Name(), "addr", ln.Addr().String(), "url", scheme+"://"+ln.Addr().String()+"/")
 	if o.ready != nil {
