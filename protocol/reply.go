@@ -119,7 +119,10 @@ type RefreshResult struct {
 // Empty is the result of commands that return nothing but success.
 type Empty struct{}
 
-// EncodeReply returns the JSON encoding of r.
+// EncodeReply returns the JSON encoding of r. It stays on encoding/json,
+// unlike DecodeCommand: segmentio's encoder (v0.5.4) writes a
+// json.RawMessage with trailing bytes, such as `1x` or `[1]]`, as its first
+// value instead of refusing it, which would silently change data.
 func EncodeReply(r *Reply) ([]byte, error) {
 	if r.Error == nil && r.Result == nil {
 		r.Result = Empty{}
