@@ -64,7 +64,8 @@ type wsConn struct {
 	fragPooled *[]byte
 	fragDone   bool // the last message returned was frag: release it
 
-	wmu sync.Mutex
+	wmu       sync.Mutex
+	closeSent bool // a close frame went out; under wmu
 }
 
 // dialWS opens a TCP connection with d and performs the WebSocket
@@ -214,14 +215,16 @@ func (c *wsConn) control(op byte, body []byte) error {
 	case opPing:
 		return c.writeFrame(opPong, body)
 	case opClose:
+		// Answer the server's close frame, unless this is the answer to
+		// ours (RFC 6455 section 5.5.1: one close frame each way).
 		ce := &closeError{code: 1005}
+		var answer []byte
 		if len(body) >= 2 {
 			ce.code = int(binary.BigEndian.Uint16(body))
 			ce.reason = string(body[2:])
-			_ = c.writeFrame(opClose, body[:2])
-		} else {
-			_ = c.writeFrame(opClose, nil)
+			answer = body[:2]
 		}
+		_ = c.writeClose(answer)
 		return ce
 	}
 	return nil
@@ -264,7 +267,7 @@ func (c *wsConn) writeFrame(op byte, p []byte) error {
 // server's answer before dropping the connection.
 func (c *wsConn) closeGracefully(wait time.Duration) {
 	_ = c.conn.SetDeadline(time.Now().Add(wait))
-	if err := c.writeFrame(opClose, binary.BigEndian.AppendUint16(nil, 1000)); err == nil {
+	if err := c.writeClose(binary.BigEndian.AppendUint16(nil, 1000)); err == nil {
 		for {
 			if _, err := c.next(); err != nil {
 				break
@@ -272,6 +275,19 @@ func (c *wsConn) closeGracefully(wait time.Duration) {
 		}
 	}
 	c.closeNow()
+}
+
+// writeClose sends a close frame with body, once per connection: a second
+// call does nothing.
+func (c *wsConn) writeClose(body []byte) error {
+	c.wmu.Lock()
+	sent := c.closeSent
+	c.closeSent = true
+	c.wmu.Unlock()
+	if sent {
+		return nil
+	}
+	return c.writeFrame(opClose, body)
 }
 
 // closeNow drops the connection.

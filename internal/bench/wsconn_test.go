@@ -144,3 +144,54 @@ func TestWSConnFrames(t *testing.T) {
 		t.Errorf("answers to empty ping and close: %q", g)
 	}
 }
+
+// A client that closes first sends one close frame: the server's close
+// frame is the answer to it, not a new close to answer again (RFC 6455
+// section 5.5.1). The extra frame cost both sides a write and a read
+// per connection in the churn scenario.
+func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	frames := make(chan []byte, 4) // the opcodes the client sent after the handshake
+	go func() {
+		conn, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer conn.Close()
+		br := bufio.NewReader(conn)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+		_, _ = conn.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+			base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"))
+		var ops []byte
+		op, _, err := readClientFrame(br) // the client's close
+		if err == nil {
+			ops = append(ops, op)
+			_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 1000)))
+			for {
+				op, _, err := readClientFrame(br)
+				if err != nil {
+					break // the client closed the connection
+				}
+				ops = append(ops, op)
+			}
+		}
+		frames <- ops
+	}()
+	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
+	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.closeGracefully(5 * time.Second)
+	if ops := <-frames; !bytes.Equal(ops, []byte{opClose}) {
+		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, opClose)
+	}
+}
