@@ -124,10 +124,13 @@ func TestIdleReportsServerMemory(t *testing.T) {
 func TestChurn(t *testing.T) {
 	s := startServer(t)
 	r := runJSON(t, s, "churn", "--clients", "20", "--rate", "200", "--duration", "1s")
-	// nbio v1.6.8's poller drops about one new connection in several
-	// thousand under churn, right after the upgrade (the client reads EOF;
-	// docs/benchmarks.md, "Found while measuring"). A few of those are
-	// tolerated and counted; any other failure is not.
+	// nbio v1.6.8's poller can drop a new connection right after the
+	// upgrade (the client reads EOF; docs/benchmarks.md, "Found while
+	// measuring"). Since the server lets a closing client close TCP first
+	// (transport/websocket/closepeer.go), churn runs of 370,000
+	// connections saw none; a few are still tolerated and counted, for a
+	// close that cannot wait (a client slower than peerCloseWait on a
+	// loaded machine). Any other failure is not.
 	eof := r.ErrorKinds["connect: connect: EOF"]
 	if r.Connected == 0 || r.ConnectFailures != eof || r.Errors != eof || eof*50 > r.Connected+eof {
 		t.Fatalf("connects %d, failures %d, errors %v", r.Connected, r.ConnectFailures, r.ErrorKinds)

@@ -349,6 +349,15 @@ func (s *Server) onCloseFrame(ws *nbws.Conn, code int, reason string) {
 	if c == nil {
 		return
 	}
+	// nbio closes the socket as soon as this returns; give the client the
+	// moment it needs to close its end first (closepeer.go). The close is
+	// then the peer's hang-up, seen by the poller as end of file: record
+	// the code of the handshake first, as nbio does for codes other than
+	// 1000, so that the connection still ends with the client's code.
+	if code == 1000 {
+		ws.SetCloseError(&nbws.CloseError{Code: code, Reason: reason})
+	}
+	defer c.awaitPeerClose()
 	if !utf8.ValidString(reason) {
 		_ = c.write(nbws.CloseMessage, closePayload(1007, "invalid UTF-8 in the close reason"))
 		return
