@@ -109,4 +109,3 @@ func TestServerClosesWhenTheClientDoesNot(t *testing.T) {
 		t.Fatalf("read after the handshake: %v, want EOF from the server", err)
 	}
 }
-
