@@ -1,41 +1,22 @@
 package herald_test
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/syncbuf"
 )
-
-// lockedBuffer collects a logger's output from many goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // At debug level, connects and disconnects are logged with the node's and
 // the connection's attributes; at info level they are not logged at all.
 func TestConnectionLifecycleDebugLogs(t *testing.T) {
 	for _, level := range []slog.Level{slog.LevelDebug, slog.LevelInfo} {
-		logs := &lockedBuffer{}
+		logs := &syncbuf.Buffer{}
 		ts := startServer(t, herald.Config{
 			Name:   "n1",
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})),

@@ -10,12 +10,12 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/api"
+	"github.com/heraldrt/herald/internal/syncbuf"
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
@@ -26,7 +26,7 @@ const testKey = "test-key-0123456789"
 type server struct {
 	node *herald.Node
 	http *httptest.Server
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 }
 
 func start(t *testing.T, cfg herald.Config, acfg api.Config) *server {
@@ -36,7 +36,7 @@ func start(t *testing.T, cfg herald.Config, acfg api.Config) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	acfg.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	mux := http.NewServeMux()
 	mux.Handle("/ws", node.Handler())
@@ -518,24 +518,6 @@ func TestMountedBehindStripPrefix(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"nodes"`) {
 		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestPresenceAndUserSubscriptions(t *testing.T) {

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,31 +8,16 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/syncbuf"
 	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer collects the server's log lines from its goroutines.
+type syncBuffer struct{ syncbuf.Buffer }
 
 // logLines decodes the JSON log lines written so far.
 func (s *syncBuffer) logLines(t *testing.T) []map[string]any {

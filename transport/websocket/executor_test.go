@@ -1,13 +1,13 @@
 package websocket
 
 import (
-	"bytes"
 	"log/slog"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/syncbuf"
 )
 
 // goroutineID reads the running goroutine's number from its stack header
@@ -22,9 +22,9 @@ func goroutineID() string {
 	return f[1]
 }
 
-func newTestExecutor(t *testing.T, workers int) (*executor, *syncBuffer) {
+func newTestExecutor(t *testing.T, workers int) (*executor, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	e, err := newExecutor(workers, slog.New(slog.NewTextHandler(logs, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -96,22 +96,4 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
