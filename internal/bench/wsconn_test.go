@@ -68,6 +68,25 @@ func readClientFrame(r *bufio.Reader) (byte, []byte, error) {
 // TestWSConnFrames runs the client against a hand-written server that
 // sends frames of every size class, fragments, control frames and
 // several frames in one write, over real TCP.
+// acceptUpgrade accepts one connection on ln and reads its upgrade
+// request; it returns the connection, its reader and the 101 response to
+// write, or a nil connection when that failed.
+func acceptUpgrade(ln net.Listener) (net.Conn, *bufio.Reader, string) {
+	conn, err := ln.Accept()
+	if err != nil {
+		return nil, nil, ""
+	}
+	br := bufio.NewReader(conn)
+	req, err := http.ReadRequest(br)
+	if err != nil {
+		conn.Close()
+		return nil, nil, ""
+	}
+	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return conn, br, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
+		base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"
+}
+
 func TestWSConnFrames(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,20 +97,12 @@ func TestWSConnFrames(t *testing.T) {
 	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
 	got := make(chan string, 4)              // what the server received
 	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
+		conn, br, accept := acceptUpgrade(ln)
+		if conn == nil {
 			return
 		}
 		defer conn.Close()
-		br := bufio.NewReader(conn)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		var out []byte
-		out = append(out, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "+
-			base64.StdEncoding.EncodeToString(sum[:])+"\r\n\r\n"...)
+		out := []byte(accept)
 		out = append(out, serverFrame(true, opText, []byte("first"))...) // in the same write as the handshake
 		out = append(out, serverFrame(true, opPing, []byte("pi"))...)
 		out = append(out, serverFrame(true, opText, mid)...)
@@ -157,19 +168,12 @@ func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
 	defer ln.Close()
 	frames := make(chan []byte, 4) // the opcodes the client sent after the handshake
 	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
+		conn, br, accept := acceptUpgrade(ln)
+		if conn == nil {
 			return
 		}
 		defer conn.Close()
-		br := bufio.NewReader(conn)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		_, _ = conn.Write([]byte("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-			base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"))
+		_, _ = conn.Write([]byte(accept))
 		var ops []byte
 		op, _, err := readClientFrame(br) // the client's close
 		if err == nil {
