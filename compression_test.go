@@ -10,20 +10,12 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/wstest"
 )
 
 func dialCompressed(t *testing.T, url string) (*websocket.Conn, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
-		CompressionMode:      websocket.CompressionNoContextTakeover,
-		CompressionThreshold: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	c, resp := wstest.DialCompressed(t, url)
 	return c, resp.Header.Get("Sec-WebSocket-Extensions")
 }
 

@@ -49,6 +49,26 @@ func Dial(t testing.TB, url string, header ...http.Header) *Client {
 	return cl
 }
 
+// DialCompressed opens a WebSocket connection to url that offers
+// permessage-deflate (no context takeover) and compresses every message it
+// sends. It returns the connection and the handshake response, whose
+// Sec-WebSocket-Extensions says what the server accepted.
+func DialCompressed(t testing.TB, url string) (*websocket.Conn, *http.Response) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+		CompressionMode:      websocket.CompressionNoContextTakeover,
+		CompressionThreshold: 1,
+	})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	c.SetReadLimit(64 << 20)
+	t.Cleanup(func() { _ = c.CloseNow() })
+	return c, resp
+}
+
 // WSURL turns an http:// test server URL into the ws:// URL of path.
 func WSURL(httpURL, path string) string {
 	return "ws" + strings.TrimPrefix(httpURL, "http") + path

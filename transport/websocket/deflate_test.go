@@ -49,27 +49,11 @@ func startDeflateServer(t *testing.T, cfg Config) (string, *recordingPeer) {
 	return "ws" + strings.TrimPrefix(hs.URL, "http") + "/", rec
 }
 
-func dialDeflate(t *testing.T, url string) (*websocket.Conn, *http.Response) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
-		CompressionMode:      websocket.CompressionNoContextTakeover,
-		CompressionThreshold: 1,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadLimit(64 << 20)
-	t.Cleanup(func() { _ = c.CloseNow() })
-	return c, resp
-}
-
 // Off by default: the offer is declined, and a frame claiming compression
 // (RSV1) is a protocol error.
 func TestCompressionOffByDefault(t *testing.T) {
 	url, _ := startDeflateServer(t, Config{})
-	_, resp := dialDeflate(t, url)
+	_, resp := wstest.DialCompressed(t, url)
 	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); ext != "" {
 		t.Fatalf("server accepted %q with compression off", ext)
 	}
@@ -87,7 +71,7 @@ func TestCompressionOffByDefault(t *testing.T) {
 // compressed bytes, not in the sizes the upper layer wrote.
 func TestCompressionRoundTripKeepsPendingExact(t *testing.T) {
 	url, rec := startDeflateServer(t, Config{Compression: true})
-	c, resp := dialDeflate(t, url)
+	c, resp := wstest.DialCompressed(t, url)
 	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); !strings.Contains(ext, "permessage-deflate") {
 		t.Fatalf("extension not negotiated: %q", ext)
 	}
@@ -119,8 +103,8 @@ func TestCompressionRoundTripKeepsPendingExact(t *testing.T) {
 // once it inflates past MaxMessageSize, and other connections carry on.
 func TestDeflateBombCloses1009(t *testing.T) {
 	url, _ := startDeflateServer(t, Config{Compression: true, MaxMessageSize: 64 << 10})
-	bystander, _ := dialDeflate(t, url)
-	bomber, _ := dialDeflate(t, url)
+	bystander, _ := wstest.DialCompressed(t, url)
+	bomber, _ := wstest.DialCompressed(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := bomber.Write(ctx, websocket.MessageText, make([]byte, 16<<20)); err != nil {
