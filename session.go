@@ -327,7 +327,7 @@ func (s *Session) flush(w *writer) {
 		s.mu.Lock()
 		if s.queue == nil || len(s.queue.msgs) == 0 {
 			if s.queue != nil {
-				s.node.writer.putQueue(s.queue)
+				w.putQueue(s.queue)
 				s.queue = nil
 			}
 			s.flushing = false
@@ -348,7 +348,7 @@ func (s *Session) flush(w *writer) {
 		s.mu.Unlock()
 
 		err := s.writeBatch(w, batch.msgs)
-		s.node.writer.putQueue(batch)
+		w.putQueue(batch)
 		if err != nil {
 			s.debug("write failed; dropping the connection", "error", err)
 			s.conn.Abort()

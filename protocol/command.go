@@ -131,16 +131,16 @@ func DecodeCommand(msg []byte, cmd *Command) error {
 // and op, so the client gets an error reply instead of a closed
 // connection. FuzzDecodeCommandMatchesStdlib holds the pair to the
 // standard library's behaviour on any input.
-func unmarshalCommand(msg []byte, v any) error {
-	if segjson.Unmarshal(msg, v) == nil {
+func unmarshalCommand(msg []byte, cmd *Command) error {
+	if segjson.Unmarshal(msg, cmd) == nil {
 		return nil
 	}
-	*v.(*Command) = Command{}
-	return json.Unmarshal(msg, v)
+	*cmd = Command{}
+	return json.Unmarshal(msg, cmd)
 }
 
 // decodeCommandWith is DecodeCommand with the given JSON decoder.
-func decodeCommandWith(unmarshal func([]byte, any) error, msg []byte, cmd *Command) error {
+func decodeCommandWith(unmarshal func([]byte, *Command) error, msg []byte, cmd *Command) error {
 	*cmd = Command{}
 	msg = bytes.TrimSpace(msg)
 	if len(msg) == 0 {

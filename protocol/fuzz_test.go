@@ -74,7 +74,7 @@ func FuzzDecodeCommandMatchesStdlib(f *testing.F) {
 // decodeCommandStdlib is DecodeCommand with the standard library's
 // decoder: the reference of FuzzDecodeCommandMatchesStdlib.
 func decodeCommandStdlib(msg []byte, cmd *Command) error {
-	return decodeCommandWith(json.Unmarshal, msg, cmd)
+	return decodeCommandWith(func(b []byte, c *Command) error { return json.Unmarshal(b, c) }, msg, cmd)
 }
 
 // FuzzAppendString checks the hand-written JSON string encoder against
