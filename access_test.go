@@ -13,7 +13,7 @@ import (
 
 func permissionServer(t *testing.T) *testServer {
 	ts := startServer(t, herald.Config{
-		HistorySize: 10, Presence: true,
+		Channels: herald.ChannelOptions{HistorySize: 10, Presence: true},
 		Namespaces: map[string]herald.ChannelOptions{
 			"private":  {HistorySize: 10, Presence: true, Permissions: herald.Permissions{Subscribe: herald.AccessToken, Publish: herald.AccessToken, Presence: herald.AccessToken, History: herald.AccessToken}},
 			"members":  {Permissions: herald.Permissions{Subscribe: herald.AccessUser, Publish: herald.AccessUser}},

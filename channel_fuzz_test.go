@@ -17,7 +17,7 @@ func FuzzChannelName(f *testing.F) {
 	}
 	n := &Node{cfg: Config{Namespaces: map[string]ChannelOptions{"chat": {}}}}
 	n.cfg.Limits.setDefaults()
-	n.defaults = n.cfg.topLevel()
+	n.defaults = normalized(n.cfg.Channels)
 	f.Fuzz(func(t *testing.T, channel string) {
 		_, err := n.channelOptions(channel)
 		if err == nil || err == ErrUnknownChannel {

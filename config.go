@@ -95,26 +95,11 @@ type Config struct {
 	// that clients do not all reconnect at once (default 5 s).
 	ShutdownWindow time.Duration
 
-	// HistorySize is how many publications each channel keeps for history
-	// and recovery (default 0: no history, no offsets). This and the
-	// following channel settings apply to channels without a namespace,
-	// and to every channel when Namespaces is nil; see ChannelOptions.
-	HistorySize int
-	// HistoryTTL is how long a channel's history is kept after its last
-	// publication (default 0: for as long as the broker keeps it).
-	HistoryTTL time.Duration
-	// NoRecover forbids recovery of missed publications.
-	NoRecover bool
-	// MaxRecover caps the publications one recovery returns (default:
-	// HistorySize).
-	MaxRecover int
-	// Presence keeps who is subscribed to each channel.
-	Presence bool
-	// JoinLeave sends join and leave pushes to subscribers that ask.
-	JoinLeave bool
-	// Permissions say who may act on channels without a namespace (default:
-	// anyone; see Permissions).
-	Permissions Permissions
+	// Channels holds the delivery settings (history, recovery, presence,
+	// permissions) of channels without a namespace, and of every channel
+	// when Namespaces is nil. The zero value keeps no history and lets
+	// anyone act; see ChannelOptions.
+	Channels ChannelOptions
 	// ChannelTokenVerifier checks the channel tokens of AccessToken
 	// namespaces; without one, such channels admit no client.
 	ChannelTokenVerifier ChannelTokenVerifier
@@ -135,15 +120,6 @@ type Config struct {
 	// IdempotencyWindow is how long publish keys are remembered (default
 	// 2 minutes).
 	IdempotencyWindow time.Duration
-}
-
-// topLevel returns the channel options set directly on Config.
-func (c *Config) topLevel() ChannelOptions {
-	return normalized(ChannelOptions{
-		HistorySize: c.HistorySize, HistoryTTL: c.HistoryTTL, NoRecover: c.NoRecover,
-		MaxRecover: c.MaxRecover, Presence: c.Presence, JoinLeave: c.JoinLeave,
-		Permissions: c.Permissions,
-	})
 }
 
 func (c *Config) setDefaults() {

@@ -8,7 +8,7 @@
 //
 // # A node in twenty lines
 //
-//	node, err := herald.New(herald.Config{HistorySize: 100})
+//	node, err := herald.New(herald.Config{Channels: herald.ChannelOptions{HistorySize: 100}})
 //	if err != nil {
 //		log.Fatal(err)
 //	}

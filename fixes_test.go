@@ -13,7 +13,7 @@ import (
 )
 
 func TestWrongFieldTypeIsAnsweredNotFatal(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	c := ts.dial(t)
 	r := c.Call(map[string]any{"op": "history", "channel": "x", "limit": "ten"})
 	if r.Error == nil || r.Error.Code != protocol.CodeBadRequest || !strings.Contains(r.Error.Message, "limit") {
@@ -36,7 +36,7 @@ func TestRPCWithoutResultData(t *testing.T) {
 }
 
 func TestHistoryNeedsSubscribePermission(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	ts.node.OnSubscribe(func(_ context.Context, _ *herald.Session, e herald.SubscribeEvent) error {
 		if strings.HasPrefix(e.Channel, "admin:") {
 			return herald.ErrPermissionDenied

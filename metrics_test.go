@@ -99,7 +99,7 @@ func (f *flakyBroker) Ping(ctx context.Context) error {
 func TestMetricsMoveWithEvents(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	fb := &flakyBroker{Broker: memory.New()}
-	ts := startServer(t, herald.Config{Registry: reg, Broker: fb, HistorySize: 10, WriteQueueSize: 64 << 10})
+	ts := startServer(t, herald.Config{Registry: reg, Broker: fb, Channels: herald.ChannelOptions{HistorySize: 10}, WriteQueueSize: 64 << 10})
 
 	c := ts.dial(t)
 	eventually(t, reg, 1, "herald_connects_total")

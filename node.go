@@ -66,7 +66,7 @@ func New(cfg Config) (*Node, error) {
 	cfg.TrustedProxies = proxies
 	n := &Node{
 		cfg:      cfg,
-		defaults: cfg.topLevel(),
+		defaults: normalized(cfg.Channels),
 		log:      cfg.Logger.With("node", cfg.Name),
 		sessions: make(map[string]*Session),
 		users:    make(map[string]map[*Session]struct{}),

@@ -37,7 +37,7 @@ func presenceOf(t *testing.T, c *wstest.Client, ch string) map[string]*protocol.
 }
 
 func TestPresenceAndJoinLeave(t *testing.T) {
-	ts := startServer(t, herald.Config{Presence: true, JoinLeave: true})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{Presence: true, JoinLeave: true}})
 	usersByToken(ts.node)
 	watcher, _ := dialAs(t, ts, "watcher")
 	if r := subscribe(t, watcher, map[string]any{"channel": "room", "presence": true}); r.err != nil {
@@ -81,7 +81,7 @@ func TestPresenceAndJoinLeave(t *testing.T) {
 // A peer that vanishes without closing its socket (no FIN, no RST) is
 // removed from presence once it misses a pong.
 func TestPresenceDropsSilentPeer(t *testing.T) {
-	ts := startServer(t, herald.Config{Presence: true, PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{Presence: true}, PingInterval: 100 * time.Millisecond, PongTimeout: 100 * time.Millisecond})
 	usersByToken(ts.node)
 	silent := wstest.DialRaw(t, ts.url)
 	if err := silent.SendText(`{"id":1,"op":"connect","token":"ghost"}` + "\n" + `{"id":2,"op":"subscribe","channel":"room"}`); err != nil {
@@ -143,7 +143,7 @@ func TestNamespaces(t *testing.T) {
 }
 
 func TestIdempotentPublishFromClient(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10, IdempotencyWindow: 300 * time.Millisecond})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}, IdempotencyWindow: 300 * time.Millisecond})
 	c := ts.dial(t)
 	subscribe(t, c, map[string]any{"channel": "c"})
 	pub := func(key string) protocol.PublishResult {
@@ -247,7 +247,7 @@ func TestUserSubscriptionsWithoutPersistence(t *testing.T) {
 
 // Server-side subscriptions recover through the positions sent in connect.
 func TestServerSideSubscriptionRecoversThroughConnect(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10, PersonalChannel: "user:"})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}, PersonalChannel: "user:"})
 	usersByToken(ts.node)
 	c := wstest.Dial(t, ts.url)
 	first := c.Connect(map[string]any{"token": "alice"}).Subs["user:alice"]
@@ -265,7 +265,7 @@ func TestServerSideSubscriptionRecoversThroughConnect(t *testing.T) {
 // Join and leave pushes go only to subscribers that asked, never about
 // themselves.
 func TestJoinLeaveOnlyToThoseWhoAsked(t *testing.T) {
-	ts := startServer(t, herald.Config{Presence: true, JoinLeave: true})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{Presence: true, JoinLeave: true}})
 	usersByToken(ts.node)
 	asked, _ := dialAs(t, ts, "asked")
 	subscribe(t, asked, map[string]any{"channel": "room", "presence": true})

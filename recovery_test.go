@@ -54,7 +54,7 @@ func TestRecoveryUnderRandomDisconnects(t *testing.T) {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(seed))
 			const total = 2000
-			ts := startServer(t, herald.Config{HistorySize: total})
+			ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: total}})
 			const ch = "feed"
 
 			var published atomic.Int64
@@ -150,7 +150,7 @@ func TestRecoveryUnderRandomDisconnects(t *testing.T) {
 // duplicated: the reply carries what the client missed and the live stream
 // continues right after it.
 func TestRecoveryRacingPublications(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10000})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10000}})
 	const ch = "race"
 	publishN(t, ts.node, ch, 1, 10)
 	c := ts.dial(t)
@@ -209,7 +209,7 @@ func TestRecoveryRacingPublications(t *testing.T) {
 
 func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 	t.Run("epoch changed", func(t *testing.T) {
-		ts := startServer(t, herald.Config{HistorySize: 10})
+		ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 		publishN(t, ts.node, "c", 1, 3)
 		c := ts.dial(t)
 		res := subscribe(t, c, map[string]any{"channel": "c", "recover": true, "offset": 1, "epoch": "gone"})
@@ -218,7 +218,7 @@ func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 		}
 	})
 	t.Run("trimmed by size", func(t *testing.T) {
-		ts := startServer(t, herald.Config{HistorySize: 5})
+		ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 5}})
 		publishN(t, ts.node, "c", 1, 2)
 		c := ts.dial(t)
 		epoch := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
@@ -231,7 +231,7 @@ func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 		}
 	})
 	t.Run("expired by TTL", func(t *testing.T) {
-		ts := startServer(t, herald.Config{HistorySize: 10, HistoryTTL: 500 * time.Millisecond})
+		ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10, HistoryTTL: 500 * time.Millisecond}})
 		publishN(t, ts.node, "c", 1, 2)
 		c := ts.dial(t)
 		epoch := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
@@ -245,7 +245,7 @@ func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 		}
 	})
 	t.Run("too many missed", func(t *testing.T) {
-		ts := startServer(t, herald.Config{HistorySize: 100, MaxRecover: 3})
+		ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 100, MaxRecover: 3}})
 		publishN(t, ts.node, "c", 1, 1)
 		c := ts.dial(t)
 		epoch := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
@@ -265,7 +265,7 @@ func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 		}
 	})
 	t.Run("recovery disabled", func(t *testing.T) {
-		ts := startServer(t, herald.Config{HistorySize: 10, NoRecover: true})
+		ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10, NoRecover: true}})
 		publishN(t, ts.node, "c", 1, 3)
 		c := ts.dial(t)
 		res := subscribe(t, c, map[string]any{"channel": "c", "recover": true, "offset": 1, "epoch": "x"})
@@ -278,11 +278,11 @@ func TestRecoveryRefusedWhenHistoryCannotCover(t *testing.T) {
 // A node restart with the memory broker loses history: the epoch changes
 // and a recovering client is told recovered:false.
 func TestRecoveryAcrossMemoryBrokerRestart(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	publishN(t, ts.node, "c", 1, 3)
 	c := ts.dial(t)
 	before := subscribe(t, c, map[string]any{"channel": "c"})
-	ts2 := startServer(t, herald.Config{HistorySize: 10})
+	ts2 := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	publishN(t, ts2.node, "c", 1, 1)
 	c2 := ts2.dial(t)
 	res := subscribe(t, c2, map[string]any{"channel": "c", "recover": true, "offset": before.Offset, "epoch": before.Epoch})
@@ -293,7 +293,7 @@ func TestRecoveryAcrossMemoryBrokerRestart(t *testing.T) {
 
 // A client claiming an offset the stream never reached is not trusted.
 func TestRecoveryFromFutureOffset(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	publishN(t, ts.node, "c", 1, 2)
 	c := ts.dial(t)
 	epoch := subscribe(t, c, map[string]any{"channel": "c"}).Epoch
@@ -307,7 +307,7 @@ func TestRecoveryFromFutureOffset(t *testing.T) {
 // The server itself never sends a publication twice across a recovery:
 // every offset a client receives, in replies and pushes, is new.
 func TestRecoveryServerSendsNoDuplicates(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 5000})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 5000}})
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	go func() {
@@ -359,7 +359,7 @@ func TestRecoveryServerSendsNoDuplicates(t *testing.T) {
 // When a subscribed channel's history expires and its stream starts over,
 // the first publication of the new stream carries the new epoch.
 func TestNewEpochAnnouncedOnFirstPublication(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10, HistoryTTL: 300 * time.Millisecond})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10, HistoryTTL: 300 * time.Millisecond}})
 	c := ts.dial(t)
 	publishN(t, ts.node, "c", 1, 2)
 	old := subscribe(t, c, map[string]any{"channel": "c"}).Epoch

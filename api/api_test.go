@@ -230,7 +230,7 @@ func TestPublishReachesSubscriber(t *testing.T) {
 }
 
 func TestIdempotentPublish(t *testing.T) {
-	s := startKeyed(t, herald.Config{HistorySize: 10})
+	s := startKeyed(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	type result struct {
 		Offset uint64 `json:"offset"`
 		Epoch  string `json:"epoch"`
@@ -298,7 +298,7 @@ func TestPublicationTooLarge(t *testing.T) {
 }
 
 func TestBroadcast(t *testing.T) {
-	s := startKeyed(t, herald.Config{HistorySize: 10})
+	s := startKeyed(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	a, b := s.dial(t), s.dial(t)
 	s.subscribe(t, a, "a")
 	s.subscribe(t, b, "b")
@@ -521,7 +521,7 @@ func TestMountedBehindStripPrefix(t *testing.T) {
 }
 
 func TestPresenceAndUserSubscriptions(t *testing.T) {
-	s := start(t, herald.Config{Presence: true}, api.Config{Key: testKey})
+	s := start(t, herald.Config{Channels: herald.ChannelOptions{Presence: true}}, api.Config{Key: testKey})
 	s.node.OnConnect(func(_ context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
 		return herald.ConnectReply{User: e.Token}, nil
 	})

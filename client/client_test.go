@@ -14,7 +14,7 @@ import (
 )
 
 func TestConnectSubscribePublish(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 16})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 16}})
 	ctx := testCtx(t)
 	ra := newRecorder()
 	a := newClient(t, ts.url, ra.options(Options{}))
@@ -237,7 +237,7 @@ func TestSubscribeRefusedAndUnsubscribe(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 100})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 100}})
 	ts.node.OnRPC("echo", func(_ context.Context, _ *herald.Session, data json.RawMessage) (any, error) {
 		return data, nil
 	})
@@ -305,7 +305,7 @@ func TestInvalidInput(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	ctx := testCtx(t)
 	c := newClient(t, ts.url, Options{})
 	if err := c.Connect(ctx); err != nil {
@@ -345,7 +345,7 @@ func TestHistory(t *testing.T) {
 // over at offset 1 in a new epoch; the client must take that publication
 // as new, not as a duplicate of its old offset 1.
 func TestNewEpochWhileSubscribed(t *testing.T) {
-	ts := startServer(t, herald.Config{HistorySize: 10, HistoryTTL: 300 * time.Millisecond})
+	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10, HistoryTTL: 300 * time.Millisecond}})
 	ctx := testCtx(t)
 	c := newClient(t, ts.url, Options{})
 	if err := c.Connect(ctx); err != nil {

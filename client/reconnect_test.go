@@ -39,7 +39,7 @@ func (c *connectCounter) get() int {
 }
 
 func TestReconnectAndResubscribe(t *testing.T) {
-	ts, _ := userServer(t, herald.Config{HistorySize: 16})
+	ts, _ := userServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 16}})
 	ctx := testCtx(t)
 	rec := newRecorder()
 	c := newClient(t, ts.url, rec.options(Options{}))
@@ -263,7 +263,7 @@ func TestConnectTimesOutAndCloseStops(t *testing.T) {
 }
 
 func TestRecoveryAcrossReconnect(t *testing.T) {
-	ts, _ := userServer(t, herald.Config{HistorySize: 16})
+	ts, _ := userServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 16}})
 	ctx := testCtx(t)
 	// The second token request holds the reconnect back until the test has
 	// published what the client is to miss.

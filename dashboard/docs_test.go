@@ -71,7 +71,7 @@ func scrape(t *testing.T) map[string]dto.MetricType {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	fb := &failingBroker{Broker: memory.New()}
-	s := start(t, herald.Config{Registry: reg, Broker: fb, HistorySize: 10}, dashboard0())
+	s := start(t, herald.Config{Registry: reg, Broker: fb, Channels: herald.ChannelOptions{HistorySize: 10}}, dashboard0())
 	apiHandler := api.New(s.node, api.Config{Key: testKey, Registry: reg})
 
 	c := wstest.Dial(t, wstest.WSURL(s.url, "/ws"))

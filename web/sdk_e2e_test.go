@@ -50,10 +50,9 @@ func TestSDKInChromium(t *testing.T) {
 
 	cfg := herald.Config{
 		ShutdownWindow: 50 * time.Millisecond,
-		HistorySize:    100,
-		PingInterval:   time.Second,
-		PongTimeout:    time.Second,
-		RefreshAhead:   time.Second,
+		Channels:       herald.ChannelOptions{HistorySize: 100}, PingInterval: time.Second,
+		PongTimeout:  time.Second,
+		RefreshAhead: time.Second,
 	}
 	// Tokens "short-N" expire 2 s after connect and after each refresh.
 	const shortTTL = 2 * time.Second

@@ -24,7 +24,7 @@ import (
 )
 
 func main() {
-	node, err := herald.New(herald.Config{HistorySize: 100})
+	node, err := herald.New(herald.Config{Channels: herald.ChannelOptions{HistorySize: 100}})
 	if err != nil {
 		log.Fatal(err)
 	}
