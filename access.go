@@ -81,31 +81,43 @@ func usersOf(channel string) ([]string, bool) {
 // sent with subscribe. Every refusal is ErrPermissionDenied, whatever the
 // reason, so that it reveals nothing about the channel.
 func (s *Session) authorize(ctx context.Context, channel string, a action, token string) error {
-	n := s.node
-	opts, err := n.channelOptions(channel)
+	opts, err := s.node.channelOptions(channel)
 	if err != nil {
 		return err
 	}
 	if users, limited := usersOf(channel); limited && (s.user == "" || !slices.Contains(users, s.user)) {
 		return ErrPermissionDenied
 	}
-	switch opts.Permissions.of(a) {
+	if !s.allows(ctx, opts.Permissions.of(a), channel, a, token) {
+		return ErrPermissionDenied
+	}
+	return nil
+}
+
+// allows reports whether access lets the session do a on channel.
+func (s *Session) allows(ctx context.Context, access Access, channel string, a action, token string) bool {
+	switch access {
 	case "", AccessAnyone:
-		return nil
+		return true
 	case AccessUser:
-		if s.user != "" {
-			return nil
-		}
+		return s.user != ""
 	case AccessToken:
 		if a != actSubscribe {
-			if s.subscribedWithToken(channel) {
-				return nil
-			}
-			break
+			return s.subscribedWithToken(channel)
 		}
-		if token != "" && n.cfg.ChannelTokenVerifier != nil && n.cfg.ChannelTokenVerifier(ctx, token, s.user, channel) == nil {
-			return nil
-		}
+		verify := s.node.cfg.ChannelTokenVerifier
+		return token != "" && verify != nil && verify(ctx, token, s.user, channel) == nil
+	}
+	return false
+}
+
+// authorizePrivate applies Config.PrivateChannelPrefix: on a private
+// channel every action needs AccessToken, before any handler or
+// permission is consulted.
+func (s *Session) authorizePrivate(ctx context.Context, channel string, a action, token string) error {
+	prefix := s.node.cfg.PrivateChannelPrefix
+	if prefix == "" || !strings.HasPrefix(channel, prefix) || s.allows(ctx, AccessToken, channel, a, token) {
+		return nil
 	}
 	return ErrPermissionDenied
 }
@@ -119,10 +131,14 @@ func (s *Session) subscribedWithToken(channel string) bool {
 	return sub != nil && sub.byToken
 }
 
-// authorizeRead decides subscribe, presence and history: the OnSubscribe
-// handler when there is one (seeing who is in a channel, or its history,
-// is reading the channel), the permissions otherwise.
+// authorizeRead decides subscribe, presence and history: the private
+// channel rule first, then the OnSubscribe handler when there is one
+// (seeing who is in a channel, or its history, is reading the channel),
+// the permissions otherwise.
 func (s *Session) authorizeRead(ctx context.Context, channel string, a action, token string) error {
+	if err := s.authorizePrivate(ctx, channel, a, token); err != nil {
+		return err
+	}
 	if h := s.node.handlers.Load().subscribe; h != nil {
 		return h(ctx, s, SubscribeEvent{Channel: channel, Token: token})
 	}

@@ -104,3 +104,42 @@ func TestHandlersOverridePermissions(t *testing.T) {
 		t.Fatalf("the handler allows: %+v", r.Error)
 	}
 }
+
+// TestPrivateChannelPrefix: a channel starting with PrivateChannelPrefix
+// needs a channel token even when handlers allow everything: the rule runs
+// before them.
+func TestPrivateChannelPrefix(t *testing.T) {
+	ts := startServer(t, herald.Config{
+		Channels:             herald.ChannelOptions{HistorySize: 10, Presence: true},
+		PrivateChannelPrefix: "$",
+		ChannelTokenVerifier: func(_ context.Context, token, _, channel string) error {
+			if token != "tok:"+channel {
+				return errors.New("bad channel token")
+			}
+			return nil
+		},
+	})
+	allow := func(context.Context, *herald.Session, herald.SubscribeEvent) error { return nil }
+	ts.node.OnSubscribe(allow)
+	ts.node.OnPublish(func(context.Context, *herald.Session, *herald.PublishEvent) error { return nil })
+	c := ts.dial(t)
+	call := func(op, ch string, extra ...any) protocol.ReplyFrame {
+		cmd := map[string]any{"op": op, "channel": ch}
+		for i := 0; i+1 < len(extra); i += 2 {
+			cmd[extra[i].(string)] = extra[i+1]
+		}
+		if op == "publish" {
+			cmd["data"] = 1
+		}
+		return c.Call(cmd)
+	}
+	wantCode(t, call("subscribe", "$inbox"), 103, "subscribe without a token")
+	wantCode(t, call("subscribe", "$inbox", "token", "tok:$other"), 103, "subscribe with another channel's token")
+	wantCode(t, call("publish", "$inbox"), 103, "publish without a token subscription")
+	wantCode(t, call("presence", "$inbox"), 103, "presence without a token subscription")
+	wantCode(t, call("history", "$inbox"), 103, "history without a token subscription")
+	wantCode(t, call("subscribe", "$inbox", "token", "tok:$inbox"), 0, "subscribe with the token")
+	wantCode(t, call("publish", "$inbox"), 0, "publish through the token subscription")
+	wantCode(t, call("history", "$inbox"), 0, "history through the token subscription")
+	wantCode(t, call("publish", "open"), 0, "a channel without the prefix")
+}

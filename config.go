@@ -103,6 +103,15 @@ type Config struct {
 	// ChannelTokenVerifier checks the channel tokens of AccessToken
 	// namespaces; without one, such channels admit no client.
 	ChannelTokenVerifier ChannelTokenVerifier
+	// PrivateChannelPrefix, when set, makes every channel whose name starts
+	// with it private ("$" is the convention: "$alice-inbox"): subscribing
+	// needs a channel token checked by ChannelTokenVerifier, and publishing,
+	// presence and history need a subscription made with one. The rule is
+	// applied before the handlers and the permissions, which can only
+	// refuse more; refusals answer error 103. Channels a connection is
+	// subscribed to by the server (ConnectReply.Channels, Node.Subscribe)
+	// are not checked. Empty (the default) makes no channel private.
+	PrivateChannelPrefix string
 	// Namespaces holds the settings of channels named "<namespace>:...".
 	// When it is not nil, a channel in a namespace it does not list is
 	// refused with error 102.

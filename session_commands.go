@@ -163,6 +163,9 @@ func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) resu
 	if len(cmd.Data) == 0 {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "publish needs data"))
 	}
+	if err := s.authorizePrivate(ctx, cmd.Channel, actPublish, ""); err != nil {
+		return fail(err)
+	}
 	ev := &PublishEvent{Channel: cmd.Channel, Data: cmd.Data, Key: cmd.Key}
 	if h := s.node.handlers.Load().publish; h != nil {
 		if err := h(ctx, s, ev); err != nil {

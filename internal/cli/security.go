@@ -146,6 +146,17 @@ func logRefreshRefusals(h herald.RefreshHandler, log *slog.Logger) herald.Refres
 	}
 }
 
+// privateChannelPrefix is the prefix of private channels: "$" with
+// authentication (a channel token to subscribe, the subscription to
+// publish, read presence and history), none in open mode, where no channel
+// token could be checked.
+func (c *Config) privateChannelPrefix() string {
+	if c.authConfigured() {
+		return "$"
+	}
+	return ""
+}
+
 // channelTokens is the node's channel-token check: the verifier's, or none
 // without authentication (token namespaces then admit no client).
 func channelTokens(v *auth.Verifier) herald.ChannelTokenVerifier {

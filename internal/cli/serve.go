@@ -163,6 +163,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 			MaxChannelLength:         c.MaxChannelLength,
 		},
 		ChannelTokenVerifier: channelTokens(verifier),
+		PrivateChannelPrefix: c.privateChannelPrefix(),
 	})
 	if err != nil {
 		_ = ln.Close()
