@@ -69,7 +69,7 @@ func BenchmarkFanout5000(b *testing.B) {
 		want.Store(subscribers)
 		p := *pub
 		p.Offset = uint64(i + 1)
-		node.HandlePublication("bench", &p, "")
+		node.handlePublication("bench", &p, "")
 		<-done
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*subscribers), "ns/delivery")

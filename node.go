@@ -84,7 +84,7 @@ func New(cfg Config) (*Node, error) {
 	if ps, ok := b.(broker.PresenceStore); ok {
 		n.presence = &instrumentedPresence{ps: ps, ib: n.broker}
 	}
-	if err := n.broker.Start(n.ctx, n); err != nil {
+	if err := n.broker.Start(n.ctx, (*brokerEvents)(n)); err != nil {
 		n.cancel()
 		return nil, fmt.Errorf("herald: start broker: %w", err)
 	}
@@ -134,7 +134,7 @@ func (n *Node) accept(r *http.Request) (*ws.Admission, int, string) {
 			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}
 			n.accepted.Add(1)
 			s.startConnectTimer()
-			return s
+			return (*transportPeer)(s)
 		},
 		Cancel: func() { n.release(ip) },
 	}, 0, ""
@@ -186,9 +186,9 @@ func (n *Node) sessionsOf(user, client string) []*Session {
 	return out
 }
 
-// HandlePublication implements broker.EventHandler: it encodes the
-// publication once and hands the same bytes to every local subscriber.
-func (n *Node) HandlePublication(channel string, pub *broker.Publication, epoch string) {
+// handlePublication encodes a publication the broker delivered once and
+// hands the same bytes to every local subscriber.
+func (n *Node) handlePublication(channel string, pub *broker.Publication, epoch string) {
 	data := protocol.AppendPub(make([]byte, 0, 80+len(channel)+len(pub.Data)), channel, pub, epoch)
 	subscribers := n.hub.broadcast(channel, data, pub.Offset)
 	n.metrics.fannedOut(pub.Time, subscribers)

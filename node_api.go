@@ -171,8 +171,9 @@ func (n *Node) Disconnect(ctx context.Context, user, client string, code int, re
 	return n.sendControl(ctx, control{Op: "disconnect", User: user, Client: client, Code: code, Reason: reason})
 }
 
-// HandleControl implements broker.EventHandler.
-func (n *Node) HandleControl(data []byte) {
+// handleControl runs a control message that a node (this one included)
+// sent through the broker.
+func (n *Node) handleControl(data []byte) {
 	var c control
 	if err := json.Unmarshal(data, &c); err != nil {
 		n.log.Warn("ignored malformed control message", "error", err)

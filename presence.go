@@ -40,13 +40,14 @@ func (n *Node) leave(ctx context.Context, channel string, info *protocol.ClientI
 	}
 }
 
-// HandleJoin implements broker.EventHandler.
-func (n *Node) HandleJoin(channel string, info *broker.ClientInfo) {
+// handleJoin delivers a join push to the channel's local subscribers that
+// asked for them.
+func (n *Node) handleJoin(channel string, info *broker.ClientInfo) {
 	n.hub.broadcastJoinLeave(channel, info.Client, protocol.EncodePush(&protocol.Push{Op: protocol.OpJoin, Channel: channel, Info: info}))
 }
 
-// HandleLeave implements broker.EventHandler.
-func (n *Node) HandleLeave(channel string, info *broker.ClientInfo) {
+// handleLeave delivers a leave push, like handleJoin.
+func (n *Node) handleLeave(channel string, info *broker.ClientInfo) {
 	n.hub.broadcastJoinLeave(channel, info.Client, protocol.EncodePush(&protocol.Push{Op: protocol.OpLeave, Channel: channel, Info: info}))
 }
 

@@ -383,8 +383,9 @@ func (s *Session) writeBatch(w *writer, batch [][]byte) error {
 	return nil
 }
 
-// HandleClose implements the transport's Peer: the connection is gone.
-func (s *Session) HandleClose(err error) {
+// handleClose ends the session once its connection is gone: err says why
+// when the transport closed it.
+func (s *Session) handleClose(err error) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -8,10 +8,10 @@ import (
 	"github.com/heraldrt/herald/protocol"
 )
 
-// HandleFrame implements the transport's Peer: it decodes the commands in
+// handleFrame decodes the commands in
 // one frame and runs them in order. A frame that breaks the protocol closes
 // the connection with CloseBadRequest and a reason that says what was wrong.
-func (s *Session) HandleFrame(frame []byte, text bool) {
+func (s *Session) handleFrame(frame []byte, text bool) {
 	if !text {
 		s.closeWith(protocol.CloseUnsupported, "binary frames are not supported by protocol v1")
 		return

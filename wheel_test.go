@@ -43,7 +43,7 @@ func (c *closingConn) Close(code int, _ string) {
 	c.mu.Unlock()
 	if first {
 		go func() {
-			c.s.HandleClose(nil)
+			c.s.handleClose(nil)
 			close(c.done)
 		}()
 	}
@@ -121,7 +121,7 @@ func TestWheelCancelOnClose(t *testing.T) {
 		if i%2 == 0 {
 			s.Disconnect(protocol.CloseForceReconnect, "")
 		} else {
-			s.HandleClose(nil) // the peer went away
+			s.handleClose(nil) // the peer went away
 		}
 		conns = append(conns, c)
 	}

@@ -1,0 +1,48 @@
+package herald
+
+import (
+	"github.com/heraldrt/herald/broker"
+	ws "github.com/heraldrt/herald/transport/websocket"
+)
+
+// The Node's two seams to the layers it drives. The broker and the
+// transport call back into the engine through interfaces they define
+// (broker.EventHandler, websocket.Peer); these adapters implement them on
+// unexported methods, so that the plumbing is not part of Node's and
+// Session's public API. The conversions cost nothing: an adapter is the
+// same pointer under another type.
+
+// brokerEvents is the Node as its broker's broker.EventHandler.
+type brokerEvents Node
+
+var _ broker.EventHandler = (*brokerEvents)(nil)
+
+// HandlePublication delivers a publication to the channel's local
+// subscribers.
+func (e *brokerEvents) HandlePublication(channel string, pub *broker.Publication, epoch string) {
+	(*Node)(e).handlePublication(channel, pub, epoch)
+}
+
+// HandleControl runs a control message from any node.
+func (e *brokerEvents) HandleControl(data []byte) { (*Node)(e).handleControl(data) }
+
+// HandleJoin delivers a join push to the channel's local subscribers.
+func (e *brokerEvents) HandleJoin(channel string, info *broker.ClientInfo) {
+	(*Node)(e).handleJoin(channel, info)
+}
+
+// HandleLeave delivers a leave push to the channel's local subscribers.
+func (e *brokerEvents) HandleLeave(channel string, info *broker.ClientInfo) {
+	(*Node)(e).handleLeave(channel, info)
+}
+
+// transportPeer is a Session as its connection's websocket.Peer.
+type transportPeer Session
+
+var _ ws.Peer = (*transportPeer)(nil)
+
+// HandleFrame runs the commands of one client message.
+func (p *transportPeer) HandleFrame(frame []byte, text bool) { (*Session)(p).handleFrame(frame, text) }
+
+// HandleClose ends the session once the connection is gone.
+func (p *transportPeer) HandleClose(err error) { (*Session)(p).handleClose(err) }
