@@ -42,21 +42,25 @@ func wantCode(t *testing.T, r protocol.ReplyFrame, code int, what string) {
 	}
 }
 
+// callOp sends op on channel ch with extra key/value pairs (publish gets
+// data 1) and returns the reply.
+func callOp(c *wstest.Client, op, ch string, extra ...any) protocol.ReplyFrame {
+	cmd := map[string]any{"op": op, "channel": ch}
+	for i := 0; i+1 < len(extra); i += 2 {
+		cmd[extra[i].(string)] = extra[i+1]
+	}
+	if op == "publish" {
+		cmd["data"] = 1
+	}
+	return c.Call(cmd)
+}
+
 func TestNamespacePermissions(t *testing.T) {
 	ts := permissionServer(t)
 	anon := ts.dial(t)
 	alice, _ := dialAs(t, ts, "alice")
 	carol, _ := dialAs(t, ts, "carol")
-	call := func(c *wstest.Client, op, ch string, extra ...any) protocol.ReplyFrame {
-		cmd := map[string]any{"op": op, "channel": ch}
-		for i := 0; i+1 < len(extra); i += 2 {
-			cmd[extra[i].(string)] = extra[i+1]
-		}
-		if op == "publish" {
-			cmd["data"] = 1
-		}
-		return c.Call(cmd)
-	}
+	call := callOp
 
 	// Token channels: no token, a token for another channel, then the right one.
 	wantCode(t, call(anon, "subscribe", "private:x"), 103, "no channel token")
@@ -123,16 +127,7 @@ func TestPrivateChannelPrefix(t *testing.T) {
 	ts.node.OnSubscribe(allow)
 	ts.node.OnPublish(func(context.Context, *herald.Session, *herald.PublishEvent) error { return nil })
 	c := ts.dial(t)
-	call := func(op, ch string, extra ...any) protocol.ReplyFrame {
-		cmd := map[string]any{"op": op, "channel": ch}
-		for i := 0; i+1 < len(extra); i += 2 {
-			cmd[extra[i].(string)] = extra[i+1]
-		}
-		if op == "publish" {
-			cmd["data"] = 1
-		}
-		return c.Call(cmd)
-	}
+	call := func(op, ch string, extra ...any) protocol.ReplyFrame { return callOp(c, op, ch, extra...) }
 	wantCode(t, call("subscribe", "$inbox"), 103, "subscribe without a token")
 	wantCode(t, call("subscribe", "$inbox", "token", "tok:$other"), 103, "subscribe with another channel's token")
 	wantCode(t, call("publish", "$inbox"), 103, "publish without a token subscription")

@@ -71,6 +71,37 @@
 // The hub never calls the broker while holding its map lock, and a Session
 // never calls into the hub while holding Session.mu.
 //
+// # Where things are
+//
+// The root package is split by feature, one feature per file, and a file
+// is named for what it does, not for the type whose methods it holds: the
+// subscribe command and Session.subscribe live in subscribe.go, not in a
+// session file. A type's own file holds the type and its small public face
+// (node.go, session.go). The features:
+//
+//   - node.go, shutdown.go, config.go: creating and stopping a Node.
+//   - connect.go, commands.go, close.go: a connection's life: the connect
+//     command, the command loop, and how a connection ends (Disconnect,
+//     close codes).
+//   - subscribe.go, subscription.go, server_subscriptions.go: client
+//     subscriptions, the per-session list, and subscriptions made by the
+//     server (Node.Subscribe, connect-time channels).
+//   - publish.go, history.go, presence.go, hub.go: publishing, a channel's
+//     stream, who is present, and the local fan-out.
+//   - namespace.go, access.go, origin.go, clientip.go, limits.go,
+//     expiry.go: channel settings, permissions (including private
+//     channels), Origin checks, the client's address, limits, and
+//     credential expiry and refresh.
+//   - write_queue.go, writer.go: a session's bounded queue of outgoing
+//     messages and the writer pool that drains it into sockets.
+//   - heartbeat.go, wheel.go: pings and pongs, on one timing wheel per node.
+//   - control.go, seams.go, instrumented_broker.go: messages between nodes,
+//     the adapters through which the broker and the transport call the
+//     engine (broker.EventHandler and websocket.Peer, kept off the public
+//     API), and the broker wrapper that counts calls for the metrics.
+//   - events.go, errors.go, info.go, stats.go, metrics.go: the handler
+//     types, every error, and what the node tells about itself.
+//
 // The wire protocol is specified in docs/protocol.md; the Go client is
 // package client and the browser client is served at /herald.js.
 package herald

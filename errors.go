@@ -61,3 +61,16 @@ func toProtocolError(err error) (*Error, bool) {
 	}
 	return protocol.NewError(protocol.CodeInternal), false
 }
+
+// errStop tells handleFrame to stop running a frame's commands: the
+// connection is closing.
+var errStop = errors.New("stop handling this frame")
+
+// Errors of the limits.
+var (
+	ErrChannelTooLong      = protocol.NewError(protocol.CodeBadRequest, "channel name is too long")
+	ErrChannelInvalid      = protocol.NewError(protocol.CodeBadRequest, "channel name must be valid UTF-8 without spaces or control characters")
+	ErrTooManyChannels     = protocol.NewError(protocol.CodeLimitExceeded, "too many subscriptions on this connection")
+	ErrTooManyConnections  = protocol.NewError(protocol.CodeLimitExceeded, "too many connections for this user")
+	errCommandRateExceeded = protocol.NewError(protocol.CodeTooManyRequests, "too many commands: slow down")
+)

@@ -12,7 +12,7 @@ import (
 func (s *Session) startConnectTimer() {
 	s.mu.Lock()
 	if !s.closing && !s.closed {
-		s.node.writer.wheel.schedule(s, s.node.cfg.ConnectTimeout)
+		s.node.wheel.schedule(s, s.node.cfg.ConnectTimeout)
 	}
 	s.mu.Unlock()
 }
@@ -21,14 +21,14 @@ func (s *Session) startConnectTimer() {
 func (s *Session) startHeartbeat() {
 	s.mu.Lock()
 	if !s.closing && !s.closed {
-		s.node.writer.wheel.schedule(s, s.node.cfg.PingInterval)
+		s.node.wheel.schedule(s, s.node.cfg.PingInterval)
 	}
 	s.mu.Unlock()
 }
 
 // stopTimerLocked cancels the waiting step. s.mu is held.
 func (s *Session) stopTimerLocked() {
-	s.node.writer.wheel.cancel(s)
+	s.node.wheel.cancel(s)
 }
 
 // onTimer runs the step that was due at tick, unless it was replaced or
@@ -39,7 +39,7 @@ func (s *Session) onTimer(tick int64, b *scheduleBatch) {
 	if s.wheelTick != tick {
 		return // rescheduled (to a later tick) or cancelled after the wheel took it out
 	}
-	w := &s.node.writer.wheel
+	w := &s.node.wheel
 	switch {
 	case s.closing || s.closed:
 	case !s.connected:
@@ -64,7 +64,7 @@ func (s *Session) handlePong() {
 	s.mu.Lock()
 	if s.awaitingPong && !s.closing {
 		s.awaitingPong = false
-		s.node.writer.wheel.schedule(s, s.node.cfg.PingInterval)
+		s.node.wheel.schedule(s, s.node.cfg.PingInterval)
 	}
 	s.mu.Unlock()
 }

@@ -70,15 +70,6 @@ const (
 	floodWindow     = time.Second
 )
 
-// Errors of the limits.
-var (
-	ErrChannelTooLong      = protocol.NewError(protocol.CodeBadRequest, "channel name is too long")
-	ErrChannelInvalid      = protocol.NewError(protocol.CodeBadRequest, "channel name must be valid UTF-8 without spaces or control characters")
-	ErrTooManyChannels     = protocol.NewError(protocol.CodeLimitExceeded, "too many subscriptions on this connection")
-	ErrTooManyConnections  = protocol.NewError(protocol.CodeLimitExceeded, "too many connections for this user")
-	errCommandRateExceeded = protocol.NewError(protocol.CodeTooManyRequests, "too many commands: slow down")
-)
-
 // checkChannel validates a channel name against the limits.
 func (n *Node) checkChannel(channel string) error {
 	if channel == "" {

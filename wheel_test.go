@@ -105,7 +105,7 @@ func TestWheelConnectTimeout(t *testing.T) {
 			t.Fatalf("session %d closed %v before its connect timeout", i, early)
 		}
 	}
-	if left := n.writer.wheel.len(); left != 0 {
+	if left := n.wheel.len(); left != 0 {
 		t.Fatalf("%d sessions left on the wheel", left)
 	}
 }
@@ -125,7 +125,7 @@ func TestWheelCancelOnClose(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	if left := n.writer.wheel.len(); left != 0 {
+	if left := n.wheel.len(); left != 0 {
 		t.Fatalf("%d closed sessions still on the wheel", left)
 	}
 	time.Sleep(150 * time.Millisecond) // past the connect timeout
@@ -203,7 +203,7 @@ func TestWheelHeartbeat(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if left, want := n.writer.wheel.len(), len(live); left != want {
+	if left, want := n.wheel.len(), len(live); left != want {
 		t.Fatalf("%d sessions on the wheel, want %d (the live ones)", left, want)
 	}
 }
@@ -211,7 +211,7 @@ func TestWheelHeartbeat(t *testing.T) {
 // A step further away than one turn of the wheel waits for its own turn.
 func TestWheelStepBeyondOneTurn(t *testing.T) {
 	n := wheelNode(t, Config{ConnectTimeout: 30 * time.Millisecond})
-	w := &n.writer.wheel
+	w := &n.wheel
 	w.mu.Lock()
 	w.tick = time.Millisecond
 	w.slots = make([]*Session, 4) // one turn: 4 ms
@@ -249,7 +249,7 @@ func TestWheelEarlierStepMovesTimer(t *testing.T) {
 	if code, _, pings, _ := longConn.result(); code != 0 || pings != 0 {
 		t.Fatalf("the long step ran early: close %d, %d pings", code, pings)
 	}
-	if left := n.writer.wheel.len(); left != 1 {
+	if left := n.wheel.len(); left != 1 {
 		t.Fatalf("%d sessions on the wheel, want 1", left)
 	}
 }

@@ -22,11 +22,6 @@ type writer struct {
 	wg      sync.WaitGroup
 	bufs    sync.Pool // *[]byte frames for joining batches
 	queues  sync.Pool // *msgQueue, the sessions' write queues
-
-	// wheel holds the sessions' heartbeat steps; it is here because the
-	// writer is the node's one piece of machinery that serves every
-	// connection, and it stops with the writer.
-	wheel wheel
 }
 
 func newWriter(workers int) *writer {
@@ -102,34 +97,6 @@ func (w *writer) run() {
 	}
 }
 
-// msgQueue holds a session's encoded messages until a writer takes them.
-// The writer lends a session one from a pool when a message comes and
-// takes it back once the messages are written, so an idle connection
-// holds none and a busy one allocates none.
-type msgQueue struct {
-	msgs [][]byte
-}
-
-// maxPooledQueue bounds the queues kept for reuse, in messages.
-const maxPooledQueue = 64
-
-func (w *writer) getQueue() *msgQueue {
-	if q, _ := w.queues.Get().(*msgQueue); q != nil {
-		return q
-	}
-	return &msgQueue{}
-}
-
-// putQueue takes back a queue whose messages are written or dropped.
-func (w *writer) putQueue(q *msgQueue) {
-	if cap(q.msgs) > maxPooledQueue {
-		return
-	}
-	clear(q.msgs)
-	q.msgs = q.msgs[:0]
-	w.queues.Put(q)
-}
-
 // join writes the batch into one pooled buffer, newline-separated, stopping
 // before maxBatchFrame; it returns the buffer and how many messages it took.
 func (w *writer) join(batch [][]byte) (*[]byte, int) {
@@ -158,7 +125,6 @@ func (w *writer) release(buf *[]byte) {
 
 // stop ends the workers once the queue is drained.
 func (w *writer) stop() {
-	w.wheel.stop()
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()

@@ -2,8 +2,6 @@ package herald
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"sort"
 
 	"github.com/heraldrt/herald/protocol"
@@ -72,17 +70,6 @@ func (n *Node) Unsubscribe(ctx context.Context, user, channel string) error {
 		return ErrInvalidChannel
 	}
 	return n.sendControl(ctx, control{Op: "unsubscribe", User: user, Channel: channel})
-}
-
-func (n *Node) sendControl(ctx context.Context, c control) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return err
-	}
-	if err := n.broker.PublishControl(ctx, b); err != nil {
-		return fmt.Errorf("herald: %s: %w", c.Op, err)
-	}
-	return nil
 }
 
 // registerConnected registers a connected session and returns the channels

@@ -22,13 +22,12 @@ func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) re
 	if cmd.Channel == "" {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "subscribe needs a channel"))
 	}
+	// Check before authorizing, so that a refused subscribe costs no token
+	// verification and no handler call; subscribe checks again, atomically.
 	s.mu.Lock()
-	dup := s.subs.get(cmd.Channel) != nil
+	_, err := s.checkSubscribableLocked(cmd.Channel)
 	s.mu.Unlock()
-	if dup {
-		return failCode(protocol.CodeAlreadySubscribed)
-	}
-	if _, err := s.node.channelOptions(cmd.Channel); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	if err := s.authorizeRead(ctx, cmd.Channel, actSubscribe, cmd.Token); err != nil {
@@ -54,25 +53,14 @@ func (s *Session) handleSubscribe(ctx context.Context, cmd *protocol.Command) re
 // subscription until goLive.
 func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscription, *protocol.SubscribeResult, error) {
 	n := s.node
-	opts, err := n.channelOptions(req.channel)
+	s.mu.Lock()
+	opts, err := s.checkSubscribableLocked(req.channel)
 	if err != nil {
+		s.mu.Unlock()
 		return nil, nil, err
 	}
 	sub := &subscription{session: s, name: n.hub.intern(req.channel), joinLeave: (req.joinLeave || req.server) && opts.JoinLeave,
 		presence: opts.Presence, byToken: req.byToken}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil, nil, ErrNodeClosed
-	}
-	if s.subs.get(req.channel) != nil {
-		s.mu.Unlock()
-		return nil, nil, ErrAlreadySubscribed
-	}
-	if limit := n.cfg.Limits.MaxChannelsPerConnection; limit > 0 && len(s.subs) >= limit {
-		s.mu.Unlock()
-		return nil, nil, ErrTooManyChannels
-	}
 	s.subs.add(sub)
 	s.mu.Unlock()
 
@@ -94,6 +82,26 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 		n.join(ctx, req.channel, s.clientInfo(), opts)
 	}
 	return sub, res, nil
+}
+
+// checkSubscribableLocked returns the options of channel, or why the
+// session cannot subscribe to it: a bad name or unknown namespace, a
+// closing session, a subscription it already has, or the limit of
+// subscriptions per connection. s.mu is held.
+func (s *Session) checkSubscribableLocked(channel string) (ChannelOptions, error) {
+	opts, err := s.node.channelOptions(channel)
+	switch {
+	case err != nil:
+		return ChannelOptions{}, err
+	case s.closing:
+		return ChannelOptions{}, ErrNodeClosed
+	case s.subs.get(channel) != nil:
+		return ChannelOptions{}, ErrAlreadySubscribed
+	}
+	if limit := s.node.cfg.Limits.MaxChannelsPerConnection; limit > 0 && len(s.subs) >= limit {
+		return ChannelOptions{}, ErrTooManyChannels
+	}
+	return opts, nil
 }
 
 // streamPosition answers the stream part of a subscribe: the position, and

@@ -8,8 +8,7 @@ import (
 	"github.com/heraldrt/herald/protocol"
 )
 
-// handleFrame decodes the commands in
-// one frame and runs them in order. A frame that breaks the protocol closes
+// handleFrame decodes the commands in one frame and runs them in order. A frame that breaks the protocol closes
 // the connection with CloseBadRequest and a reason that says what was wrong.
 func (s *Session) handleFrame(frame []byte, text bool) {
 	if !text {
@@ -33,8 +32,6 @@ func (s *Session) handleFrame(frame []byte, text bool) {
 		return s.handleCommand(&cmd)
 	})
 }
-
-var errStop = errors.New("stop handling this frame")
 
 // handleCommand runs one decoded command. It returns errStop when the
 // connection is closing and the rest of the frame must be ignored.
@@ -156,31 +153,6 @@ func (s *Session) replyError(id uint64, e *protocol.Error) {
 	s.reply(id, fail(e))
 }
 
-func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) result {
-	if cmd.Channel == "" {
-		return fail(protocol.NewError(protocol.CodeBadRequest, "publish needs a channel"))
-	}
-	if len(cmd.Data) == 0 {
-		return fail(protocol.NewError(protocol.CodeBadRequest, "publish needs data"))
-	}
-	if err := s.authorizePrivate(ctx, cmd.Channel, actPublish, ""); err != nil {
-		return fail(err)
-	}
-	ev := &PublishEvent{Channel: cmd.Channel, Data: cmd.Data, Key: cmd.Key}
-	if h := s.node.handlers.Load().publish; h != nil {
-		if err := h(ctx, s, ev); err != nil {
-			return fail(err)
-		}
-	} else if err := s.authorize(ctx, cmd.Channel, actPublish, ""); err != nil {
-		return fail(err)
-	}
-	res, err := s.node.publish(ctx, ev.Channel, ev.Data, publishOptions{key: ev.Key, info: s.clientInfo()})
-	if err != nil {
-		return fail(err)
-	}
-	return ok(&protocol.PublishResult{Offset: res.Offset, Epoch: res.Epoch})
-}
-
 func (s *Session) handleRPC(ctx context.Context, cmd *protocol.Command) result {
 	h := s.node.handlers.Load().rpc[cmd.Method]
 	if h == nil {
@@ -195,18 +167,4 @@ func (s *Session) handleRPC(ctx context.Context, cmd *protocol.Command) result {
 		return fail(fmt.Errorf("%w: %v", ErrInvalidData, err))
 	}
 	return ok(&protocol.RPCResult{Data: data})
-}
-
-func (s *Session) handleHistory(ctx context.Context, cmd *protocol.Command) result {
-	if cmd.Channel == "" {
-		return fail(protocol.NewError(protocol.CodeBadRequest, "history needs a channel"))
-	}
-	if err := s.authorizeRead(ctx, cmd.Channel, actHistory, ""); err != nil {
-		return fail(err)
-	}
-	res, err := s.node.History(ctx, cmd.Channel, HistoryOptions{Since: cmd.Since, Limit: cmd.Limit, Reverse: cmd.Reverse})
-	if err != nil {
-		return fail(err)
-	}
-	return ok(res)
 }
