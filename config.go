@@ -126,6 +126,11 @@ type Config struct {
 	// apply to a user's later connections too, not only to those open at
 	// the time. The list lives in each node's memory.
 	PersistUserSubscriptions bool
+	// AnnounceInterval is how often the node tells the other nodes of the
+	// cluster about itself, through the broker, for Node.Nodes (default
+	// 5 s). A node silent for three intervals is dropped from the others'
+	// view.
+	AnnounceInterval time.Duration
 	// IdempotencyWindow is how long publish keys are remembered (default
 	// 2 minutes).
 	IdempotencyWindow time.Duration
@@ -148,6 +153,7 @@ func (c *Config) setDefaults() {
 	setDefault(&c.HandshakeTimeout, 10*time.Second)
 	setDefault(&c.ShutdownWindow, 5*time.Second)
 	setDefault(&c.IdempotencyWindow, 2*time.Minute)
+	setDefault(&c.AnnounceInterval, 5*time.Second)
 	setDefault(&c.MaxMessageSize, 64<<10)
 	setDefault(&c.WriteQueueSize, 1<<20)
 	setDefault(&c.MaxPublicationSize, c.MaxMessageSize)

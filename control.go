@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // control is a message between nodes, carried by the broker.
@@ -15,6 +16,8 @@ type control struct {
 	Persist bool   `json:"persist,omitempty"`
 	Code    int    `json:"code,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	// Node is the sender's info, for "node" and "node_leave" (cluster.go).
+	Node *NodeInfo `json:"node,omitempty"`
 }
 
 // handleControl runs a control message that a node (this one included)
@@ -34,6 +37,14 @@ func (n *Node) handleControl(data []byte) {
 		n.applyUserSubscribe(c.User, c.Channel, c.Persist)
 	case "unsubscribe":
 		n.applyUserUnsubscribe(c.User, c.Channel)
+	case "node":
+		if c.Node != nil && c.Node.Name != "" {
+			n.cluster.heard(*c.Node, time.Now())
+		}
+	case "node_leave":
+		if c.Node != nil {
+			n.cluster.left(c.Node.Name)
+		}
 	default:
 		n.log.Debug("ignored unknown control message", "op", c.Op)
 	}

@@ -167,6 +167,22 @@ func (h *hub) broadcastJoinLeave(channel, client string, data []byte) {
 	}
 }
 
+// sessions returns the sessions with a local subscription to channel.
+func (h *hub) sessions(channel string) []*Session {
+	sh := h.shard(channel)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	cs := sh.channels[channel]
+	if cs == nil {
+		return nil
+	}
+	out := make([]*Session, len(cs.list))
+	for i, sub := range cs.list {
+		out[i] = sub.session
+	}
+	return out
+}
+
 // ChannelInfo describes one channel with subscribers on this node.
 type ChannelInfo struct {
 	Channel     string `json:"channel"`

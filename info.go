@@ -9,6 +9,7 @@ import (
 // NodeInfo describes a node's state.
 type NodeInfo struct {
 	Name          string  `json:"name"`
+	Version       string  `json:"version"`
 	Connections   int     `json:"connections"`
 	Users         int     `json:"users"`
 	Channels      int     `json:"channels"`
@@ -25,6 +26,7 @@ func (n *Node) Info() NodeInfo {
 	n.sessionsMu.RUnlock()
 	return NodeInfo{
 		Name:          n.cfg.Name,
+		Version:       heraldVersion(),
 		Connections:   n.Connections(),
 		Users:         users,
 		Channels:      channels,

@@ -16,6 +16,7 @@ type metrics struct {
 	connects        prometheus.Counter
 	disconnects     *prometheus.CounterVec // by close code
 	slowConsumers   prometheus.Counter
+	stateLosses     prometheus.Counter
 	messagesIn      prometheus.Counter
 	bytesIn         prometheus.Counter
 	messagesOut     prometheus.Counter
@@ -40,6 +41,7 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		connects:      c("connects_total", "Connections that completed connect."),
 		slowConsumers: c("slow_consumer_disconnects_total", "Connections closed because their write queue overflowed (code 3002)."),
+		stateLosses:   c("broker_state_losses_total", "Times the broker could not deliver a channel's publications in order, and its subscribers were sent to recover (code 3003)."),
 		messagesIn:    c("messages_received_total", "Protocol messages received from clients."),
 		bytesIn:       c("received_bytes_total", "Bytes of WebSocket messages received from clients."),
 		messagesOut:   c("messages_sent_total", "Protocol messages written to clients."),
@@ -105,7 +107,7 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 	for _, outcome := range []string{"recovered", "failed"} {
 		m.recoveries.WithLabelValues(outcome)
 	}
-	for _, col := range append(gauges, m.connects, m.disconnects, m.slowConsumers, m.messagesIn, m.bytesIn,
+	for _, col := range append(gauges, m.connects, m.disconnects, m.slowConsumers, m.stateLosses, m.messagesIn, m.bytesIn,
 		m.messagesOut, m.framesOut, m.bytesOut, m.batchMessages, m.publications, m.deliveries,
 		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors, m.refusedUpgrades) {
 		if err := reg.Register(col); err != nil {

@@ -31,7 +31,8 @@ type Node struct {
 	recent   recent
 	hub      *hub
 	writer   *writer
-	wheel    wheel // the sessions' heartbeat steps (heartbeat.go)
+	wheel    wheel   // the sessions' heartbeat steps (heartbeat.go)
+	cluster  cluster // the other nodes, as they announce themselves
 	server   *ws.Server
 
 	handlersMu sync.Mutex
@@ -107,6 +108,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("herald: start transport: %w", err)
 	}
 	n.server = srv
+	go n.announce()
 	return n, nil
 }
 

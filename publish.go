@@ -132,6 +132,25 @@ func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) resu
 	return ok(&protocol.PublishResult{Offset: res.Offset, Epoch: res.Epoch})
 }
 
+// handleStateLoss runs when the broker could not deliver every
+// publication of channel to this node in order (it lost its connection,
+// or history no longer held what was missed). Delivery on the channel is
+// then no longer gap-free here, so each local subscriber is disconnected
+// with CloseInsufficientState: its client reconnects and resubscribes with
+// recovery, and gets the missed publications from history or is told
+// recovered:false. No client silently misses a publication.
+func (n *Node) handleStateLoss(channel string) {
+	sessions := n.hub.sessions(channel)
+	if len(sessions) == 0 {
+		return
+	}
+	n.log.Warn("the broker lost publications of a channel; its subscribers reconnect to recover", "channel", channel, "subscribers", len(sessions))
+	n.metrics.stateLosses.Inc()
+	for _, s := range sessions {
+		s.closeWith(protocol.CloseInsufficientState, "")
+	}
+}
+
 // handlePublication encodes a publication the broker delivered once and
 // hands the same bytes to every local subscriber.
 func (n *Node) handlePublication(channel string, pub *broker.Publication, epoch string) {

@@ -36,6 +36,10 @@ func (e *brokerEvents) HandleLeave(channel string, info *broker.ClientInfo) {
 	(*Node)(e).handleLeave(channel, info)
 }
 
+// HandleStateLoss makes the channel's local subscribers recover: the
+// broker could not deliver every publication of the channel in order.
+func (e *brokerEvents) HandleStateLoss(channel string) { (*Node)(e).handleStateLoss(channel) }
+
 // transportPeer is a Session as its connection's websocket.Peer.
 type transportPeer Session
 

@@ -92,6 +92,9 @@ func (n *Node) finish() {
 	n.server.Stop()
 	n.wheel.stop()
 	n.writer.stop()
+	leaveCtx, cancelLeave := context.WithTimeout(context.Background(), time.Second)
+	n.sendLeave(leaveCtx)
+	cancelLeave()
 	n.cancel()
 	if err := n.broker.Close(context.Background()); err != nil {
 		n.log.Error("close broker", "error", err)

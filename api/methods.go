@@ -192,14 +192,13 @@ type infoResult struct {
 	Nodes []herald.NodeInfo `json:"nodes"`
 }
 
-// info: {} -> {nodes: [...]}. The list holds only the node that answered:
-// aggregating the nodes of a cluster comes with the Scale-out work, and the
-// shape is already a list so that callers need not change then.
+// info: {} -> {nodes: [...]}: every live node of the cluster (Node.Nodes),
+// sorted by name.
 func (h *Handler) info(r *http.Request) (any, error) {
 	if err := decodeBody(r, &struct{}{}); err != nil {
 		return nil, err
 	}
-	return infoResult{Nodes: []herald.NodeInfo{h.node.Info()}}, nil
+	return infoResult{Nodes: h.node.Nodes()}, nil
 }
 
 type historyRequest struct {

@@ -1,0 +1,130 @@
+package herald
+
+import (
+	"context"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The cluster view: every node announces itself through the broker (a
+// control message with its NodeInfo) every Config.AnnounceInterval, and
+// keeps the announcements of the others. A node that has not been heard
+// of for three intervals is taken to be gone; one that shuts down says so
+// at once. With the embedded broker the cluster is this node alone.
+
+// nodeSilence is how many announce intervals a node may miss before the
+// others forget it.
+const nodeSilence = 3
+
+// cluster keeps the latest announcement of every node, this one included.
+type cluster struct {
+	mu    sync.Mutex
+	nodes map[string]clusterNode
+}
+
+type clusterNode struct {
+	info NodeInfo
+	seen time.Time
+}
+
+// heard records an announcement.
+func (c *cluster) heard(info NodeInfo, now time.Time) {
+	c.mu.Lock()
+	if c.nodes == nil {
+		c.nodes = make(map[string]clusterNode)
+	}
+	c.nodes[info.Name] = clusterNode{info: info, seen: now}
+	c.mu.Unlock()
+}
+
+// left forgets a node that said it is leaving.
+func (c *cluster) left(name string) {
+	c.mu.Lock()
+	delete(c.nodes, name)
+	c.mu.Unlock()
+}
+
+// live returns the nodes heard of since cutoff, and forgets the others.
+func (c *cluster) live(cutoff time.Time) []NodeInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]NodeInfo, 0, len(c.nodes))
+	for name, cn := range c.nodes {
+		if cn.seen.Before(cutoff) {
+			delete(c.nodes, name)
+			continue
+		}
+		out = append(out, cn.info)
+	}
+	return out
+}
+
+// Nodes describes every live node of the cluster, sorted by name: this
+// node as it is now, and the others as of their last announcement (at most
+// Config.AnnounceInterval old). A node is dropped from the list when it
+// shuts down, or after three intervals without news (it crashed or lost
+// its broker).
+func (n *Node) Nodes() []NodeInfo {
+	self := n.Info()
+	out := []NodeInfo{self}
+	for _, info := range n.cluster.live(time.Now().Add(-nodeSilence * n.cfg.AnnounceInterval)) {
+		if info.Name != self.Name {
+			out = append(out, info)
+		}
+	}
+	slices.SortFunc(out, func(a, b NodeInfo) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// announce tells the other nodes about this one until the node stops.
+func (n *Node) announce() {
+	t := time.NewTicker(n.cfg.AnnounceInterval)
+	defer t.Stop()
+	for {
+		n.sendAnnouncement()
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sendAnnouncement publishes this node's info. A failure (the broker is
+// away) is left to the next tick: the broker's own errors are logged and
+// counted where they happen.
+func (n *Node) sendAnnouncement() {
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.AnnounceInterval)
+	defer cancel()
+	info := n.Info()
+	_ = n.sendControl(ctx, control{Op: "node", Node: &info})
+}
+
+// sendLeave tells the other nodes that this one is going, so that they
+// drop it from their view at once.
+func (n *Node) sendLeave(ctx context.Context) {
+	_ = n.sendControl(ctx, control{Op: "node_leave", Node: &NodeInfo{Name: n.cfg.Name}})
+}
+
+// heraldVersion is the version of the herald module in this binary:
+// the main module's when herald is the program, the dependency's when it
+// is embedded, "(devel)" for a build from a work tree.
+var heraldVersion = sync.OnceValue(func() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	const module = "github.com/heraldrt/herald"
+	if bi.Main.Path == module && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == module && d.Version != "" {
+			return d.Version
+		}
+	}
+	return "(devel)"
+})
