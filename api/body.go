@@ -44,6 +44,15 @@ func decodeBody(r *http.Request, v any) error {
 	return nil
 }
 
+// errUnsupportedType is the 415 answer to a body sent with Content-Type ct,
+// which is none of those checkContentType accepts. The usual culprit is a
+// browser's fetch with a string body, which sends
+// text/plain;charset=UTF-8, so the message names the header to send.
+func errUnsupportedType(ct string) *apiError {
+	return errorf(http.StatusUnsupportedMediaType, protocol.CodeBadRequest,
+		"Content-Type %q is not supported: send the header Content-Type: application/json (or no Content-Type) with the JSON body", ct)
+}
+
 // jsonType names a Go type the way a JSON caller thinks of it.
 func jsonType(t reflect.Type) string {
 	switch t.Kind() {
