@@ -137,8 +137,7 @@ func checkContentType(r *http.Request) error {
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
-		return errorf(http.StatusUnsupportedMediaType, protocol.CodeBadRequest,
-			"Content-Type %q is not supported: send application/json or no Content-Type", ct)
+		return errUnsupportedType(ct)
 	}
 	return nil
 }

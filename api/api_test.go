@@ -377,8 +377,10 @@ func TestBadRequests(t *testing.T) {
 	})
 	t.Run("wrong Content-Type", func(t *testing.T) {
 		a := s.do(t, http.MethodPost, "/api/publish", strings.NewReader(`{"channel":"x","data":1}`),
-			map[string]string{"X-API-Key": testKey, "Content-Type": "text/plain"})
-		a.expectError(t, http.StatusUnsupportedMediaType, 107)
+			map[string]string{"X-API-Key": testKey, "Content-Type": "text/plain;charset=UTF-8"})
+		if msg := a.expectError(t, http.StatusUnsupportedMediaType, 107); !strings.Contains(msg, "Content-Type: application/json") {
+			t.Errorf("415 message %q does not name the header to send", msg)
+		}
 	})
 	t.Run("curl's default Content-Type", func(t *testing.T) {
 		a := s.do(t, http.MethodPost, "/api/publish", strings.NewReader(`{"channel":"x","data":1}`),
