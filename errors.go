@@ -29,7 +29,7 @@ var (
 	ErrTooManyRequests   = protocol.NewError(protocol.CodeTooManyRequests)
 	ErrAlreadySubscribed = protocol.NewError(protocol.CodeAlreadySubscribed)
 	// ErrHistoryDisabled is returned by History for a channel whose
-	// namespace keeps no history (HistorySize 0).
+	// ChannelOptions keep no history (HistorySize 0).
 	ErrHistoryDisabled = protocol.NewError(protocol.CodeNotAvailable, "history is not enabled for this channel (set a history size for its namespace)")
 	// ErrPresenceDisabled is returned by Presence for a channel whose
 	// namespace keeps no presence.

@@ -209,8 +209,9 @@ type historyRequest struct {
 }
 
 // history: {channel, since?, limit?, reverse?} -> {offset, epoch,
-// publications}. A node without history (Config.HistorySize 0) returns
-// herald.ErrHistoryDisabled, which answers 400 with code 108.
+// publications}. A channel without history (a history size of 0 in its
+// ChannelOptions) gives herald.ErrHistoryDisabled, which answers 400 with
+// code 108.
 func (h *Handler) history(r *http.Request) (any, error) {
 	var req historyRequest
 	if err := decodeBody(r, &req); err != nil {
@@ -265,8 +266,9 @@ func decodeUserChannel(r *http.Request) (userChannelRequest, error) {
 	return req, nil
 }
 
-// subscribe subscribes every connection of a user, on every node, and the
-// user's later connections (see herald.Node.Subscribe).
+// subscribe subscribes every connection of a user, on every node, and,
+// with Config.PersistUserSubscriptions, the user's later connections (see
+// herald.Node.Subscribe).
 func (h *Handler) subscribe(r *http.Request) (any, error) {
 	req, err := decodeUserChannel(r)
 	if err != nil {
