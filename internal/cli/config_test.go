@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heraldrt/herald"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -380,14 +382,14 @@ func TestNamespacesReachTheNode(t *testing.T) {
 	if err := ReadFile(filepath.Join("testdata", "config", "namespaces.yaml"), &c); err != nil {
 		t.Fatal(err)
 	}
-	ns := c.namespaces()
+	ns := c.namespaces(herald.Permissions{})
 	if chat := ns["chat"]; chat.HistorySize != 50 || chat.HistoryTTL != 10*time.Minute || !chat.Presence || !chat.JoinLeave || chat.NoRecover {
 		t.Fatalf("chat: %+v", chat)
 	}
 	if news := ns["news"]; news.HistorySize != 0 || !news.NoRecover {
 		t.Fatalf("news: %+v", news)
 	}
-	if d := Defaults(); d.namespaces() != nil {
+	if d := Defaults(); d.namespaces(herald.Permissions{}) != nil {
 		t.Fatal("no namespaces configured must mean nil")
 	}
 }

@@ -95,22 +95,16 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		websocket.SetLibraryLogger(newLogger(o.stderr, format, max(level, slog.LevelWarn)))
 	}
 
-	bi := readBuildInfo()
-	attrs := []any{"version", bi.Version, "go", bi.GoVersion}
-	if bi.Commit != "" {
-		attrs = append(attrs, "commit", bi.Commit)
-	}
-	if c.ConfigFile != "" {
-		attrs = append(attrs, "config_file", c.ConfigFile)
-	}
-	log.Info("starting herald", attrs...)
+	logStart(log, &c)
 	var verifier *auth.Verifier
 	if c.authConfigured() {
 		if verifier, err = newVerifier(&c); err != nil {
 			return err
 		}
 	}
-	checkOrigin, err := c.checkOrigin()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	nodeConf, err := c.nodeConfig(log, reg, verifier)
 	if err != nil {
 		return err
 	}
@@ -122,49 +116,7 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 	if err != nil {
 		return fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	node, err := herald.New(herald.Config{
-		Registry:       reg,
-		Name:           c.Name,
-		Logger:         log,
-		PingInterval:   c.PingInterval,
-		PongTimeout:    c.PongTimeout,
-		MaxMessageSize: c.MaxMessageSize,
-
-		Compression:      c.WebsocketCompression,
-		CompressionLevel: c.WebsocketCompressionLevel,
-		WriteQueueSize:   c.WriteQueueSize,
-		ShutdownWindow:   c.ShutdownWindow,
-		RefreshAhead:     c.RefreshAhead,
-		CheckOrigin:      checkOrigin,
-		Channels: herald.ChannelOptions{
-			HistorySize: c.HistorySize, HistoryTTL: c.HistoryTTL, NoRecover: !c.Recover,
-			MaxRecover: c.MaxRecover, Presence: c.Presence, JoinLeave: c.JoinLeave,
-			Permissions: c.permissions(),
-		},
-
-		IdempotencyWindow:        c.IdempotencyWindow,
-		PersonalChannel:          c.PersonalChannel,
-		PersistUserSubscriptions: c.PersistUserSubscriptions,
-		Namespaces:               c.namespaces(),
-		ConnectTimeout:           c.ConnectTimeout,
-		HandshakeTimeout:         c.HandshakeTimeout,
-		TrustedProxies:           c.trustedProxies(),
-		Limits: herald.Limits{
-			MaxConnections:           c.MaxConnections,
-			MaxConnectionsPerIP:      c.MaxConnectionsPerIP,
-			ConnectRatePerIP:         float64(c.ConnectRatePerIP),
-			ConnectBurstPerIP:        c.ConnectRatePerIP,
-			MaxConnectionsPerUser:    c.MaxConnectionsPerUser,
-			CommandRate:              float64(c.CommandRate),
-			CommandBurst:             2 * c.CommandRate,
-			MaxChannelsPerConnection: c.MaxChannelsPerConnection,
-			MaxChannelLength:         c.MaxChannelLength,
-		},
-		ChannelTokenVerifier: channelTokens(verifier),
-		PrivateChannelPrefix: c.privateChannelPrefix(),
-	})
+	node, err := herald.New(nodeConf)
 	if err != nil {
 		_ = ln.Close()
 		return err
@@ -229,6 +181,19 @@ func serve(ctx context.Context, args []string, o serveOptions) (err error) {
 		_ = admin.Shutdown(stopCtx)
 	}
 	return err
+}
+
+// logStart logs the version the server starts with, and its config file.
+func logStart(log *slog.Logger, c *Config) {
+	bi := readBuildInfo()
+	attrs := []any{"version", bi.Version, "go", bi.GoVersion}
+	if bi.Commit != "" {
+		attrs = append(attrs, "commit", bi.Commit)
+	}
+	if c.ConfigFile != "" {
+		attrs = append(attrs, "config_file", c.ConfigFile)
+	}
+	log.Info("starting herald", attrs...)
 }
 
 // startAdmin serves the admin routes on --admin-addr, when it is set.
