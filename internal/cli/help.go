@@ -19,6 +19,7 @@ Usage:
                            print a connection token signed with the token secret
   herald token --channel-token CH [--user ID] [--ttl 1h]
                            print a channel token for a private channel
+                           (herald token --help)
   herald bench SCENARIO [flags]
                            load-test a deployment: idle, fanout, chat, churn
                            (herald bench --help; docs/benchmarks.md)
