@@ -15,7 +15,7 @@ import (
 	"github.com/heraldrt/herald"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata and the generated blocks of docs/configuration.md")
 
 // TestReadFileGolden decodes each testdata/config/*.yaml over the defaults
 // and compares the effective settings (re-encoded as YAML), or the error, with
@@ -342,7 +342,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 			t.Errorf("default of %s is invalid: %v", s.name, err)
 		}
 	}
-	for _, k := range fileOnlyKeys {
+	for _, f := range fileOnlyKeys {
+		k := f.key
 		if !tags[k] {
 			t.Errorf("file-only key %q has no Config field", k)
 		}

@@ -76,6 +76,7 @@ func yamlError(err error) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
+// yamlKeys returns every key of the config file, in the settings order.
 func yamlKeys() []string {
 	var keys []string
 	for _, s := range settings {
@@ -83,5 +84,8 @@ func yamlKeys() []string {
 			keys = append(keys, k)
 		}
 	}
-	return append(keys, fileOnlyKeys...)
+	for _, k := range fileOnlyKeys {
+		keys = append(keys, k.key)
+	}
+	return keys
 }

@@ -96,7 +96,7 @@ var settings = []setting{
 	{name: "presence", usage: "keep who is subscribed to each channel (presence command and API)",
 		field: func(c *Config) any { return &c.Presence },
 		node:  func(c *Config, n *herald.Config) { n.Channels.Presence = c.Presence }},
-	{name: "join-leave", usage: "send join and leave pushes to subscribers that ask (needs --presence)",
+	{name: "join-leave", usage: "send join and leave pushes to subscribers that ask (needs presence)",
 		field: func(c *Config) any { return &c.JoinLeave },
 		node:  func(c *Config, n *herald.Config) { n.Channels.JoinLeave = c.JoinLeave }},
 	{name: "idempotency-window", arg: "DURATION", usage: "how long publish idempotency keys are remembered", def: "2m",
@@ -171,5 +171,7 @@ var settings = []setting{
 const accessDefault = "user with authentication, anyone in open mode"
 
 // fileOnlyKeys are the config file keys that have no flag or variable:
-// structured settings (see Namespace).
-var fileOnlyKeys = []string{"namespaces"}
+// structured settings (see Namespace), with what they mean.
+var fileOnlyKeys = []struct{ key, usage string }{
+	{"namespaces", "channel settings per namespace (chat for chat:lobby), with the keys of the namespace table; with any namespace configured, channels in unlisted namespaces are refused (102)"},
+}
