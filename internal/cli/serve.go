@@ -215,8 +215,8 @@ func startAdmin(node *herald.Node, c *Config, log *slog.Logger) (*http.Server, e
 	return hs, nil
 }
 
-// logModes says how exposed the server is. (The api package logs when the
-// HTTP API has no key.)
+// logModes says how exposed the server is. (apiLogger warns when the HTTP
+// API has no key.)
 func logModes(log *slog.Logger, c *Config) {
 	switch {
 	case !c.openMode():
