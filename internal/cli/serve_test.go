@@ -89,6 +89,9 @@ func startServeWith(t *testing.T, o serveOptions, args ...string) *running {
 	return r
 }
 
+// url returns the WebSocket URL of the server.
+func (r *running) url() string { return "ws://" + r.addr + "/ws" }
+
 // stop cancels serve's context and returns what serve returned.
 func (r *running) stop(t *testing.T) error {
 	t.Helper()
