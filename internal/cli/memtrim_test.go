@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -105,3 +106,32 @@ func TestHeapAllocatedCounts(t *testing.T) {
 }
 
 var sink []byte
+
+// trimSink keeps TestServeMemoryTrimAfter's burst of allocation alive
+// until it is counted.
+var trimSink []byte
+
+// TestServeMemoryTrimAfter: with --memory-trim-after, once a burst of
+// allocation is followed by that long of quiet, the server returns free
+// memory to the OS (and says so at debug level).
+func TestServeMemoryTrimAfter(t *testing.T) {
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug", "--memory-trim-after=100ms")
+	trimmed := func() bool {
+		return strings.Contains(r.logs.String(), `"msg":"returned free memory to the OS after a burst of allocation"`)
+	}
+	// The burst: the server counts the process's allocation, the test's
+	// included. It is repeated in case the trimmer took its first reading
+	// after it.
+	for range 5 {
+		trimSink = make([]byte, 2*trimBurst)
+		trimSink = nil
+		deadline := time.Now().Add(time.Second)
+		for !trimmed() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if trimmed() {
+			return
+		}
+	}
+	t.Fatalf("the server never returned memory after a burst:\n%s", r.logs)
+}
