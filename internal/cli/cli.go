@@ -58,6 +58,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// runServe runs serve until SIGINT or SIGTERM and returns the exit code:
+// help goes to stdout, a usage error to stderr with a pointer to help.
 func runServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -85,6 +87,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// usage prints err and a pointer to help on stderr, and returns exitUsage.
 func usage(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "herald: %v\nRun 'herald help' for usage.\n", err)
 	return exitUsage

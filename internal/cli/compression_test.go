@@ -36,6 +36,7 @@ func TestServeWebsocketCompression(t *testing.T) {
 	}
 }
 
+// TestWebsocketCompressionLevelChecked: levels outside 1 to 9 are refused.
 func TestWebsocketCompressionLevelChecked(t *testing.T) {
 	for _, bad := range []string{"0", "-2", "10", "fast"} {
 		if _, err := Load([]string{"--websocket-compression-level", bad}, env(nil)); err == nil {

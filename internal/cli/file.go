@@ -26,6 +26,8 @@ func ReadFile(path string, c *Config) error {
 	return nil
 }
 
+// decodeYAML decodes one YAML document from r over c and validates the
+// result; on any error c is left unchanged.
 func decodeYAML(r io.Reader, c *Config) error {
 	dec := yaml.NewDecoder(r)
 	dec.KnownFields(true)
@@ -48,6 +50,7 @@ func decodeYAML(r io.Reader, c *Config) error {
 	return nil
 }
 
+// Patterns of the YAML decoder's messages that yamlError rewrites.
 var (
 	unknownField = regexp.MustCompile(`^(line \d+): field (.+) not found in type \S+$`)
 	badDuration  = regexp.MustCompile(`^(line \d+): cannot unmarshal .* into time\.Duration$`)

@@ -81,6 +81,7 @@ func resolve(flags []flagValue, lookupEnv func(string) (string, bool)) (Config, 
 	return c, nil
 }
 
+// settingsConfig is --config, which resolve reads first.
 var settingsConfig, _ = settingNamed("config")
 
 // flagValue is one flag given on the command line, in order.

@@ -17,6 +17,7 @@ type fakeHeap struct {
 	reads     atomic.Int32
 }
 
+// startTrimmer runs a trimmer over h until the test ends.
 func startTrimmer(t *testing.T, h *fakeHeap, quiet time.Duration) {
 	t.Helper()
 	m := &memoryTrimmer{
@@ -35,6 +36,7 @@ func startTrimmer(t *testing.T, h *fakeHeap, quiet time.Duration) {
 	eventually(t, "the trimmer never read the counter", func() bool { return h.reads.Load() >= 2 })
 }
 
+// eventually waits up to 5 s for cond, failing the test with what.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -105,11 +107,8 @@ func TestHeapAllocatedCounts(t *testing.T) {
 	}
 }
 
+// sink keeps the tests' allocations alive until they are counted.
 var sink []byte
-
-// trimSink keeps TestServeMemoryTrimAfter's burst of allocation alive
-// until it is counted.
-var trimSink []byte
 
 // TestServeMemoryTrimAfter: with --memory-trim-after, once a burst of
 // allocation is followed by that long of quiet, the server returns free
@@ -123,8 +122,8 @@ func TestServeMemoryTrimAfter(t *testing.T) {
 	// included. It is repeated in case the trimmer took its first reading
 	// after it.
 	for range 5 {
-		trimSink = make([]byte, 2*trimBurst)
-		trimSink = nil
+		sink = make([]byte, 2*trimBurst)
+		sink = nil
 		deadline := time.Now().Add(time.Second)
 		for !trimmed() && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)

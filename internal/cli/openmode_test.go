@@ -9,6 +9,8 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// TestCheckOpenMode: open mode is allowed on loopback addresses only,
+// unless insecure; the refusal says why and what to do.
 func TestCheckOpenMode(t *testing.T) {
 	for _, tc := range []struct {
 		addr     string

@@ -14,6 +14,9 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// TestTrustedProxiesSetting: --trusted-proxies takes prefixes and
+// addresses from a flag, a variable or the file, as herald.Config wants
+// them.
 func TestTrustedProxiesSetting(t *testing.T) {
 	want := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),

@@ -244,6 +244,9 @@ func TestServeOrigins(t *testing.T) {
 	}
 }
 
+// TestServeSecurityUsageErrors: settings that would weaken security or
+// cannot work together stop serve with a usage error, never showing a
+// secret.
 func TestServeSecurityUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string

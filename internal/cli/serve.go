@@ -53,7 +53,10 @@ type serveOptions struct {
 // config file: Main prints it with a pointer to help and exits 2.
 type usageError struct{ err error }
 
+// Error returns the mistake.
 func (e usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the mistake.
 func (e usageError) Unwrap() error { return e.err }
 
 // serve runs `herald serve` until ctx ends, then shuts down gracefully: it

@@ -167,6 +167,7 @@ func (s setting) defaultText() string {
 	return v
 }
 
+// validAddr accepts host:port.
 func validAddr(v string) error {
 	if _, _, err := net.SplitHostPort(v); err != nil {
 		return errors.New("want host:port, like 127.0.0.1:8080")
@@ -174,6 +175,7 @@ func validAddr(v string) error {
 	return nil
 }
 
+// validCompressionLevel accepts the flate levels 1 to 9.
 func validCompressionLevel(v string) error {
 	if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 9 {
 		return errors.New("want 1 (fastest) to 9 (smallest)")

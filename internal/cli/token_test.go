@@ -11,12 +11,15 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
+// runTokenWith runs herald token with args and the environment vars.
 func runTokenWith(vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = runToken(args, &out, &errOut, env(vars))
 	return code, out.String(), errOut.String()
 }
 
+// TestTokenCommand: herald token prints a token the server's verifier
+// accepts, alone on stdout, with its claims; the usage goes to stderr.
 func TestTokenCommand(t *testing.T) {
 	secretEnv := map[string]string{"HERALD_TOKEN_SECRET": testSecret}
 	code, out, errOut := runTokenWith(secretEnv, "--user", "alice", "--ttl", "30m", "--channel", "news", "--info", `{"name":"Alice"}`)
@@ -81,6 +84,8 @@ func TestTokenCommandReadsTheServerSettings(t *testing.T) {
 	}
 }
 
+// TestTokenCommandErrors: bad token flags exit 2 with the error and a
+// pointer to help, never showing the secret.
 func TestTokenCommandErrors(t *testing.T) {
 	secretEnv := map[string]string{"HERALD_TOKEN_SECRET": testSecret}
 	for _, tc := range []struct {
@@ -114,6 +119,7 @@ func TestTokenCommandErrors(t *testing.T) {
 	}
 }
 
+// TestMainToken: herald token runs through Main.
 func TestMainToken(t *testing.T) {
 	code, out, errOut := runMain("token", "--token-secret", testSecret, "--user", "carol")
 	if code != exitOK || strings.Count(out, ".") != 2 || !strings.Contains(errOut, "new Herald(") {
