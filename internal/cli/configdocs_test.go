@@ -249,3 +249,46 @@ func TestDocsNameOnlyAcceptedSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityDocNamesRealTests: every test of this package that
+// docs/security.md names exists, so that its tables of promises and
+// attacks do not point at a renamed or deleted test. In the section
+// "Promises of the binary" tests are named bare (`TestServeOrigins`),
+// elsewhere with the package (`cli.TestServeOrigins`).
+func TestSecurityDocNamesRealTests(t *testing.T) {
+	files, err := filepath.Glob("*_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]bool{}
+	testFunc := regexp.MustCompile(`(?m)^func (Test\w+)\(t \*testing\.T\)`)
+	for _, f := range files {
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range testFunc.FindAllStringSubmatch(string(src), -1) {
+			tests[m[1]] = true
+		}
+	}
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "security.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	start := strings.Index(text, "\n## Promises of the binary\n")
+	end := strings.Index(text, "\n## Attacks tried\n")
+	if start < 0 || end < start {
+		t.Fatal(`docs/security.md has no section "Promises of the binary" before "Attacks tried"`)
+	}
+	named := regexp.MustCompile("`(Test\\w+)`").FindAllStringSubmatch(text[start:end], -1)
+	if len(named) < 40 {
+		t.Errorf("the promises name only %d tests", len(named))
+	}
+	named = append(named, regexp.MustCompile(`\bcli\.(Test\w+)`).FindAllStringSubmatch(text, -1)...)
+	for _, m := range named {
+		if !tests[m[1]] {
+			t.Errorf("docs/security.md names %s, which is no test of internal/cli", m[1])
+		}
+	}
+}
