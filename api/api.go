@@ -68,7 +68,7 @@ func New(node *herald.Node, cfg Config) *Handler {
 	}
 	h.metrics = m
 	if cfg.Key == "" {
-		h.log.Warn("the HTTP API has no key and refuses every request; set api.Config.Key (herald --api-key or HERALD_API_KEY)")
+		h.log.Warn("the HTTP API has no key and refuses every request; set api.Config.Key")
 	}
 	return h
 }

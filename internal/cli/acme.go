@@ -167,6 +167,9 @@ func validACMEDomains(v string) error {
 	return nil
 }
 
+// validACMEDomain accepts one host name an ACME CA can issue a certificate
+// for with the challenges herald answers: a fully qualified name, no
+// wildcard, no IP address, no scheme or port.
 func validACMEDomain(d string) error {
 	switch {
 	case strings.Contains(d, "*"):

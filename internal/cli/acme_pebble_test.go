@@ -31,6 +31,8 @@ import (
 // answered by herald's own listeners. Nothing leaves the machine and no
 // privileged port is bound.
 
+// acmeTestDomain is the name the ACME tests get certificates for; the stub
+// DNS points it at 127.0.0.1.
 const acmeTestDomain = "rt.herald.test"
 
 // pebbleCA is a running Pebble.

@@ -16,6 +16,8 @@ import (
 	"time"
 )
 
+// TestServeACMEUsageErrors: ACME settings that cannot work together stop
+// serve with a usage error that says what to change.
 func TestServeACMEUsageErrors(t *testing.T) {
 	d := []string{"--acme-domains", "rt.example.com"}
 	for _, tc := range []struct {
@@ -82,6 +84,8 @@ func TestACMESettingsLayers(t *testing.T) {
 	}
 }
 
+// TestACMETLSConfig: the TLS configuration of --acme-domains offers
+// acme-tls/1 for the challenge besides http/1.1, with TLS 1.2 or later.
 func TestACMETLSConfig(t *testing.T) {
 	c := Defaults()
 	c.ACMEDomains = "rt.example.com"

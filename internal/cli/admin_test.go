@@ -11,6 +11,7 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// get fetches url and returns the status and the body.
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
 	tr := &http.Transport{}
@@ -24,6 +25,9 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
+// TestAdminRoutesOnMainAddress: without --admin-addr, /healthz, /readyz
+// and /metrics are on the main address, pprof never is, and the dashboard
+// without a password answers 401.
 func TestAdminRoutesOnMainAddress(t *testing.T) {
 	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms")
 	wstest.Dial(t, "ws://"+r.addr+"/ws").Connect()
@@ -47,6 +51,8 @@ func TestAdminRoutesOnMainAddress(t *testing.T) {
 	}
 }
 
+// TestAdminAddressWithPprof: --admin-addr serves the admin routes, and
+// pprof with --pprof, there and not on the main address.
 func TestAdminAddressWithPprof(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -73,6 +79,8 @@ func TestAdminAddressWithPprof(t *testing.T) {
 	}
 }
 
+// TestPprofNeedsAdminAddress: --pprof alone is refused, since pprof is
+// only served on the admin address.
 func TestPprofNeedsAdminAddress(t *testing.T) {
 	if _, err := Load([]string{"--pprof"}, env(nil)); err != nil {
 		t.Fatal(err) // Load accepts it; serve refuses the combination

@@ -7,12 +7,15 @@ import (
 	"testing"
 )
 
+// runMain runs Main with args and returns its exit code and output.
 func runMain(args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = Main(args, &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
+// TestMainVersion: herald version prints the version, commit and Go
+// version.
 func TestMainVersion(t *testing.T) {
 	code, out, errOut := runMain("version")
 	if code != 0 || errOut != "" {
@@ -25,6 +28,8 @@ func TestMainVersion(t *testing.T) {
 	}
 }
 
+// TestMainHelp: help, serve -h and --help print the subcommands and the
+// serve flags on stdout.
 func TestMainHelp(t *testing.T) {
 	for _, args := range [][]string{{"help"}, {"serve", "-h"}, {"--help"}} {
 		code, out, errOut := runMain(args...)
@@ -37,6 +42,8 @@ func TestMainHelp(t *testing.T) {
 	}
 }
 
+// TestMainUsageErrors: a bad command line exits 2 with the error and a
+// pointer to help on stderr, nothing on stdout.
 func TestMainUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -60,6 +67,8 @@ func TestMainUsageErrors(t *testing.T) {
 	}
 }
 
+// TestMainRefusesOpenModeOnNonLoopback: open mode on every interface
+// exits 1, logging why and how to allow it.
 func TestMainRefusesOpenModeOnNonLoopback(t *testing.T) {
 	code, _, errOut := runMain("--addr", ":8080", "--log-format", "text")
 	if code != exitError {

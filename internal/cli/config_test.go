@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/heraldrt/herald"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+// update makes the golden tests rewrite what they compare with.
+var update = flag.Bool("update", false, "rewrite the golden files in testdata and the generated blocks of docs/configuration.md")
 
 // TestReadFileGolden decodes each testdata/config/*.yaml over the defaults
 // and compares the effective settings (re-encoded as YAML), or the error, with
@@ -103,6 +106,9 @@ func TestReadFileFull(t *testing.T) {
 	}
 }
 
+// TestReadFileErrorsNameTheProblem: a bad config file is refused with an
+// error naming the file, the line or key, and what to write; the config
+// is left unchanged.
 func TestReadFileErrorsNameTheProblem(t *testing.T) {
 	for file, want := range map[string][]string{
 		"unknown_key.yaml":           {"line 2", `unknown key "adress"`, "addr"},
@@ -135,6 +141,7 @@ func TestReadFileErrorsNameTheProblem(t *testing.T) {
 	}
 }
 
+// TestReadFileMissing: a missing file is a not-exist error.
 func TestReadFileMissing(t *testing.T) {
 	c := Defaults()
 	err := ReadFile(filepath.Join(t.TempDir(), "nope.yaml"), &c)
@@ -151,6 +158,8 @@ func env(vars map[string]string) func(string) (string, bool) {
 	}
 }
 
+// writeConfig writes text to a config file in a temporary directory and
+// returns its path.
 func writeConfig(t *testing.T, text string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "herald.yaml")
@@ -202,6 +211,8 @@ history_size: 7
 	}
 }
 
+// TestLoadEachLayerAlone sets settings at one layer at a time: defaults,
+// the file (by flag or variable), the environment, flags.
 func TestLoadEachLayerAlone(t *testing.T) {
 	file := writeConfig(t, "write_queue_size: 4096\n")
 	for _, tc := range []struct {
@@ -255,6 +266,8 @@ func TestLoadEachLayerAlone(t *testing.T) {
 	}
 }
 
+// TestLoadErrors: bad values in a variable, a flag or the file are
+// refused with an error naming where they came from; secrets are hidden.
 func TestLoadErrors(t *testing.T) {
 	bad := writeConfig(t, "ping_interval: 25\n")
 	for _, tc := range []struct {
@@ -298,6 +311,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 }
 
+// TestLoadHelp: -h, --help and -help ask for help.
 func TestLoadHelp(t *testing.T) {
 	for _, arg := range []string{"-h", "--help", "-help"} {
 		if _, err := Load([]string{arg}, env(nil)); !errors.Is(err, flag.ErrHelp) {
@@ -340,7 +354,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 			t.Errorf("default of %s is invalid: %v", s.name, err)
 		}
 	}
-	for _, k := range fileOnlyKeys {
+	for _, f := range fileOnlyKeys {
+		k := f.key
 		if !tags[k] {
 			t.Errorf("file-only key %q has no Config field", k)
 		}
@@ -354,6 +369,8 @@ func TestSettingsCoverConfig(t *testing.T) {
 	}
 }
 
+// TestHelpListsEverySetting: herald help shows every setting's flag,
+// variable and config key.
 func TestHelpListsEverySetting(t *testing.T) {
 	var b strings.Builder
 	writeHelp(&b)
@@ -375,19 +392,21 @@ func TestHelpListsEverySetting(t *testing.T) {
 	}
 }
 
+// TestNamespacesReachTheNode: the namespaces of a config file become the
+// node's; none configured means nil.
 func TestNamespacesReachTheNode(t *testing.T) {
 	c := Defaults()
 	if err := ReadFile(filepath.Join("testdata", "config", "namespaces.yaml"), &c); err != nil {
 		t.Fatal(err)
 	}
-	ns := c.namespaces()
+	ns := c.namespaces(herald.Permissions{})
 	if chat := ns["chat"]; chat.HistorySize != 50 || chat.HistoryTTL != 10*time.Minute || !chat.Presence || !chat.JoinLeave || chat.NoRecover {
 		t.Fatalf("chat: %+v", chat)
 	}
 	if news := ns["news"]; news.HistorySize != 0 || !news.NoRecover {
 		t.Fatalf("news: %+v", news)
 	}
-	if d := Defaults(); d.namespaces() != nil {
+	if d := Defaults(); d.namespaces(herald.Permissions{}) != nil {
 		t.Fatal("no namespaces configured must mean nil")
 	}
 }

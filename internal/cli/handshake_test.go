@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// A 64 KB header is refused (431) by the server's header size limit, and a
+// A 64 KB header is refused (431) by the server's header size limit, so
+// are 200 header fields (the transport's limit is 100), and a
 // slowloris handshake (a byte every few hundred milliseconds) is cut off at
 // --handshake-timeout; a normal client connects meanwhile.
 func TestHandshakeAbuse(t *testing.T) {
@@ -27,6 +29,26 @@ func TestHandshakeAbuse(t *testing.T) {
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
 		t.Fatalf("64 KB header: %v %v", resp, err)
+	}
+
+	// 200 small header fields: past the 100 an upgrade may have.
+	many, err := http.NewRequest("GET", "http://"+r.addr+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []string{"Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="} {
+		k, v, _ := strings.Cut(h, ": ")
+		many.Header.Set(k, v)
+	}
+	for i := range 200 {
+		many.Header.Set("X-Field-"+strconv.Itoa(i), "v")
+	}
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	if resp, err := tr.RoundTrip(many); err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("200 header fields: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
 	}
 
 	slow, err := net.Dial("tcp", r.addr)

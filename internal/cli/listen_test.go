@@ -26,6 +26,7 @@ func keepAliveOn(t *testing.T, c net.Conn) bool {
 	return v != 0
 }
 
+// acceptOne accepts one connection on ln, failing the test on an error.
 func acceptOne(t *testing.T, ln net.Listener) net.Conn {
 	t.Helper()
 	defer ln.Close()

@@ -33,6 +33,7 @@ type memoryTrimmer struct {
 	log       *slog.Logger
 }
 
+// The trimmer's thresholds.
 const (
 	// trimBurst is how much allocation since the last trim makes a trim
 	// worth its collection.
@@ -42,6 +43,8 @@ const (
 	trimQuietRate = 1 << 20
 )
 
+// newMemoryTrimmer returns a trimmer of the process's heap that waits for
+// quiet; 0 turns it off.
 func newMemoryTrimmer(quiet time.Duration, log *slog.Logger) *memoryTrimmer {
 	return &memoryTrimmer{
 		quiet:     quiet,

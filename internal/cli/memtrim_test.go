@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ type fakeHeap struct {
 	reads     atomic.Int32
 }
 
+// startTrimmer runs a trimmer over h until the test ends.
 func startTrimmer(t *testing.T, h *fakeHeap, quiet time.Duration) {
 	t.Helper()
 	m := &memoryTrimmer{
@@ -34,6 +36,7 @@ func startTrimmer(t *testing.T, h *fakeHeap, quiet time.Duration) {
 	eventually(t, "the trimmer never read the counter", func() bool { return h.reads.Load() >= 2 })
 }
 
+// eventually waits up to 5 s for cond, failing the test with what.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
@@ -104,4 +107,30 @@ func TestHeapAllocatedCounts(t *testing.T) {
 	}
 }
 
+// sink keeps the tests' allocations alive until they are counted.
 var sink []byte
+
+// TestServeMemoryTrimAfter: with --memory-trim-after, once a burst of
+// allocation is followed by that long of quiet, the server returns free
+// memory to the OS (and says so at debug level).
+func TestServeMemoryTrimAfter(t *testing.T) {
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--log-format=json", "--log-level=debug", "--memory-trim-after=100ms")
+	trimmed := func() bool {
+		return strings.Contains(r.logs.String(), `"msg":"returned free memory to the OS after a burst of allocation"`)
+	}
+	// The burst: the server counts the process's allocation, the test's
+	// included. It is repeated in case the trimmer took its first reading
+	// after it.
+	for range 5 {
+		sink = make([]byte, 2*trimBurst)
+		sink = nil
+		deadline := time.Now().Add(time.Second)
+		for !trimmed() && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if trimmed() {
+			return
+		}
+	}
+	t.Fatalf("the server never returned memory after a burst:\n%s", r.logs)
+}

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// TestCheckOpenMode: open mode is allowed on loopback addresses only,
+// unless insecure; the refusal says why and what to do.
 func TestCheckOpenMode(t *testing.T) {
 	for _, tc := range []struct {
 		addr     string
@@ -50,5 +56,33 @@ func TestCheckOpenMode(t *testing.T) {
 		if err := checkOpenMode(tc.addr, true); err != nil {
 			t.Errorf("%s: refused with --insecure: %v", tc.addr, err)
 		}
+	}
+}
+
+// TestServeOpenMode: without a token key, clients connect anonymously and
+// may subscribe, publish and read history; on loopback the server says so
+// at info level. With --insecure it also listens on every interface, and
+// warns.
+func TestServeOpenMode(t *testing.T) {
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--log-format=json")
+	c := wstest.Dial(t, r.url())
+	if res := c.Connect(); res.User != "" {
+		t.Errorf("connect result %+v, want an anonymous user", res)
+	}
+	expectOK(t, "subscribe", c.Call(map[string]any{"op": "subscribe", "channel": "lobby"}))
+	expectOK(t, "publish", c.Call(map[string]any{"op": "publish", "channel": "lobby", "data": "hi"}))
+	if _, err := c.NextPush("pub", 5*time.Second); err != nil {
+		t.Errorf("no pub: %v", err)
+	}
+	expectOK(t, "history", c.Call(map[string]any{"op": "history", "channel": "lobby"}))
+	if !strings.Contains(r.logs.String(), `"level":"INFO","msg":"open mode: clients connect anonymously`) {
+		t.Errorf("no open-mode notice:\n%s", r.logs)
+	}
+
+	wide := startServe(t, "--addr=0.0.0.0:0", "--insecure", "--shutdown-window=50ms", "--log-format=json")
+	_, port, _ := net.SplitHostPort(wide.addr)
+	wstest.Dial(t, "ws://127.0.0.1:"+port+"/ws").Connect()
+	if !strings.Contains(wide.logs.String(), `"level":"WARN","msg":"open mode on a non-loopback address (--insecure)`) {
+		t.Errorf("no warning about open mode off loopback:\n%s", wide.logs)
 	}
 }

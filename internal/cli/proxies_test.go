@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/netip"
@@ -13,6 +14,9 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// TestTrustedProxiesSetting: --trusted-proxies takes prefixes and
+// addresses from a flag, a variable or the file, as herald.Config wants
+// them.
 func TestTrustedProxiesSetting(t *testing.T) {
 	want := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
@@ -79,7 +83,8 @@ func TestTrustedProxiesRefusesBad(t *testing.T) {
 
 // TestServeTrustedProxies runs the serve path with --trusted-proxies: two
 // clients behind the same proxy address (127.0.0.1) have separate per-address
-// limits; a direct client (127.0.0.2) cannot dodge its own with the header.
+// limits; a direct client (127.0.0.2) cannot dodge its own with the header;
+// X-Real-IP and Forwarded are never read.
 func TestServeTrustedProxies(t *testing.T) {
 	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--trusted-proxies=127.0.0.1", "--max-connections-per-ip=1")
 	url := "ws://" + r.addr + "/ws"
@@ -103,6 +108,14 @@ func TestServeTrustedProxies(t *testing.T) {
 	} {
 		if got := dial(step.from, step.forwarded); got != step.want {
 			t.Errorf("from %s, X-Forwarded-For %s: status %d, want %d", step.from, step.forwarded, got, step.want)
+		}
+	}
+	// Only X-Forwarded-For is read: X-Real-IP and Forwarded leave the
+	// client at the proxy's own address, whose limit the second one hits.
+	for i, want := range []int{http.StatusSwitchingProtocols, http.StatusTooManyRequests} {
+		h := http.Header{"X-Real-Ip": {fmt.Sprintf("203.0.113.%d", 50+i)}, "Forwarded": {fmt.Sprintf("for=203.0.113.%d", 60+i)}}
+		if _, got, _ := wstest.TryDial(t, url, "127.0.0.1", h); got != want {
+			t.Errorf("from 127.0.0.1 with X-Real-IP and Forwarded (%d): status %d, want %d", i, got, want)
 		}
 	}
 }

@@ -20,6 +20,7 @@ type pingFailing struct {
 	down atomic.Bool
 }
 
+// Ping fails while the switch is down.
 func (p *pingFailing) Ping(ctx context.Context) error {
 	if p.down.Load() {
 		return broker.ErrUnavailable
@@ -27,6 +28,8 @@ func (p *pingFailing) Ping(ctx context.Context) error {
 	return p.Broker.Ping(ctx)
 }
 
+// TestReadyzFollowsBrokerAndDrain: /readyz answers 503 while the broker
+// is down and once the node drains; /healthz stays 200.
 func TestReadyzFollowsBrokerAndDrain(t *testing.T) {
 	b := &pingFailing{Broker: memory.New()}
 	node, err := herald.New(herald.Config{Broker: b, ShutdownWindow: 10 * time.Millisecond})

@@ -25,7 +25,7 @@ func routes(ctx context.Context, node *herald.Node, c *Config, log *slog.Logger,
 	mux.Handle("/ws", node.Handler())
 	mux.Handle("/api/", api.New(node, api.Config{
 		Key:      c.APIKey,
-		Logger:   log.With("component", "api"),
+		Logger:   apiLogger(log.With("component", "api"), c),
 		Registry: reg,
 	}))
 	dash := dashboard.New(node, dashboard.Config{

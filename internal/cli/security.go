@@ -40,6 +40,8 @@ func (c *Config) checkCombinations() error {
 	return nil
 }
 
+// validSecret accepts an empty secret or one of at least
+// auth.MinSecretSize bytes.
 func validSecret(v string) error {
 	if v != "" && len(v) < auth.MinSecretSize {
 		return fmt.Errorf("want at least %d bytes; make one with: openssl rand -hex 32", auth.MinSecretSize)
@@ -47,6 +49,7 @@ func validSecret(v string) error {
 	return nil
 }
 
+// validJWKSURL accepts an empty value or an http(s) URL with a host.
 func validJWKSURL(v string) error {
 	if v == "" {
 		return nil
@@ -58,6 +61,7 @@ func validJWKSURL(v string) error {
 	return nil
 }
 
+// validOrigins accepts what herald.OriginPatterns accepts.
 func validOrigins(v string) error {
 	_, err := herald.OriginPatterns(stringList(v).items()...)
 	return err

@@ -201,7 +201,8 @@ func handshake(t *testing.T, addr, origin string) int {
 
 // TestServeOrigins: --origins allows the listed origins and patterns;
 // anything else, look-alikes and "null" included, gets 403 before the
-// upgrade. Same-origin pages and clients without Origin always pass.
+// upgrade. Same-origin pages and clients without Origin always pass; local
+// pages pass too in open mode on loopback.
 func TestServeOrigins(t *testing.T) {
 	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms", "--origins", "https://app.example.com, https://*.example.org")
 	for _, tc := range []struct {
@@ -232,8 +233,20 @@ func TestServeOrigins(t *testing.T) {
 	if got := handshake(t, r2.addr, "http://"+r2.addr); got != http.StatusSwitchingProtocols {
 		t.Errorf("default: the same origin got %d, want 101", got)
 	}
+	// Open mode on loopback is for development: pages served from this
+	// machine may connect too; with authentication, they may not.
+	if got := handshake(t, r2.addr, "http://localhost:5173"); got != http.StatusSwitchingProtocols {
+		t.Errorf("open mode on loopback: a local page got %d, want 101", got)
+	}
+	r3 := startServeEnv(t, map[string]string{"HERALD_TOKEN_SECRET": testSecret}, "--addr=127.0.0.1:0", "--shutdown-window=50ms")
+	if got := handshake(t, r3.addr, "http://localhost:5173"); got != http.StatusForbidden {
+		t.Errorf("with authentication: a local page got %d, want 403", got)
+	}
 }
 
+// TestServeSecurityUsageErrors: settings that would weaken security or
+// cannot work together stop serve with a usage error, never showing a
+// secret.
 func TestServeSecurityUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -244,6 +257,7 @@ func TestServeSecurityUsageErrors(t *testing.T) {
 		{[]string{"--token-audience", "herald"}, "need a token key"},
 		{[]string{"--token-secret", "hunter2"}, "32 bytes"},
 		{[]string{"--origins", "https://*.com"}, "origins"},
+		{[]string{"--pprof"}, "admin"},
 	} {
 		err := serve(context.Background(), tc.args, serveOptions{lookupEnv: env(nil), stderr: io.Discard})
 		var ue usageError

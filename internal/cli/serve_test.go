@@ -89,6 +89,9 @@ func startServeWith(t *testing.T, o serveOptions, args ...string) *running {
 	return r
 }
 
+// url returns the WebSocket URL of the server.
+func (r *running) url() string { return "ws://" + r.addr + "/ws" }
+
 // stop cancels serve's context and returns what serve returned.
 func (r *running) stop(t *testing.T) error {
 	t.Helper()
@@ -197,6 +200,8 @@ func TestServeRoutes(t *testing.T) {
 	}
 }
 
+// TestServeRefusesOpenModeOnNonLoopback: open mode on 0.0.0.0 never
+// listens, and logs why and how to allow it.
 func TestServeRefusesOpenModeOnNonLoopback(t *testing.T) {
 	logs := &syncBuffer{}
 	err := serve(context.Background(), []string{"--addr", "0.0.0.0:0", "--log-format", "json"}, serveOptions{
@@ -218,6 +223,7 @@ func TestServeRefusesOpenModeOnNonLoopback(t *testing.T) {
 	}
 }
 
+// TestServeListenError: an address in use is logged as an error.
 func TestServeListenError(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -237,6 +243,7 @@ func TestServeListenError(t *testing.T) {
 	}
 }
 
+// TestServeUsageErrors: a bad flag or a stray argument is a usage error.
 func TestServeUsageErrors(t *testing.T) {
 	for _, args := range [][]string{{"--ping-interval", "5"}, {"--nope"}, {"stray"}} {
 		err := serve(context.Background(), args, serveOptions{lookupEnv: env(nil), stderr: io.Discard})

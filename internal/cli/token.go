@@ -12,27 +12,13 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
-// tokenSettings are the serve settings `herald token` reads: the secret and
-// the claims the server checks. Like serve, it also reads them from the
-// environment and the config file.
-var tokenSettings = []string{"config", "token-secret", "token-audience", "token-issuer", "addr", "tls-cert", "tls-key"}
-
-// tokenOptions are the flags of `herald token` itself.
-type tokenOptions struct {
-	user         string
-	ttl          time.Duration
-	channels     []string
-	info         string
-	channelToken string
-}
-
 // runToken mints an HMAC token with the configured secret and prints it on
 // stdout, with one line on stderr saying how to use it (so that
 // TOKEN=$(herald token --user alice) works).
 func runToken(args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	o, c, err := loadToken(args, lookupEnv)
 	if errors.Is(err, flag.ErrHelp) {
-		writeHelp(stdout)
+		writeTokenHelp(stdout)
 		return exitOK
 	}
 	if err != nil {
@@ -79,24 +65,7 @@ func runToken(args []string, stdout, stderr io.Writer, lookupEnv func(string) (s
 // loadToken parses the token flags and resolves the settings it needs.
 func loadToken(args []string, lookupEnv func(string) (string, bool)) (tokenOptions, Config, error) {
 	o := tokenOptions{ttl: time.Hour}
-	fs := newFlagSet("token")
-	fs.StringVar(&o.user, "user", "", "user id (sub)")
-	fs.DurationVar(&o.ttl, "ttl", time.Hour, "how long the token is valid")
-	fs.Func("channel", "channel to subscribe at connect (repeatable)", func(v string) error {
-		if v == "" {
-			return errors.New("empty channel name")
-		}
-		o.channels = append(o.channels, v)
-		return nil
-	})
-	fs.StringVar(&o.info, "info", "", `presence data, a JSON object like {"name":"Alice"}`)
-	fs.StringVar(&o.channelToken, "channel-token", "", "mint a channel token for this (private) channel instead of a connection token")
-	var list []setting
-	for _, name := range tokenSettings {
-		s, _ := settingNamed(name)
-		list = append(list, s)
-	}
-	got := addSettingFlags(fs, list)
+	fs, got := newTokenFlagSet(&o)
 	if err := fs.Parse(args); err != nil {
 		return o, Config{}, err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"flag"
 	"strings"
 	"testing"
 	"time"
@@ -10,12 +11,15 @@ import (
 	"github.com/heraldrt/herald/auth"
 )
 
+// runTokenWith runs herald token with args and the environment vars.
 func runTokenWith(vars map[string]string, args ...string) (code int, stdout, stderr string) {
 	var out, errOut bytes.Buffer
 	code = runToken(args, &out, &errOut, env(vars))
 	return code, out.String(), errOut.String()
 }
 
+// TestTokenCommand: herald token prints a token the server's verifier
+// accepts, alone on stdout, with its claims; the usage goes to stderr.
 func TestTokenCommand(t *testing.T) {
 	secretEnv := map[string]string{"HERALD_TOKEN_SECRET": testSecret}
 	code, out, errOut := runTokenWith(secretEnv, "--user", "alice", "--ttl", "30m", "--channel", "news", "--info", `{"name":"Alice"}`)
@@ -80,6 +84,8 @@ func TestTokenCommandReadsTheServerSettings(t *testing.T) {
 	}
 }
 
+// TestTokenCommandErrors: bad token flags exit 2 with the error and a
+// pointer to help, never showing the secret.
 func TestTokenCommandErrors(t *testing.T) {
 	secretEnv := map[string]string{"HERALD_TOKEN_SECRET": testSecret}
 	for _, tc := range []struct {
@@ -113,9 +119,53 @@ func TestTokenCommandErrors(t *testing.T) {
 	}
 }
 
+// TestMainToken: herald token runs through Main.
 func TestMainToken(t *testing.T) {
 	code, out, errOut := runMain("token", "--token-secret", testSecret, "--user", "carol")
 	if code != exitOK || strings.Count(out, ".") != 2 || !strings.Contains(errOut, "new Herald(") {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestTokenHelp: `herald token --help` prints the token's own usage, each
+// of its flags with what it does, and not serve's flags.
+func TestTokenHelp(t *testing.T) {
+	for _, args := range [][]string{{"token", "--help"}, {"token", "-h"}} {
+		code, out, errOut := runMain(args...)
+		if code != exitOK || errOut != "" {
+			t.Fatalf("%q: exit %d, stderr %q", args, code, errOut)
+		}
+		if !strings.HasPrefix(out, "Usage:\n  herald token --user ID") {
+			t.Errorf("%q: help does not start with the token's usage:\n%s", args, out)
+		}
+		var o tokenOptions
+		fs, _ := newTokenFlagSet(&o)
+		n := 0
+		fs.VisitAll(func(f *flag.Flag) {
+			n++
+			// The flag's line, then a line that describes it.
+			i := strings.Index(out, "\n  --"+f.Name+" ")
+			if i < 0 {
+				t.Errorf("help does not list --%s", f.Name)
+				return
+			}
+			lines := strings.SplitN(out[i+1:], "\n", 3)
+			if len(lines) < 2 || len(strings.TrimSpace(lines[1])) < 10 || strings.HasPrefix(strings.TrimSpace(lines[1]), "--") {
+				t.Errorf("help does not describe --%s: %q", f.Name, lines)
+			}
+		})
+		if n != len(tokenFlags)+len(tokenSettings) {
+			t.Errorf("token takes %d flags; tokenFlags and tokenSettings list %d", n, len(tokenFlags)+len(tokenSettings))
+		}
+		for _, want := range []string{"--user ID", "--ttl DURATION", "--channel CH", "--channel-token CH", "--info JSON", "HERALD_TOKEN_SECRET", "(default 1h)"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("token help does not mention %q", want)
+			}
+		}
+		for _, serveOnly := range []string{"--ping-interval", "--api-key", "Flags of serve", "herald bench"} {
+			if strings.Contains(out, serveOnly) {
+				t.Errorf("token help shows serve's %q", serveOnly)
+			}
+		}
 	}
 }
