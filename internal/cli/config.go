@@ -71,6 +71,9 @@ type Config struct {
 	// Name is the node's name; empty picks the host name with a random
 	// suffix.
 	Name string `yaml:"name"`
+	// AnnounceInterval is how often the node tells the other nodes about
+	// itself through the broker.
+	AnnounceInterval time.Duration `yaml:"announce_interval"`
 	// PingInterval is how often the server pings each client.
 	PingInterval time.Duration `yaml:"ping_interval"`
 	// PongTimeout is how long a client has to answer a ping.
