@@ -64,43 +64,33 @@ func TestReadFileFull(t *testing.T) {
 	if err := ReadFile(filepath.Join("testdata", "config", "full.yaml"), &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
-		Addr:           "127.0.0.1:9000",
-		APIKey:         "s3cret",
-		Insecure:       true,
-		TokenSecret:    "0123456789abcdef0123456789abcdef",
-		TokenPublicKey: "/etc/herald/rsa.pem,/etc/herald/ec.pem",
-		TokenJWKSURL:   "https://idp.example.com/.well-known/jwks.json",
-		TokenAudience:  "herald",
-		TokenIssuer:    "https://idp.example.com",
-		TokenLeeway:    30 * time.Second,
-		RefreshAhead:   10 * time.Second,
-		Origins:        "https://app.example.com, https://*.example.org",
-		TLSCert:        "/etc/herald/cert.pem",
-		TLSKey:         "/etc/herald/key.pem",
-		LogFormat:      "json",
-		LogLevel:       "debug",
-		Name:           "node-a",
-		PingInterval:   20 * time.Second,
-		PongTimeout:    5 * time.Second,
-		MaxMessageSize: 128 << 10,
-		WriteQueueSize: 2 << 20,
-
-		WebsocketCompression:      true,
-		WebsocketCompressionLevel: 6,
-		ShutdownWindow:            90 * time.Second,
-		HistorySize:               100,
-		HistoryTTL:                10 * time.Minute,
-		// Not in the file: the defaults stay.
-		Recover:                  true,
-		IdempotencyWindow:        2 * time.Minute,
-		CommandRate:              100,
-		MaxChannelsPerConnection: 128,
-		MaxChannelLength:         255,
-		HandshakeTimeout:         10 * time.Second,
-		ConnectTimeout:           10 * time.Second,
-		MemoryTrimAfter:          2 * time.Second,
-	}
+	// What the file sets; every other field keeps its default.
+	want := Defaults()
+	want.Addr = "127.0.0.1:9000"
+	want.APIKey = "s3cret"
+	want.Insecure = true
+	want.TokenSecret = "0123456789abcdef0123456789abcdef"
+	want.TokenPublicKey = "/etc/herald/rsa.pem,/etc/herald/ec.pem"
+	want.TokenJWKSURL = "https://idp.example.com/.well-known/jwks.json"
+	want.TokenAudience = "herald"
+	want.TokenIssuer = "https://idp.example.com"
+	want.TokenLeeway = 30 * time.Second
+	want.RefreshAhead = 10 * time.Second
+	want.Origins = "https://app.example.com, https://*.example.org"
+	want.TLSCert = "/etc/herald/cert.pem"
+	want.TLSKey = "/etc/herald/key.pem"
+	want.LogFormat = "json"
+	want.LogLevel = "debug"
+	want.Name = "node-a"
+	want.PingInterval = 20 * time.Second
+	want.PongTimeout = 5 * time.Second
+	want.MaxMessageSize = 128 << 10
+	want.WriteQueueSize = 2 << 20
+	want.WebsocketCompression = true
+	want.WebsocketCompressionLevel = 6
+	want.ShutdownWindow = 90 * time.Second
+	want.HistorySize = 100
+	want.HistoryTTL = 10 * time.Minute
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
