@@ -9,6 +9,11 @@
 //	func TestConformance(t *testing.T) {
 //		brokertest.Run(t, func(t *testing.T) broker.Broker { return memory.New() })
 //	}
+//
+// A broker that carries publications between nodes (Redis, NATS) also runs
+// RunCluster with two brokers on one backend, which checks that the nodes
+// share delivery, offsets, history, idempotency keys, control messages and
+// presence.
 package brokertest
 
 import (

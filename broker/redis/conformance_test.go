@@ -16,3 +16,14 @@ func TestConformance(t *testing.T) {
 		return newBroker(t, url, testPrefix(t, url))
 	})
 }
+
+// TestCluster runs the two-node suite: two brokers under one prefix on the
+// shared Redis are two nodes of one cluster.
+func TestCluster(t *testing.T) {
+	url := sharedURL()
+	needRedis(t, url)
+	brokertest.RunCluster(t, func(t *testing.T) (broker.Broker, broker.Broker) {
+		prefix := testPrefix(t, url)
+		return newBroker(t, url, prefix), newBroker(t, url, prefix)
+	})
+}

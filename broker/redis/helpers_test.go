@@ -152,8 +152,8 @@ func (r *ownRedis) kill() {
 	r.cmd = nil
 }
 
-func (r *ownRedis) stop()  { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }
-func (r *ownRedis) cont()  { _ = r.cmd.Process.Signal(syscall.SIGCONT) }
+func (r *ownRedis) stop() { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }
+func (r *ownRedis) cont() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }
 func (r *ownRedis) restart() {
 	r.kill()
 	r.start()
