@@ -159,6 +159,13 @@ func (r *Recorder) Wait(t *testing.T, timeout time.Duration, what string, cond f
 	}
 }
 
+// WaitPubs waits until at least n publications arrived on channel, or
+// fails the test after timeout.
+func (r *Recorder) WaitPubs(t *testing.T, timeout time.Duration, channel string, n int) {
+	t.Helper()
+	r.Wait(t, timeout, fmt.Sprintf("%d publications on %s", n, channel), func(r *Recorder) bool { return len(r.pubs[channel]) >= n })
+}
+
 // Pubs returns the publications received on channel.
 func (r *Recorder) Pubs(channel string) []*broker.Publication {
 	r.mu.Lock()
