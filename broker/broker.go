@@ -154,3 +154,18 @@ type PresenceStore interface {
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// StateLossHandler is implemented by an EventHandler that wants to know
+// when its broker could not deliver every publication of a channel in order:
+// the broker lost its connection to an outside service and history no longer
+// holds what was missed (trimmed, expired), or the channel's stream was lost
+// and started again in a new epoch. After HandleStateLoss the broker goes on
+// delivering the channel from where the stream now is; the node should make
+// that channel's subscribers recover from history, or tell their clients
+// recovered:false, rather than let them see a silent gap.
+//
+// It is optional: brokers check for it with a type assertion, and a broker
+// that never loses publications (the memory broker) never calls it.
+type StateLossHandler interface {
+	HandleStateLoss(channel string)
+}

@@ -9,6 +9,11 @@
 //	func TestConformance(t *testing.T) {
 //		brokertest.Run(t, func(t *testing.T) broker.Broker { return memory.New() })
 //	}
+//
+// A broker that carries publications between nodes (Redis, NATS) also runs
+// RunCluster with two brokers on one backend, which checks that the nodes
+// share delivery, offsets, history, idempotency keys, control messages and
+// presence.
 package brokertest
 
 import (
@@ -152,6 +157,13 @@ func (r *Recorder) Wait(t *testing.T, timeout time.Duration, what string, cond f
 			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
+}
+
+// WaitPubs waits until at least n publications arrived on channel, or
+// fails the test after timeout.
+func (r *Recorder) WaitPubs(t *testing.T, timeout time.Duration, channel string, n int) {
+	t.Helper()
+	r.Wait(t, timeout, fmt.Sprintf("%d publications on %s", n, channel), func(r *Recorder) bool { return len(r.pubs[channel]) >= n })
 }
 
 // Pubs returns the publications received on channel.

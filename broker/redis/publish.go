@@ -1,0 +1,108 @@
+package redis
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/heraldrt/herald/broker"
+)
+
+// Publish implements broker.Broker. A channel with history or an
+// idempotency key goes through publish.lua, which assigns the offset,
+// appends, trims, sets the TTL, checks and stores the key and PUBLISHes in
+// one atomic step; any other publication is a plain PUBLISH. An error
+// wrapping broker.ErrUnavailable means Redis did not confirm within
+// Options.Timeout: the publication may or may not have been made.
+func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Publication, opts broker.PublishOptions) (broker.PublishResult, error) {
+	if b.closed.Load() {
+		return broker.PublishResult{}, broker.ErrClosed
+	}
+	stored := *pub
+	stored.Offset = 0
+	payload, err := json.Marshal(&stored)
+	if err != nil {
+		return broker.PublishResult{}, fmt.Errorf("redis: encode publication: %w", err)
+	}
+	ctx, cancel := b.opCtx(ctx)
+	defer cancel()
+	if opts.HistorySize <= 0 && opts.IdempotencyKey == "" {
+		msg := pubMessage(0, "", payload)
+		err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
+		return broker.PublishResult{}, b.fail("publish", err)
+	}
+
+	idemKey, window := b.keys.meta(channel), int64(0)
+	if opts.IdempotencyKey != "" {
+		idemKey = b.keys.idempotency(channel, opts.IdempotencyKey)
+		w := opts.IdempotencyWindow
+		if w <= 0 {
+			w = DefaultIdempotencyWindow
+		}
+		window = max(w.Milliseconds(), 1)
+	}
+	res, err := b.scripts.publish.Exec(ctx, b.client,
+		[]string{b.keys.meta(channel), b.keys.stream(channel), idemKey},
+		[]string{
+			string(payload),
+			strconv.Itoa(max(opts.HistorySize, 0)),
+			strconv.FormatInt(opts.HistoryTTL.Milliseconds(), 10),
+			newEpoch(),
+			strconv.FormatInt(window, 10),
+			b.keys.pubsub(channel),
+		}).ToArray()
+	if err != nil {
+		return broker.PublishResult{}, b.fail("publish", err)
+	}
+	if len(res) != 3 {
+		return broker.PublishResult{}, fmt.Errorf("redis: publish: script returned %d values, want 3", len(res))
+	}
+	dup, err1 := res[0].AsInt64()
+	offset, err2 := res[1].AsUint64()
+	epoch, err3 := res[2].ToString()
+	if err1 != nil || err2 != nil || err3 != nil {
+		return broker.PublishResult{}, fmt.Errorf("redis: publish: unexpected script result %v", res)
+	}
+	if dup == 0 {
+		pub.Offset = offset
+	}
+	return broker.PublishResult{StreamPosition: broker.StreamPosition{Offset: offset, Epoch: epoch}, Duplicate: dup == 1}, nil
+}
+
+// PublishControl implements broker.Broker: one PUBLISH on the control
+// channel, which every node's pub/sub connection listens to.
+func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
+	if b.closed.Load() {
+		return broker.ErrClosed
+	}
+	ctx, cancel := b.opCtx(ctx)
+	defer cancel()
+	err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.control()).Message(string(data)).Build()).Error()
+	return b.fail("publish control", err)
+}
+
+// PublishJoin implements broker.Broker.
+func (b *Broker) PublishJoin(ctx context.Context, channel string, info *broker.ClientInfo) error {
+	return b.publishPresence(ctx, channel, info, kindJoin)
+}
+
+// PublishLeave implements broker.Broker.
+func (b *Broker) PublishLeave(ctx context.Context, channel string, info *broker.ClientInfo) error {
+	return b.publishPresence(ctx, channel, info, kindLeave)
+}
+
+func (b *Broker) publishPresence(ctx context.Context, channel string, info *broker.ClientInfo, kind byte) error {
+	if b.closed.Load() {
+		return broker.ErrClosed
+	}
+	data, err := json.Marshal(info)
+	if err != nil {
+		return fmt.Errorf("redis: encode client info: %w", err)
+	}
+	ctx, cancel := b.opCtx(ctx)
+	defer cancel()
+	msg := string(kind) + string(data)
+	err = b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
+	return b.fail("publish presence", err)
+}
