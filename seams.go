@@ -15,7 +15,10 @@ import (
 // brokerEvents is the Node as its broker's broker.EventHandler.
 type brokerEvents Node
 
-var _ broker.EventHandler = (*brokerEvents)(nil)
+var (
+	_ broker.EventHandler     = (*brokerEvents)(nil)
+	_ broker.StateLossHandler = (*brokerEvents)(nil)
+)
 
 // HandlePublication delivers a publication to the channel's local
 // subscribers.
