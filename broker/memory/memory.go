@@ -46,6 +46,18 @@ type shard struct {
 	presence map[string]map[string]*broker.ClientInfo // channel -> client -> info
 }
 
+// stream returns channel's stream, or nil. One whose history expired is
+// replaced first: its history is lost (a new epoch), its idempotency keys
+// are not, as they have their own window. s.mu is held.
+func (s *shard) stream(channel string, now time.Time) *stream {
+	st := s.streams[channel]
+	if st != nil && st.expired(now) {
+		st = st.reborn()
+		s.streams[channel] = st
+	}
+	return st
+}
+
 // Options configure a Broker.
 type Options struct {
 	// Now replaces time.Now, for tests of expiry.
@@ -126,13 +138,7 @@ func (b *Broker) Publish(_ context.Context, channel string, pub *broker.Publicat
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
-	st := s.streams[channel]
-	if st != nil && st.expired(now) {
-		// History is lost (a new epoch), idempotency keys are not: they
-		// have their own window.
-		st = st.reborn()
-		s.streams[channel] = st
-	}
+	st := s.stream(channel, now)
 	keep := opts.HistorySize > 0 || opts.IdempotencyKey != ""
 	if st == nil && keep {
 		st = newStream(opts.HistorySize)
@@ -187,11 +193,7 @@ func (b *Broker) History(_ context.Context, channel string, opts broker.HistoryO
 	s := b.shard(channel)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.streams[channel]
-	if st != nil && st.expired(now) {
-		st = st.reborn()
-		s.streams[channel] = st
-	}
+	st := s.stream(channel, now)
 	if st == nil {
 		// An empty stream is created so that the epoch a subscriber is told
 		// stays the stream's epoch when the first publication arrives.
