@@ -17,20 +17,13 @@ import (
 	"time"
 
 	mrand "math/rand/v2"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // readBufSize is each connection's own read buffer. A frame that does not
 // fit is read into a pooled buffer, returned once the frame is consumed.
 const readBufSize = 1024
-
-// WebSocket opcodes.
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
-)
 
 // maxFrame bounds one incoming message.
 const maxFrame = 16 << 20
@@ -212,9 +205,9 @@ func (c *wsConn) drainFrames(handle func([]byte)) error {
 // control answers a ping or a close frame.
 func (c *wsConn) control(op byte, body []byte) error {
 	switch op {
-	case opPing:
-		return c.writeFrame(opPong, body)
-	case opClose:
+	case wsframe.OpPing:
+		return c.writeFrame(wsframe.OpPong, body)
+	case wsframe.OpClose:
 		// Answer the server's close frame, unless this is the answer to
 		// ours (RFC 6455 section 5.5.1: one close frame each way).
 		ce := &closeError{code: 1005}
@@ -231,28 +224,17 @@ func (c *wsConn) control(op byte, body []byte) error {
 }
 
 // writeText sends one masked text frame.
-func (c *wsConn) writeText(p []byte) error { return c.writeFrame(opText, p) }
+func (c *wsConn) writeText(p []byte) error { return c.writeFrame(wsframe.OpText, p) }
 
 // writeFrame sends one masked frame in one write.
 func (c *wsConn) writeFrame(op byte, p []byte) error {
 	bp := bufPool.Get().(*[]byte)
-	b := append((*bp)[:0], 0x80|op)
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
 	var mask [4]byte
 	binary.LittleEndian.PutUint32(mask[:], mrand.Uint32())
-	b = append(b, mask[:]...)
+	b := wsframe.AppendHeader((*bp)[:0], true, op, len(p), mask[:])
 	start := len(b)
 	b = append(b, p...)
-	unmask(b[start:], mask[:])
+	wsframe.Mask(b[start:], mask[:])
 	c.wmu.Lock()
 	_, err := c.conn.Write(b)
 	c.wmu.Unlock()
@@ -287,7 +269,7 @@ func (c *wsConn) writeClose(body []byte) error {
 	if sent {
 		return nil
 	}
-	return c.writeFrame(opClose, body)
+	return c.writeFrame(wsframe.OpClose, body)
 }
 
 // closeNow drops the connection.

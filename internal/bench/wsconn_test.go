@@ -7,62 +7,31 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // serverFrame encodes an unmasked server frame.
 func serverFrame(fin bool, op byte, p []byte) []byte {
-	b := []byte{op}
-	if fin {
-		b[0] |= 0x80
-	}
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, p...)
+	return append(wsframe.AppendHeader(nil, fin, op, len(p), nil), p...)
 }
 
 // readClientFrame reads one masked client frame.
 func readClientFrame(r *bufio.Reader) (byte, []byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	f, err := wsframe.ReadFrame(r)
+	if err != nil {
 		return 0, nil, err
 	}
-	n := int(h[1] & 0x7F)
-	switch n {
-	case 126:
-		var b [2]byte
-		_, _ = io.ReadFull(r, b[:])
-		n = int(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		_, _ = io.ReadFull(r, b[:])
-		n = int(binary.BigEndian.Uint64(b[:]))
-	}
-	if h[1]&0x80 == 0 {
+	if !f.Masked {
 		return 0, nil, errors.New("client frame not masked")
 	}
-	var mask [4]byte
-	_, _ = io.ReadFull(r, mask[:])
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		return 0, nil, err
-	}
-	unmask(p, mask[:])
-	return h[0] & 0x0F, p, nil
+	return f.Op, f.Payload, nil
 }
 
 // TestWSConnFrames runs the client against a hand-written server that
@@ -103,24 +72,24 @@ func TestWSConnFrames(t *testing.T) {
 		}
 		defer conn.Close()
 		out := []byte(accept)
-		out = append(out, serverFrame(true, opText, []byte("first"))...) // in the same write as the handshake
-		out = append(out, serverFrame(true, opPing, []byte("pi"))...)
-		out = append(out, serverFrame(true, opText, mid)...)
+		out = append(out, serverFrame(true, wsframe.OpText, []byte("first"))...) // in the same write as the handshake
+		out = append(out, serverFrame(true, wsframe.OpPing, []byte("pi"))...)
+		out = append(out, serverFrame(true, wsframe.OpText, mid)...)
 		_, _ = conn.Write(out)
 		op, p, err := readClientFrame(br)
 		got <- string([]byte{'0' + op}) + ":" + string(p)
-		_, _ = conn.Write(serverFrame(true, opText, big))
-		_, _ = conn.Write(serverFrame(false, opText, []byte("frag1-")))
-		_, _ = conn.Write(serverFrame(true, opPing, nil))
-		_, _ = conn.Write(serverFrame(false, opContinuation, []byte("frag2-")))
-		_, _ = conn.Write(serverFrame(true, opContinuation, []byte("frag3")))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpText, big))
+		_, _ = conn.Write(serverFrame(false, wsframe.OpText, []byte("frag1-")))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpPing, nil))
+		_, _ = conn.Write(serverFrame(false, wsframe.OpContinuation, []byte("frag2-")))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpContinuation, []byte("frag3")))
 		_, _ = conn.Write(serverFrame(true, 0x2, []byte("binary, skipped")))
 		// Split one frame across writes.
-		f := serverFrame(true, opText, []byte("split"))
+		f := serverFrame(true, wsframe.OpText, []byte("split"))
 		_, _ = conn.Write(f[:1])
 		time.Sleep(20 * time.Millisecond)
 		_, _ = conn.Write(f[1:])
-		_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 3002)))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 3002)))
 		op, _, _ = readClientFrame(br) // pong to the empty ping
 		op2, p2, err := readClientFrame(br)
 		_ = err
@@ -148,10 +117,10 @@ func TestWSConnFrames(t *testing.T) {
 			t.Errorf("message %d: got %d bytes %.20q, want %d bytes %.20q", i, len(msgs[i]), msgs[i], len(want[i]), want[i])
 		}
 	}
-	if g := <-got; g != string([]byte{'0' + opPong})+":pi" {
+	if g := <-got; g != string([]byte{'0' + wsframe.OpPong})+":pi" {
 		t.Errorf("answer to ping: %q", g)
 	}
-	if g := <-got; !strings.HasPrefix(g, string([]byte{'0' + opPong, ',', '0' + opClose})) {
+	if g := <-got; !strings.HasPrefix(g, string([]byte{'0' + wsframe.OpPong, ',', '0' + wsframe.OpClose})) {
 		t.Errorf("answers to empty ping and close: %q", g)
 	}
 }
@@ -178,7 +147,7 @@ func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
 		op, _, err := readClientFrame(br) // the client's close
 		if err == nil {
 			ops = append(ops, op)
-			_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 1000)))
+			_, _ = conn.Write(serverFrame(true, wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 1000)))
 			for {
 				op, _, err := readClientFrame(br)
 				if err != nil {
@@ -195,7 +164,7 @@ func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.closeGracefully(5 * time.Second)
-	if ops := <-frames; !bytes.Equal(ops, []byte{opClose}) {
-		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, opClose)
+	if ops := <-frames; !bytes.Equal(ops, []byte{wsframe.OpClose}) {
+		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, wsframe.OpClose)
 	}
 }
