@@ -14,6 +14,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -62,7 +63,7 @@ func startFake(t *testing.T) *fakeServer {
 		fs.shutdown()
 		hs.Close()
 	})
-	fs.url = wsURL(hs.URL)
+	fs.url = wstest.WSURL(hs.URL, "/ws")
 	return fs
 }
 
