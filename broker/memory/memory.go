@@ -92,6 +92,17 @@ func (b *Broker) shard(channel string) *shard {
 	return &b.shards[maphash.String(b.seed, channel)%shardCount]
 }
 
+// lockShard returns channel's shard with its lock held, or ErrClosed once
+// the broker is closed. The caller unlocks s.mu.
+func (b *Broker) lockShard(channel string) (*shard, error) {
+	if b.closed.Load() {
+		return nil, broker.ErrClosed
+	}
+	s := b.shard(channel)
+	s.mu.Lock()
+	return s, nil
+}
+
 // Start implements broker.Broker.
 func (b *Broker) Start(_ context.Context, h broker.EventHandler) error {
 	if b.closed.Load() {
@@ -104,11 +115,10 @@ func (b *Broker) Start(_ context.Context, h broker.EventHandler) error {
 
 // Subscribe implements broker.Broker.
 func (b *Broker) Subscribe(_ context.Context, channel string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	s.subs[channel] = struct{}{}
 	s.mu.Unlock()
 	return nil
@@ -116,11 +126,10 @@ func (b *Broker) Subscribe(_ context.Context, channel string) error {
 
 // Unsubscribe implements broker.Broker.
 func (b *Broker) Unsubscribe(_ context.Context, channel string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	delete(s.subs, channel)
 	s.mu.Unlock()
 	return nil
@@ -130,12 +139,11 @@ func (b *Broker) Unsubscribe(_ context.Context, channel string) error {
 // the node's handler runs, which is what keeps one channel's deliveries in
 // offset order.
 func (b *Broker) Publish(_ context.Context, channel string, pub *broker.Publication, opts broker.PublishOptions) (broker.PublishResult, error) {
-	if b.closed.Load() {
-		return broker.PublishResult{}, broker.ErrClosed
-	}
 	now := b.now()
-	s := b.shard(channel)
-	s.mu.Lock()
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return broker.PublishResult{}, err
+	}
 	defer s.mu.Unlock()
 
 	st := s.stream(channel, now)
@@ -186,12 +194,11 @@ func (b *Broker) PublishControl(_ context.Context, data []byte) error {
 
 // History implements broker.Broker.
 func (b *Broker) History(_ context.Context, channel string, opts broker.HistoryOptions) (broker.HistoryResult, error) {
-	if b.closed.Load() {
-		return broker.HistoryResult{}, broker.ErrClosed
-	}
 	now := b.now()
-	s := b.shard(channel)
-	s.mu.Lock()
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return broker.HistoryResult{}, err
+	}
 	defer s.mu.Unlock()
 	st := s.stream(channel, now)
 	if st == nil {
