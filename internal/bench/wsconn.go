@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -110,8 +109,7 @@ func (c *wsConn) readHandshake(key string) error {
 	if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
 		return fmt.Errorf("server answered %q", status)
 	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	want := base64.StdEncoding.EncodeToString(sum[:])
+	want := wsframe.AcceptKey(key)
 	for line := range bytes.SplitSeq(rest, []byte("\r\n")) {
 		name, value, _ := bytes.Cut(line, []byte(":"))
 		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) && string(bytes.TrimSpace(value)) == want {

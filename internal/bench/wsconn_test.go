@@ -3,8 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -34,9 +32,6 @@ func readClientFrame(r *bufio.Reader) (byte, []byte, error) {
 	return f.Op, f.Payload, nil
 }
 
-// TestWSConnFrames runs the client against a hand-written server that
-// sends frames of every size class, fragments, control frames and
-// several frames in one write, over real TCP.
 // acceptUpgrade accepts one connection on ln and reads its upgrade
 // request; it returns the connection, its reader and the 101 response to
 // write, or a nil connection when that failed.
@@ -51,26 +46,46 @@ func acceptUpgrade(ln net.Listener) (net.Conn, *bufio.Reader, string) {
 		conn.Close()
 		return nil, nil, ""
 	}
-	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return conn, br, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"
+		wsframe.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
 }
 
-func TestWSConnFrames(t *testing.T) {
+// dialScripted starts a hand-written server on a loopback port that
+// accepts one connection and runs script on it (script writes the 101
+// response, accept, itself), and returns the client connected to it. The
+// caller waits for script to end.
+func dialScripted(t *testing.T, script func(conn net.Conn, br *bufio.Reader, accept string)) *wsConn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	big := bytes.Repeat([]byte("b"), 70<<10) // past the 64 KiB pool size
-	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
-	got := make(chan string, 4)              // what the server received
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		conn, br, accept := acceptUpgrade(ln)
 		if conn == nil {
 			return
 		}
 		defer conn.Close()
+		script(conn, br, accept)
+	}()
+	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
+	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.closeNow)
+	return c
+}
+
+// TestWSConnFrames runs the client against a hand-written server that
+// sends frames of every size class, fragments, control frames and
+// several frames in one write, over real TCP.
+func TestWSConnFrames(t *testing.T) {
+	big := bytes.Repeat([]byte("b"), 70<<10) // past the 64 KiB pool size
+	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
+	got := make(chan string, 4)              // what the server received
+	c := dialScripted(t, func(conn net.Conn, br *bufio.Reader, accept string) {
 		out := []byte(accept)
 		out = append(out, serverFrame(true, wsframe.OpText, []byte("first"))...) // in the same write as the handshake
 		out = append(out, serverFrame(true, wsframe.OpPing, []byte("pi"))...)
@@ -94,16 +109,9 @@ func TestWSConnFrames(t *testing.T) {
 		op2, p2, err := readClientFrame(br)
 		_ = err
 		got <- string([]byte{'0' + op}) + "," + string([]byte{'0' + op2}) + ":" + string(p2[:min(len(p2), 2)])
-	}()
-
-	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
-	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.closeNow()
+	})
 	var msgs []string
-	err = c.serve(func(m []byte) { msgs = append(msgs, string(m)) })
+	err := c.serve(func(m []byte) { msgs = append(msgs, string(m)) })
 	var ce *closeError
 	if !errors.As(err, &ce) || ce.code != 3002 {
 		t.Fatalf("serve ended with %v, want close 3002", err)
@@ -130,18 +138,8 @@ func TestWSConnFrames(t *testing.T) {
 // section 5.5.1). The extra frame cost both sides a write and a read
 // per connection in the churn scenario.
 func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	frames := make(chan []byte, 4) // the opcodes the client sent after the handshake
-	go func() {
-		conn, br, accept := acceptUpgrade(ln)
-		if conn == nil {
-			return
-		}
-		defer conn.Close()
+	c := dialScripted(t, func(conn net.Conn, br *bufio.Reader, accept string) {
 		_, _ = conn.Write([]byte(accept))
 		var ops []byte
 		op, _, err := readClientFrame(br) // the client's close
@@ -157,12 +155,7 @@ func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
 			}
 		}
 		frames <- ops
-	}()
-	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
-	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	c.closeGracefully(5 * time.Second)
 	if ops := <-frames; !bytes.Equal(ops, []byte{wsframe.OpClose}) {
 		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, wsframe.OpClose)

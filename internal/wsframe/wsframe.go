@@ -2,14 +2,24 @@
 // the one parser of frame headers behind the transport's frame guard, the
 // load generator's client (internal/bench) and the raw connections of tests
 // (internal/wstest). The header functions do not allocate and inline, so
-// that hot paths can use them.
+// that hot paths can use them. AcceptKey is the one piece of the handshake
+// that hand-written peers need.
 package wsframe
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"io"
 )
+
+// AcceptKey returns the Sec-WebSocket-Accept value a server answers to the
+// handshake's Sec-WebSocket-Key (RFC 6455 section 4.2.2).
+func AcceptKey(key string) string {
+	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
 
 // Opcodes (the low four bits of a frame's first byte).
 const (

@@ -6,6 +6,13 @@ import (
 	"testing"
 )
 
+// The example of RFC 6455 section 1.3.
+func TestAcceptKey(t *testing.T) {
+	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+		t.Fatalf("AcceptKey = %q", got)
+	}
+}
+
 // Every length encoding, masked and not, reads back as written.
 func TestRoundTrip(t *testing.T) {
 	key := []byte{0x11, 0x22, 0x33, 0x44}
