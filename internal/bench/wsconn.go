@@ -229,10 +229,7 @@ func (c *wsConn) writeFrame(op byte, p []byte) error {
 	bp := bufPool.Get().(*[]byte)
 	var mask [4]byte
 	binary.LittleEndian.PutUint32(mask[:], mrand.Uint32())
-	b := wsframe.AppendHeader((*bp)[:0], true, op, len(p), mask[:])
-	start := len(b)
-	b = append(b, p...)
-	wsframe.Mask(b[start:], mask[:])
+	b := wsframe.AppendFrame((*bp)[:0], true, op, p, mask[:])
 	c.wmu.Lock()
 	_, err := c.conn.Write(b)
 	c.wmu.Unlock()

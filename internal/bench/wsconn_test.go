@@ -17,7 +17,7 @@ import (
 
 // serverFrame encodes an unmasked server frame.
 func serverFrame(fin bool, op byte, p []byte) []byte {
-	return append(wsframe.AppendHeader(nil, fin, op, len(p), nil), p...)
+	return wsframe.AppendFrame(nil, fin, op, p, nil)
 }
 
 // readClientFrame reads one masked client frame.

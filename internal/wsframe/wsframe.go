@@ -91,6 +91,18 @@ func AppendHeader(dst []byte, fin bool, op byte, n int, key []byte) []byte {
 	return append(dst, key...)
 }
 
+// AppendFrame appends a whole frame: its header and payload, masked with
+// key, a 4-byte masking key, or unmasked when key is nil.
+func AppendFrame(dst []byte, fin bool, op byte, payload, key []byte) []byte {
+	dst = AppendHeader(dst, fin, op, len(payload), key)
+	start := len(dst)
+	dst = append(dst, payload...)
+	if key != nil {
+		Mask(dst[start:], key)
+	}
+	return dst
+}
+
 // Mask masks p with key, a 4-byte masking key, in place, or unmasks it:
 // the operation is its own inverse. p must start at the payload's first
 // byte. It works eight bytes at a time: the load generator masks every

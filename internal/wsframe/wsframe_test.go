@@ -19,20 +19,19 @@ func TestRoundTrip(t *testing.T) {
 	for _, n := range []int{0, 1, 125, 126, 127, 65535, 65536, 70000} {
 		for _, k := range [][]byte{nil, key} {
 			payload := bytes.Repeat([]byte{'x'}, n)
-			b := AppendHeader(nil, n%2 == 0, OpBinary, n, k)
-			if got := HeaderLen(b[1]); got != len(b) {
-				t.Fatalf("n=%d masked=%v: HeaderLen %d, header is %d bytes", n, k != nil, got, len(b))
+			b := AppendFrame(nil, n%2 == 0, OpBinary, payload, k)
+			hlen := HeaderLen(b[1])
+			if want := len(AppendHeader(nil, true, OpBinary, n, k)); hlen != want {
+				t.Fatalf("n=%d masked=%v: HeaderLen %d, header is %d bytes", n, k != nil, hlen, want)
 			}
 			if got := PayloadLen(b); got != uint64(n) {
 				t.Fatalf("n=%d masked=%v: PayloadLen %d", n, k != nil, got)
 			}
-			start := len(b)
-			b = append(b, payload...)
-			if k != nil {
-				Mask(b[start:], k)
-				if n > 0 && bytes.Equal(b[start:], payload) {
-					t.Fatalf("n=%d: Mask left the payload as it was", n)
-				}
+			if len(b) != hlen+n {
+				t.Fatalf("n=%d masked=%v: frame of %d bytes", n, k != nil, len(b))
+			}
+			if k != nil && n > 0 && bytes.Equal(b[hlen:], payload) {
+				t.Fatalf("n=%d: the payload was not masked", n)
 			}
 			f, err := ReadFrame(bufio.NewReader(bytes.NewReader(b)))
 			if err != nil {
@@ -97,7 +96,7 @@ func TestReadFrameTruncated(t *testing.T) {
 // it reads encodes back to a frame that reads the same.
 func FuzzReadFrame(f *testing.F) {
 	f.Add(AppendHeader(nil, true, OpText, 3, []byte{1, 2, 3, 4}))
-	f.Add(append(AppendHeader(nil, false, OpPing, 2, nil), 'h', 'i'))
+	f.Add(AppendFrame(nil, false, OpPing, []byte("hi"), nil))
 	f.Add([]byte{0x81, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
@@ -110,12 +109,7 @@ func FuzzReadFrame(f *testing.F) {
 			if fr.Masked {
 				key = []byte{9, 8, 7, 6}
 			}
-			b := AppendHeader(nil, fr.Fin, fr.Op, len(fr.Payload), key)
-			start := len(b)
-			b = append(b, fr.Payload...)
-			if key != nil {
-				Mask(b[start:], key)
-			}
+			b := AppendFrame(nil, fr.Fin, fr.Op, fr.Payload, key)
 			again, err := ReadFrame(bytes.NewReader(b))
 			if err != nil || again.Fin != fr.Fin || again.Op != fr.Op || again.Masked != fr.Masked || !bytes.Equal(again.Payload, fr.Payload) {
 				t.Fatalf("re-encoded frame read as %+v, %v; want %+v", again, err, fr)

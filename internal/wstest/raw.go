@@ -72,20 +72,15 @@ func (c *Raw) WriteHeader(opcode byte, fin bool, n int, mask []byte) error {
 	return err
 }
 
-// WriteFrame writes one whole frame, masked with a random key unless
-// unmasked is set.
+// WriteFrame writes one whole frame in one write, masked with a random key
+// unless unmasked is set.
 func (c *Raw) WriteFrame(opcode byte, payload []byte, unmasked bool) error {
 	var mask []byte
-	p := append([]byte(nil), payload...)
 	if !unmasked {
 		mask = make([]byte, 4)
 		_, _ = rand.Read(mask)
-		wsframe.Mask(p, mask)
 	}
-	if err := c.WriteHeader(opcode, true, len(p), mask); err != nil {
-		return err
-	}
-	_, err := c.Conn.Write(p)
+	_, err := c.Conn.Write(wsframe.AppendFrame(nil, true, opcode, payload, mask))
 	return err
 }
 
