@@ -71,10 +71,7 @@ func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
-		key + "\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, key)); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}

@@ -2,8 +2,8 @@
 // the one parser of frame headers behind the transport's frame guard, the
 // load generator's client (internal/bench) and the raw connections of tests
 // (internal/wstest). The header functions do not allocate and inline, so
-// that hot paths can use them. AcceptKey is the one piece of the handshake
-// that hand-written peers need.
+// that hot paths can use them. UpgradeRequest and AcceptKey are the pieces
+// of the opening handshake (section 4) that those hand-written peers share.
 package wsframe
 
 import (
@@ -12,7 +12,16 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"net/url"
 )
+
+// UpgradeRequest returns the opening handshake a client sends for the
+// WebSocket URL u, with key as its Sec-WebSocket-Key.
+func UpgradeRequest(u *url.URL, key string) string {
+	return "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+		key + "\r\n\r\n"
+}
 
 // AcceptKey returns the Sec-WebSocket-Accept value a server answers to the
 // handshake's Sec-WebSocket-Key (RFC 6455 section 4.2.2).

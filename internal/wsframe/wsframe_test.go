@@ -3,6 +3,9 @@ package wsframe
 import (
 	"bufio"
 	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -10,6 +13,19 @@ import (
 func TestAcceptKey(t *testing.T) {
 	if got := AcceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 		t.Fatalf("AcceptKey = %q", got)
+	}
+}
+
+func TestUpgradeRequest(t *testing.T) {
+	u, _ := url.Parse("ws://127.0.0.1:8080/ws?x=1")
+	req, err := http.ReadRequest(bufio.NewReader(strings.NewReader(UpgradeRequest(u, "a2V5"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Method != http.MethodGet || req.RequestURI != "/ws?x=1" || req.Host != "127.0.0.1:8080" ||
+		req.Header.Get("Upgrade") != "websocket" || req.Header.Get("Connection") != "Upgrade" ||
+		req.Header.Get("Sec-WebSocket-Version") != "13" || req.Header.Get("Sec-WebSocket-Key") != "a2V5" {
+		t.Fatalf("request %s %s, host %q, header %v", req.Method, req.RequestURI, req.Host, req.Header)
 	}
 }
 

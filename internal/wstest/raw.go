@@ -47,10 +47,7 @@ func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, "dGhlIHNhbXBsZSBub25jZQ==")); err != nil {
 		t.Fatal(err)
 	}
 	r := bufio.NewReader(conn)
