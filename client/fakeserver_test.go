@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -93,13 +92,14 @@ func (fc *fakeConn) next() protocol.Command {
 		if err != nil {
 			fc.t.Fatalf("fake server: read: %v", err)
 		}
-		for _, line := range bytes.Split(frame, []byte("\n")) {
+		_ = protocol.SplitMessages(frame, func(line []byte) error {
 			var cmd protocol.Command
 			if err := json.Unmarshal(line, &cmd); err != nil {
 				fc.t.Fatalf("fake server: bad command %q: %v", line, err)
 			}
 			fc.queue = append(fc.queue, cmd)
-		}
+			return nil
+		})
 	}
 	cmd := fc.queue[0]
 	fc.queue = fc.queue[1:]
