@@ -1,27 +1,21 @@
 package api
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strings"
 
+	"github.com/heraldrt/herald/internal/secret"
 	"github.com/heraldrt/herald/protocol"
 )
 
-// keyChecker authenticates requests against the configured key. It keeps
-// only the key's SHA-256, and compares digests in constant time, so that
-// neither the key's bytes nor its length leak through timing.
+// keyChecker authenticates requests against the configured key, kept only
+// as a digest and compared in constant time (package secret).
 type keyChecker struct {
-	digest [sha256.Size]byte
-	set    bool
+	key secret.Digest
 }
 
 func newKeyChecker(key string) keyChecker {
-	if key == "" {
-		return keyChecker{}
-	}
-	return keyChecker{digest: sha256.Sum256([]byte(key)), set: true}
+	return keyChecker{key: secret.New(key)}
 }
 
 // Messages of the 401 answers.
@@ -33,15 +27,14 @@ const (
 
 // check returns nil when r carries the configured key.
 func (k keyChecker) check(r *http.Request) error {
-	if !k.set {
+	if !k.key.IsSet() {
 		return unauthorized(msgNoKeyConfigured)
 	}
 	got, ok := requestKey(r)
 	if !ok {
 		return unauthorized(msgMissingKey)
 	}
-	d := sha256.Sum256([]byte(got))
-	if subtle.ConstantTimeCompare(d[:], k.digest[:]) != 1 {
+	if !k.key.Matches(got) {
 		return unauthorized(msgWrongKey)
 	}
 	return nil

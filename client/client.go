@@ -248,13 +248,14 @@ type callResult struct {
 }
 
 // call sends cmd on the current connection (waiting for one while
-// connecting) and waits for its reply, bounded by ctx. A server refusal
-// comes back as a *replyError; what names the command in errors.
-func (c *Client) call(ctx context.Context, what string, cmd *protocol.Command) (*protocol.ReplyFrame, error) {
+// connecting), waits for its reply, bounded by ctx, and decodes the reply's
+// result into result. A server refusal comes back as a *replyError; what
+// names the command in errors.
+func (c *Client) call(ctx context.Context, what string, cmd *protocol.Command, result any) error {
 	for {
 		cn, err := c.waitConn(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("herald client: %s: %w", what, err)
+			return fmt.Errorf("herald client: %s: %w", what, err)
 		}
 		ch := make(chan callResult, 1)
 		id, err := cn.call(cmd, func(rf *protocol.ReplyFrame, err error) { ch <- callResult{rf, err} })
@@ -262,20 +263,20 @@ func (c *Client) call(ctx context.Context, what string, cmd *protocol.Command) (
 			continue // not sent: wait for the next connection
 		}
 		if err != nil {
-			return nil, fmt.Errorf("herald client: %s: %w", what, err)
+			return fmt.Errorf("herald client: %s: %w", what, err)
 		}
 		select {
 		case r := <-ch:
 			if r.err != nil {
-				return nil, fmt.Errorf("herald client: %s: %w", what, r.err)
+				return fmt.Errorf("herald client: %s: %w", what, r.err)
 			}
 			if r.rf.Error != nil {
-				return nil, &replyError{op: what, err: r.rf.Error}
+				return &replyError{op: what, err: r.rf.Error}
 			}
-			return r.rf, nil
+			return decodeResult(r.rf, result)
 		case <-ctx.Done():
 			cn.forget(id)
-			return nil, fmt.Errorf("herald client: %s: no reply before the context ended: %w", what, ctx.Err())
+			return fmt.Errorf("herald client: %s: no reply before the context ended: %w", what, ctx.Err())
 		}
 	}
 }

@@ -99,10 +99,7 @@ func TestRPC(t *testing.T) {
 		return nil, herald.NewError(1001, "quota reached")
 	})
 	ctx := testCtx(t)
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
 	out, err := c.RPC(ctx, "echo", map[string]string{"hello": "world"})
 	if err != nil || string(out) != `{"hello":"world"}` {
 		t.Fatalf("echo = %s, %v", out, err)
@@ -139,10 +136,7 @@ func TestRPCHonorsContextDeadline(t *testing.T) {
 	ts.node.OnRPC("echo", func(_ context.Context, _ *herald.Session, data json.RawMessage) (any, error) {
 		return data, nil
 	})
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := c.RPC(ctx, "slow", nil)
@@ -168,11 +162,8 @@ func TestSendAndMessages(t *testing.T) {
 		return nil, s.Send(data)
 	})
 	msgs := make(chan string, 1)
-	c := newClient(t, ts.url, Options{OnMessage: func(d json.RawMessage) { msgs <- string(d) }})
 	ctx := testCtx(t)
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{OnMessage: func(d json.RawMessage) { msgs <- string(d) }})
 	if err := c.Send(ctx, map[string]int{"n": 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -199,10 +190,7 @@ func TestSubscribeRefusedAndUnsubscribe(t *testing.T) {
 		return nil
 	})
 	ctx := testCtx(t)
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
 	if _, err := c.Subscribe(ctx, "secret", SubscriptionHandlers{}); !errors.Is(err, ErrPermissionDenied) {
 		t.Fatalf("subscribe to a denied channel: %v", err)
 	}
@@ -242,14 +230,8 @@ func TestConcurrentUse(t *testing.T) {
 		return data, nil
 	})
 	ctx := testCtx(t)
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "busy", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
+	s := subscribe(t, c, "busy")
 	var wg sync.WaitGroup
 	const workers, each = 8, 10
 	errs := make(chan error, workers*each*2)
@@ -307,10 +289,7 @@ func TestInvalidInput(t *testing.T) {
 func TestHistory(t *testing.T) {
 	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10}})
 	ctx := testCtx(t)
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
 	var epoch string
 	for i := 1; i <= 3; i++ {
 		res, err := c.Publish(ctx, "log", i, WithKey("k"+strconv.Itoa(i)))
@@ -332,10 +311,7 @@ func TestHistory(t *testing.T) {
 	}
 
 	plain := startServer(t, herald.Config{})
-	c2 := newClient(t, plain.url, Options{})
-	if err := c2.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c2 := connectClient(t, plain.url, Options{})
 	if _, err := c2.History(ctx, "log", HistoryOptions{}); !errors.Is(err, ErrNotAvailable) {
 		t.Fatalf("history without history: %v", err)
 	}
@@ -347,14 +323,8 @@ func TestHistory(t *testing.T) {
 func TestNewEpochWhileSubscribed(t *testing.T) {
 	ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 10, HistoryTTL: 300 * time.Millisecond}})
 	ctx := testCtx(t)
-	c := newClient(t, ts.url, Options{})
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	sr := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "c", sr.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, Options{})
+	sr := subscribe(t, c, "c")
 	sr.nextSubscribed(t)
 	for i := 0; i < 3; i++ {
 		if _, err := ts.node.Publish(ctx, "c", json.RawMessage(`"old"`)); err != nil {

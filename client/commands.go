@@ -44,12 +44,8 @@ func (c *Client) Publish(ctx context.Context, channel string, data any, opts ...
 		fn(&o)
 	}
 	cmd := &protocol.Command{Op: protocol.OpPublish, Channel: channel, Data: raw, Key: o.key}
-	rf, err := c.call(ctx, "publish to "+strconv.Quote(channel), cmd)
-	if err != nil {
-		return PublishResult{}, err
-	}
 	var res protocol.PublishResult
-	if err := decodeResult(rf, &res); err != nil {
+	if err := c.call(ctx, "publish to "+strconv.Quote(channel), cmd, &res); err != nil {
 		return PublishResult{}, err
 	}
 	return PublishResult{Offset: res.Offset, Epoch: res.Epoch}, nil
@@ -66,12 +62,8 @@ func (c *Client) RPC(ctx context.Context, method string, data any) (json.RawMess
 	if err != nil {
 		return nil, err
 	}
-	rf, err := c.call(ctx, "rpc "+strconv.Quote(method), &protocol.Command{Op: protocol.OpRPC, Method: method, Data: raw})
-	if err != nil {
-		return nil, err
-	}
 	var res protocol.RPCResult
-	if err := decodeResult(rf, &res); err != nil {
+	if err := c.call(ctx, "rpc "+strconv.Quote(method), &protocol.Command{Op: protocol.OpRPC, Method: method, Data: raw}, &res); err != nil {
 		return nil, err
 	}
 	return res.Data, nil
@@ -122,12 +114,8 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 		Op: protocol.OpHistory, Channel: channel,
 		Since: opts.Since, Limit: opts.Limit, Reverse: opts.Reverse,
 	}
-	rf, err := c.call(ctx, "history of "+strconv.Quote(channel), cmd)
-	if err != nil {
-		return HistoryResult{}, err
-	}
 	var res protocol.HistoryResult
-	if err := decodeResult(rf, &res); err != nil {
+	if err := c.call(ctx, "history of "+strconv.Quote(channel), cmd, &res); err != nil {
 		return HistoryResult{}, err
 	}
 	out := HistoryResult{Offset: res.Offset, Epoch: res.Epoch, Publications: make([]Publication, 0, len(res.Publications))}
@@ -147,6 +135,7 @@ func encodeData(v any) (json.RawMessage, error) {
 	return out, nil
 }
 
+// decodeResult decodes the result of rf, if it has one, into v.
 func decodeResult(rf *protocol.ReplyFrame, v any) error {
 	if len(rf.Result) == 0 {
 		return nil

@@ -193,7 +193,7 @@ func (cn *conn) writeLoop() {
 			}
 			for len(batch) > 0 {
 				var n int
-				buf, n = joinBatch(buf[:0], batch)
+				buf, n = protocol.AppendJoined(buf[:0], batch, maxBatch)
 				if err := cn.write(buf); err != nil {
 					if cn.ctx.Err() == nil {
 						cn.abort(1006, "write failed: "+err.Error())
@@ -210,23 +210,6 @@ func (cn *conn) write(frame []byte) error {
 	ctx, cancel := context.WithTimeout(cn.ctx, cn.c.opts.WriteTimeout)
 	defer cancel()
 	return cn.ws.Write(ctx, websocket.MessageText, frame)
-}
-
-// joinBatch appends messages from batch to buf, newline-separated, up to
-// maxBatch bytes (at least one message), and says how many it took.
-func joinBatch(buf []byte, batch [][]byte) ([]byte, int) {
-	n := 0
-	for _, m := range batch {
-		if n > 0 && len(buf)+1+len(m) > maxBatch {
-			break
-		}
-		if n > 0 {
-			buf = append(buf, '\n')
-		}
-		buf = append(buf, m...)
-		n++
-	}
-	return buf, n
 }
 
 func (cn *conn) readLoop() {

@@ -1,7 +1,6 @@
 package client
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -62,7 +62,7 @@ func startFake(t *testing.T) *fakeServer {
 		fs.shutdown()
 		hs.Close()
 	})
-	fs.url = wsURL(hs.URL)
+	fs.url = wstest.WSURL(hs.URL, "/ws")
 	return fs
 }
 
@@ -92,13 +92,14 @@ func (fc *fakeConn) next() protocol.Command {
 		if err != nil {
 			fc.t.Fatalf("fake server: read: %v", err)
 		}
-		for _, line := range bytes.Split(frame, []byte("\n")) {
+		_ = protocol.SplitMessages(frame, func(line []byte) error {
 			var cmd protocol.Command
 			if err := json.Unmarshal(line, &cmd); err != nil {
 				fc.t.Fatalf("fake server: bad command %q: %v", line, err)
 			}
 			fc.queue = append(fc.queue, cmd)
-		}
+			return nil
+		})
 	}
 	cmd := fc.queue[0]
 	fc.queue = fc.queue[1:]

@@ -5,12 +5,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/wstest"
 )
 
 // testServer is a Herald node mounted at /ws on a real HTTP server.
@@ -43,7 +43,7 @@ func startServer(t testing.TB, cfg herald.Config, addr ...string) *testServer {
 		hs.Listener = ln
 	}
 	hs.Start()
-	ts := &testServer{node: node, http: hs, url: wsURL(hs.URL)}
+	ts := &testServer{node: node, http: hs, url: wstest.WSURL(hs.URL, "/ws")}
 	t.Cleanup(ts.stop)
 	return ts
 }
@@ -56,8 +56,6 @@ func (ts *testServer) stop() {
 	_ = ts.node.Shutdown(ctx)
 	ts.http.Close()
 }
-
-func wsURL(httpURL string) string { return "ws" + strings.TrimPrefix(httpURL, "http") + "/ws" }
 
 // fastOptions are client options for tests: short backoffs and timeouts.
 func fastOptions(o Options) Options {
@@ -80,6 +78,28 @@ func newClient(t testing.TB, url string, o Options) *Client {
 	c := New(url, fastOptions(o))
 	t.Cleanup(func() { _ = c.Close() })
 	return c
+}
+
+// connectClient is newClient, connected: the test fails if it cannot
+// connect.
+func connectClient(t testing.TB, url string, o Options) *Client {
+	t.Helper()
+	c := newClient(t, url, o)
+	if err := c.Connect(testCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// subscribe subscribes c to channel and returns the recorder of the
+// subscription's events; the test fails if the server refuses.
+func subscribe(t testing.TB, c *Client, channel string) *subRecorder {
+	t.Helper()
+	s := newSubRecorder()
+	if _, err := c.Subscribe(testCtx(t), channel, s.handlers()); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func testCtx(t testing.TB) context.Context {

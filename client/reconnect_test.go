@@ -42,14 +42,8 @@ func TestReconnectAndResubscribe(t *testing.T) {
 	ts, _ := userServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 16}})
 	ctx := testCtx(t)
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{}))
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "news", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, rec.options(Options{}))
+	s := subscribe(t, c, "news")
 	first := s.nextSubscribed(t)
 	if _, err := ts.node.Publish(ctx, "news", json.RawMessage(`"before"`)); err != nil {
 		t.Fatal(err)
@@ -92,14 +86,8 @@ func TestReconnectToRestartedServer(t *testing.T) {
 	addr := ts.http.Listener.Addr().String()
 	ctx := testCtx(t)
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{}))
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "room", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, rec.options(Options{}))
+	s := subscribe(t, c, "room")
 	s.nextSubscribed(t)
 
 	ts.stop() // graceful: every client gets disconnect 3000
@@ -125,14 +113,8 @@ func TestNoReconnectAfterTerminalCode(t *testing.T) {
 	ts, connects := userServer(t, herald.Config{})
 	ctx := testCtx(t)
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{}))
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "news", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, rec.options(Options{}))
+	s := subscribe(t, c, "news")
 	if err := ts.node.Disconnect(ctx, "u1", "", protocol.CloseForbidden, "banned"); err != nil {
 		t.Fatal(err)
 	}
@@ -210,10 +192,7 @@ func TestSilentServerIsDropped(t *testing.T) {
 	// The server pings once an hour; the client waits 300 ms for anything.
 	ts := startServer(t, herald.Config{PingInterval: time.Hour})
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{ReadTimeout: 300 * time.Millisecond}))
-	if err := c.Connect(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
+	connectClient(t, ts.url, rec.options(Options{ReadTimeout: 300 * time.Millisecond}))
 	rec.waitFor(t, "a reconnect after silence", func() bool {
 		return len(rec.connected) >= 2 && len(rec.connecting) >= 2
 	})
@@ -288,10 +267,7 @@ func TestRecoveryAcrossReconnect(t *testing.T) {
 	if err := c.Connect(ctx); err != nil {
 		t.Fatal(err)
 	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "feed", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	s := subscribe(t, c, "feed")
 	s.nextSubscribed(t)
 	publish := func(v string) {
 		t.Helper()

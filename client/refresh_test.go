@@ -102,19 +102,13 @@ func TestRefreshKeepsConnectionPastExpiry(t *testing.T) {
 	ts, log := expiringServer(t, 1500*time.Millisecond, true)
 	src := &tokenSource{first: []string{"tok-1", "expired"}}
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
 	ctx := testCtx(t)
-	if err := c.Connect(ctx); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
 	rec.waitFor(t, "OnConnected", func() bool { return len(rec.connected) == 1 })
 	if ev := read(rec, func() ConnectedEvent { return rec.connected[0] }); ev.Expires.IsZero() {
 		t.Fatalf("connected event without Expires: %+v", ev)
 	}
-	s := newSubRecorder()
-	if _, err := c.Subscribe(ctx, "news", s.handlers()); err != nil {
-		t.Fatal(err)
-	}
+	s := subscribe(t, c, "news")
 	time.Sleep(4 * time.Second) // more than two lifetimes
 
 	if st := c.State(); st != StateConnected {
@@ -151,10 +145,7 @@ func TestExpiryWithoutRefreshHandlerReconnects(t *testing.T) {
 	ts, log := expiringServer(t, time.Second, false)
 	src := &tokenSource{}
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
-	if err := c.Connect(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
+	connectClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
 	rec.waitFor(t, "a reconnect after 3005", func() bool { return len(rec.connected) == 2 })
 	if ev := read(rec, func() ConnectingEvent { return rec.connecting[1] }); ev.Code != protocol.CloseTokenExpired {
 		t.Fatalf("connecting event %+v, want code 3005", ev)
@@ -175,10 +166,7 @@ func TestExpiryWithoutRefreshHandlerReconnects(t *testing.T) {
 func TestExpiryWithoutTokenFunc(t *testing.T) {
 	ts, log := expiringServer(t, time.Second, true, "static")
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{Token: "static"}))
-	if err := c.Connect(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
+	c := connectClient(t, ts.url, rec.options(Options{Token: "static"}))
 	rec.waitFor(t, "the stop", func() bool { return len(rec.disconnected) == 1 })
 	ev := read(rec, func() DisconnectedEvent { return rec.disconnected[0] })
 	if ev.Code != protocol.CloseTokenExpired || !errors.Is(ev.Err, ErrTokenExpired) || !strings.Contains(ev.Reason, "TokenFunc") {
@@ -202,10 +190,7 @@ func TestRefreshRefusedStops(t *testing.T) {
 	ts, _ := expiringServer(t, time.Second, true)
 	src := &tokenSource{first: []string{"tok-1", "bad"}}
 	rec := newRecorder()
-	c := newClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
-	if err := c.Connect(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
+	connectClient(t, ts.url, rec.options(Options{TokenFunc: src.token}))
 	rec.waitFor(t, "the stop", func() bool { return len(rec.disconnected) == 1 })
 	if ev := read(rec, func() DisconnectedEvent { return rec.disconnected[0] }); ev.Code != protocol.CloseInvalidToken {
 		t.Fatalf("disconnected event %+v, want 3500", ev)

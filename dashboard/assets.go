@@ -12,13 +12,7 @@ var staticFS embed.FS
 
 // assets maps the paths under the mount point to the page's files; "/" is
 // index.html. It is filled once and only read.
-var assets = func() map[string]*static.File {
-	out, err := static.Dir(staticFS, "static")
-	if err != nil {
-		panic("dashboard: read embedded assets: " + err.Error())
-	}
-	return out
-}()
+var assets = static.MustDir(staticFS, "static")
 
 // serveAsset answers with the embedded file at p (relative to the mount
 // point), or 404.

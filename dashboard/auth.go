@@ -1,57 +1,34 @@
 package dashboard
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/heraldrt/herald/internal/secret"
 )
 
 // msgHowToConfigure says how to open a dashboard that has no password.
 const msgHowToConfigure = "start herald with --dashboard-password (HERALD_DASHBOARD_PASSWORD) or --api-key (HERALD_API_KEY), " +
 	"or set dashboard.Config.Password or APIKey"
 
-// secret is the SHA-256 of one accepted password; comparing digests in
-// constant time leaks neither the bytes nor the length of the password.
-type secret struct {
-	digest [sha256.Size]byte
-	set    bool
-}
-
-func newSecret(s string) secret {
-	if s == "" {
-		return secret{}
-	}
-	return secret{digest: sha256.Sum256([]byte(s)), set: true}
-}
-
 // authenticator accepts HTTP Basic credentials whose password is the admin
-// password or the API key; the user name is not checked.
+// password or the API key; the user name is not checked. Both are kept only
+// as digests and compared in constant time (package secret).
 type authenticator struct {
-	password, apiKey secret
+	password, apiKey secret.Digest
 }
 
 func newAuthenticator(password, apiKey string) authenticator {
-	return authenticator{password: newSecret(password), apiKey: newSecret(apiKey)}
+	return authenticator{password: secret.New(password), apiKey: secret.New(apiKey)}
 }
 
-func (a authenticator) configured() bool { return a.password.set || a.apiKey.set }
+func (a authenticator) configured() bool { return a.password.IsSet() || a.apiKey.IsSet() }
 
 // accepts compares got with both secrets, always both, in constant time.
 func (a authenticator) accepts(got string) bool {
-	d := sha256.Sum256([]byte(got))
-	okPassword := subtle.ConstantTimeCompare(d[:], a.password.digest[:]) & boolInt(a.password.set)
-	okKey := subtle.ConstantTimeCompare(d[:], a.apiKey.digest[:]) & boolInt(a.apiKey.set)
-	return okPassword|okKey == 1
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	return secret.MatchesAny(got, a.password, a.apiKey)
 }
 
 // authorize answers 401 and returns false unless r carries an accepted

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/static"
 )
 
 // DefaultInterval is how often the page receives a snapshot when
@@ -96,9 +97,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !h.authorize(w, r) {
 		return
 	}
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		w.Header().Set("Allow", "GET, HEAD")
-		http.Error(w, "method not allowed: the dashboard only answers GET", http.StatusMethodNotAllowed)
+	if !static.MethodAllowed(w, r, "method not allowed: the dashboard only answers GET") {
 		return
 	}
 	if p == "/events" {

@@ -3,6 +3,7 @@ package dashboard_test
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,7 +75,15 @@ func closeWithin(t *testing.T, hs *httptest.Server, d time.Duration) {
 // get fetches path with Basic credentials (none when password is "").
 func (s *server) get(t *testing.T, path, password string, header ...string) *http.Response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, s.url+path, nil)
+	return s.do(t, context.Background(), http.MethodGet, path, password, header...)
+}
+
+// do sends a method request for path, with Basic credentials (any user
+// name) unless password is "", and the header name/value pairs. It follows
+// no redirect; the request ends with ctx, and the caller reads the body.
+func (s *server) do(t *testing.T, ctx context.Context, method, path, password string, header ...string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, method, s.url+path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,17 +150,7 @@ func (s *server) getStream(t *testing.T, path, password string) *http.Response {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if password != "" {
-		req.SetBasicAuth("whoever", password)
-	}
-	resp, err := s.http.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.do(t, ctx, http.MethodGet, path, password)
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
 }
@@ -173,12 +172,8 @@ func TestOnlyOneSecretConfigured(t *testing.T) {
 				t.Errorf("configured secret: status %d, want 200", resp.StatusCode)
 			}
 			// The unset secret is "", and an empty password must not match it.
-			req, _ := http.NewRequest(http.MethodGet, s.url+"/dashboard/", nil)
-			req.SetBasicAuth("admin", "")
-			resp, err := s.http.Client().Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			emptyPassword := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:"))
+			resp = s.get(t, "/dashboard/", "", "Authorization", emptyPassword)
 			body(t, resp)
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("empty password: status %d, want 401", resp.StatusCode)
@@ -256,12 +251,7 @@ func TestPageAndAssets(t *testing.T) {
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /dashboard/nope: %d, want 404", resp.StatusCode)
 	}
-	req, _ := http.NewRequest(http.MethodPost, s.url+"/dashboard/", nil)
-	req.SetBasicAuth("x", testPassword)
-	post, err := s.http.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	post := s.do(t, context.Background(), http.MethodPost, "/dashboard/", testPassword)
 	body(t, post)
 	if post.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("POST /dashboard/: %d, want 405", post.StatusCode)
@@ -298,15 +288,7 @@ type sseEvent struct {
 
 func (s *server) openEvents(t *testing.T, ctx context.Context) *sse {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.url+"/dashboard/events", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.SetBasicAuth("admin", testPassword)
-	resp, err := s.http.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := s.do(t, ctx, http.MethodGet, "/dashboard/events", testPassword)
 	t.Cleanup(func() { resp.Body.Close() })
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /dashboard/events: %d %s", resp.StatusCode, body(t, resp))

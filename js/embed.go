@@ -35,9 +35,7 @@ var file = static.NewFile("herald.js", source)
 // other methods get 405.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "herald.js: only GET and HEAD are allowed", http.StatusMethodNotAllowed)
+		if !static.MethodAllowed(w, r, "herald.js: only GET and HEAD are allowed") {
 			return
 		}
 		h := w.Header()

@@ -170,6 +170,7 @@ func decodeCommandWith(unmarshal func([]byte, *Command) error, msg []byte, cmd *
 
 // SplitMessages calls fn for each newline-separated message in frame, in
 // order, skipping empty lines. It stops at the first error fn returns.
+// AppendJoined builds such a frame.
 func SplitMessages(frame []byte, fn func(msg []byte) error) error {
 	for len(frame) > 0 {
 		i := bytes.IndexByte(frame, '\n')
@@ -187,6 +188,30 @@ func SplitMessages(frame []byte, fn func(msg []byte) error) error {
 		}
 	}
 	return nil
+}
+
+// AppendJoined appends msgs to dst separated by newlines, one frame that
+// SplitMessages takes apart again into the same messages, provided none
+// contains a newline or is only white space (compact JSON never is). It
+// stops before the message that would make the appended bytes exceed limit,
+// but always takes the first, whatever its size, so that a caller looping
+// over a queue makes progress; limit <= 0 means no bound. It returns the
+// extended slice and how many messages it took. Passing a reused buffer's
+// dst[:0] allocates nothing once the buffer has grown.
+func AppendJoined(dst []byte, msgs [][]byte, limit int) ([]byte, int) {
+	start := len(dst)
+	n := 0
+	for _, m := range msgs {
+		if n > 0 {
+			if limit > 0 && len(dst)-start+1+len(m) > limit {
+				break
+			}
+			dst = append(dst, '\n')
+		}
+		dst = append(dst, m...)
+		n++
+	}
+	return dst, n
 }
 
 // TooDeep reports whether objects and arrays in b nest deeper than limit.

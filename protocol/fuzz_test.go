@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -86,6 +87,54 @@ func FuzzAppendString(f *testing.F) {
 		want, _ := json.Marshal(s)
 		if got := AppendString(nil, s); string(got) != string(want) {
 			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+	})
+}
+
+// FuzzJoinSplit holds AppendJoined and SplitMessages to being each other's
+// inverse: the messages joined into one frame, however the limit cuts the
+// batch, come out of it again the same and in order, and a frame stays
+// within the limit unless it is one message.
+func FuzzJoinSplit(f *testing.F) {
+	f.Add([]byte("{\"a\":1}\x00{\"b\":2}\x00{\"c\":3}"), 0)
+	f.Add([]byte("{\"a\":1}\x00{\"b\":2}\x00{\"c\":3}"), 15)
+	f.Add([]byte("x\x00\x00 \x00\ry\x00z"), 1)
+	f.Fuzz(func(t *testing.T, data []byte, limit int) {
+		// Messages are what SplitMessages can give back: no newline, not
+		// blank.
+		var msgs [][]byte
+		for _, m := range bytes.Split(data, []byte{0}) {
+			if bytes.IndexByte(m, '\n') < 0 && len(bytes.TrimSpace(m)) > 0 {
+				msgs = append(msgs, m)
+			}
+		}
+		var got [][]byte
+		var frame []byte
+		for rest := msgs; len(rest) > 0; {
+			var n int
+			frame, n = AppendJoined(frame[:0], rest, limit)
+			if n < 1 || n > len(rest) {
+				t.Fatalf("took %d of %d messages", n, len(rest))
+			}
+			if limit > 0 && n > 1 && len(frame) > limit {
+				t.Fatalf("a frame of %d messages is %d bytes, over the limit %d", n, len(frame), limit)
+			}
+			if limit > 0 && n < len(rest) && len(frame)+1+len(rest[n]) <= limit {
+				t.Fatalf("stopped after %d messages though the next one fits in %d bytes", n, limit)
+			}
+			_ = SplitMessages(frame, func(m []byte) error {
+				got = append(got, append([]byte(nil), m...))
+				return nil
+			})
+			rest = rest[n:]
+		}
+		if len(got) != len(msgs) {
+			t.Fatalf("joined %d messages, split %d", len(msgs), len(got))
+		}
+		for i := range msgs {
+			if !bytes.Equal(got[i], msgs[i]) {
+				t.Fatalf("message %d: joined %q, split %q", i, msgs[i], got[i])
+			}
 		}
 	})
 }

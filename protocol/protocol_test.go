@@ -58,6 +58,40 @@ func TestSplitMessages(t *testing.T) {
 	}
 }
 
+func TestAppendJoined(t *testing.T) {
+	msgs := [][]byte{[]byte(`{"a":1}`), []byte(`{"b":2}`), []byte(`{"c":3}`)}
+	for _, tc := range []struct {
+		dst   string
+		limit int
+		want  string
+		n     int
+	}{
+		{"", 0, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}", 3},
+		{"", 23, "{\"a\":1}\n{\"b\":2}\n{\"c\":3}", 3}, // exactly the limit
+		{"", 22, "{\"a\":1}\n{\"b\":2}", 2},
+		{"", 3, `{"a":1}`, 1},                                   // the first message goes whatever its size
+		{"prefix:", 15, `prefix:{"a":1}` + "\n" + `{"b":2}`, 2}, // the limit counts appended bytes only
+	} {
+		got, n := AppendJoined([]byte(tc.dst), msgs, tc.limit)
+		if string(got) != tc.want || n != tc.n {
+			t.Errorf("AppendJoined(%q, limit %d) = %q, %d; want %q, %d", tc.dst, tc.limit, got, n, tc.want, tc.n)
+		}
+	}
+	if got, n := AppendJoined(nil, nil, 10); len(got) != 0 || n != 0 {
+		t.Errorf("AppendJoined of no messages = %q, %d", got, n)
+	}
+}
+
+// The server's writer joins into a pooled buffer: once it has grown,
+// joining allocates nothing.
+func TestAppendJoinedReusesBuffer(t *testing.T) {
+	msgs := [][]byte{[]byte(`{"op":"pub"}`), []byte(`{"op":"pub"}`)}
+	buf := make([]byte, 0, 64)
+	if allocs := testing.AllocsPerRun(100, func() { buf, _ = AppendJoined(buf[:0], msgs, 0) }); allocs != 0 {
+		t.Fatalf("%v allocations per join into a large enough buffer", allocs)
+	}
+}
+
 func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "ctl\x00\x01\x1f", "nl\n\r\t", "<html>&", "é✓😀", "bad\xffutf8", "sep\u2028\u2029"} {
 		want, _ := json.Marshal(s)

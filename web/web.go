@@ -21,13 +21,7 @@ import (
 var staticFS embed.FS
 
 // files maps URL paths to the page's assets; "/" is index.html.
-var files = func() map[string]*static.File {
-	out, err := static.Dir(staticFS, "static")
-	if err != nil {
-		panic("web: embedded files: " + err.Error())
-	}
-	return out
-}()
+var files = static.MustDir(staticFS, "static")
 
 // contentSecurityPolicy keeps the demo to its own origin: its scripts,
 // styles and the WebSocket at /ws (ws: and wss: for browsers whose 'self'
@@ -46,9 +40,7 @@ func Handler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Allow", "GET, HEAD")
-			http.Error(w, "only GET and HEAD are allowed", http.StatusMethodNotAllowed)
+		if !static.MethodAllowed(w, r, "only GET and HEAD are allowed") {
 			return
 		}
 		h := w.Header()

@@ -46,6 +46,18 @@ type shard struct {
 	presence map[string]map[string]*broker.ClientInfo // channel -> client -> info
 }
 
+// stream returns channel's stream, or nil. One whose history expired is
+// replaced first: its history is lost (a new epoch), its idempotency keys
+// are not, as they have their own window. s.mu is held.
+func (s *shard) stream(channel string, now time.Time) *stream {
+	st := s.streams[channel]
+	if st != nil && st.expired(now) {
+		st = st.reborn()
+		s.streams[channel] = st
+	}
+	return st
+}
+
 // Options configure a Broker.
 type Options struct {
 	// Now replaces time.Now, for tests of expiry.
@@ -80,6 +92,17 @@ func (b *Broker) shard(channel string) *shard {
 	return &b.shards[maphash.String(b.seed, channel)%shardCount]
 }
 
+// lockShard returns channel's shard with its lock held, or ErrClosed once
+// the broker is closed. The caller unlocks s.mu.
+func (b *Broker) lockShard(channel string) (*shard, error) {
+	if b.closed.Load() {
+		return nil, broker.ErrClosed
+	}
+	s := b.shard(channel)
+	s.mu.Lock()
+	return s, nil
+}
+
 // Start implements broker.Broker.
 func (b *Broker) Start(_ context.Context, h broker.EventHandler) error {
 	if b.closed.Load() {
@@ -92,11 +115,10 @@ func (b *Broker) Start(_ context.Context, h broker.EventHandler) error {
 
 // Subscribe implements broker.Broker.
 func (b *Broker) Subscribe(_ context.Context, channel string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	s.subs[channel] = struct{}{}
 	s.mu.Unlock()
 	return nil
@@ -104,11 +126,10 @@ func (b *Broker) Subscribe(_ context.Context, channel string) error {
 
 // Unsubscribe implements broker.Broker.
 func (b *Broker) Unsubscribe(_ context.Context, channel string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	delete(s.subs, channel)
 	s.mu.Unlock()
 	return nil
@@ -118,21 +139,14 @@ func (b *Broker) Unsubscribe(_ context.Context, channel string) error {
 // the node's handler runs, which is what keeps one channel's deliveries in
 // offset order.
 func (b *Broker) Publish(_ context.Context, channel string, pub *broker.Publication, opts broker.PublishOptions) (broker.PublishResult, error) {
-	if b.closed.Load() {
-		return broker.PublishResult{}, broker.ErrClosed
-	}
 	now := b.now()
-	s := b.shard(channel)
-	s.mu.Lock()
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return broker.PublishResult{}, err
+	}
 	defer s.mu.Unlock()
 
-	st := s.streams[channel]
-	if st != nil && st.expired(now) {
-		// History is lost (a new epoch), idempotency keys are not: they
-		// have their own window.
-		st = st.reborn()
-		s.streams[channel] = st
-	}
+	st := s.stream(channel, now)
 	keep := opts.HistorySize > 0 || opts.IdempotencyKey != ""
 	if st == nil && keep {
 		st = newStream(opts.HistorySize)
@@ -180,18 +194,13 @@ func (b *Broker) PublishControl(_ context.Context, data []byte) error {
 
 // History implements broker.Broker.
 func (b *Broker) History(_ context.Context, channel string, opts broker.HistoryOptions) (broker.HistoryResult, error) {
-	if b.closed.Load() {
-		return broker.HistoryResult{}, broker.ErrClosed
-	}
 	now := b.now()
-	s := b.shard(channel)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	st := s.streams[channel]
-	if st != nil && st.expired(now) {
-		st = st.reborn()
-		s.streams[channel] = st
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return broker.HistoryResult{}, err
 	}
+	defer s.mu.Unlock()
+	st := s.stream(channel, now)
 	if st == nil {
 		// An empty stream is created so that the epoch a subscriber is told
 		// stays the stream's epoch when the first publication arrives.

@@ -19,11 +19,10 @@ func (b *Broker) PublishLeave(_ context.Context, channel string, info *broker.Cl
 }
 
 func (b *Broker) deliverPresence(channel string, info *broker.ClientInfo, join bool) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subs[channel]; !ok || b.handler == nil {
 		return nil
@@ -38,11 +37,10 @@ func (b *Broker) deliverPresence(channel string, info *broker.ClientInfo, join b
 
 // AddPresence implements broker.PresenceStore.
 func (b *Broker) AddPresence(_ context.Context, channel string, info *broker.ClientInfo) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	set := s.presence[channel]
 	if set == nil {
@@ -55,11 +53,10 @@ func (b *Broker) AddPresence(_ context.Context, channel string, info *broker.Cli
 
 // RemovePresence implements broker.PresenceStore.
 func (b *Broker) RemovePresence(_ context.Context, channel, client string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	if set := s.presence[channel]; set != nil {
 		delete(set, client)
@@ -72,11 +69,10 @@ func (b *Broker) RemovePresence(_ context.Context, channel, client string) error
 
 // Presence implements broker.PresenceStore.
 func (b *Broker) Presence(_ context.Context, channel string) (map[string]*broker.ClientInfo, error) {
-	if b.closed.Load() {
-		return nil, broker.ErrClosed
+	s, err := b.lockShard(channel)
+	if err != nil {
+		return nil, err
 	}
-	s := b.shard(channel)
-	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[string]*broker.ClientInfo, len(s.presence[channel]))
 	for id, info := range s.presence[channel] {

@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/heraldrt/herald/protocol"
 )
 
 // handshakeTimeout bounds dialing, the WebSocket handshake, connect and
@@ -66,16 +67,20 @@ func (c *client) handshake() error {
 		if err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
-		for line := range bytes.SplitSeq(msg, []byte{'\n'}) {
+		err = protocol.SplitMessages(msg, func(line []byte) error {
 			ev := c.w.codec.parse(line)
 			if ev.kind == evReply && ev.id <= 2 {
 				if ev.err != "" {
 					return fmt.Errorf("connect or subscribe refused: %s", ev.err)
 				}
 				replies++
-				continue
+				return nil
 			}
 			c.handle(ev)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -85,11 +90,10 @@ func (c *client) handshake() error {
 func (c *client) read() {
 	defer c.w.st.open.Add(-1)
 	err := c.ws.serve(func(msg []byte) {
-		for line := range bytes.SplitSeq(msg, []byte{'\n'}) {
-			if len(bytes.TrimSpace(line)) > 0 {
-				c.handle(c.w.codec.parse(line))
-			}
-		}
+		_ = protocol.SplitMessages(msg, func(line []byte) error {
+			c.handle(c.w.codec.parse(line))
+			return nil
+		})
 	})
 	if !c.w.stopping.Load() && !errors.Is(err, net.ErrClosed) {
 		c.w.st.dropped.Add(1)

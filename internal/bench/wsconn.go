@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"crypto/rand"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -17,20 +16,13 @@ import (
 	"time"
 
 	mrand "math/rand/v2"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // readBufSize is each connection's own read buffer. A frame that does not
 // fit is read into a pooled buffer, returned once the frame is consumed.
 const readBufSize = 1024
-
-// WebSocket opcodes.
-const (
-	opContinuation = 0x0
-	opText         = 0x1
-	opClose        = 0x8
-	opPing         = 0x9
-	opPong         = 0xA
-)
 
 // maxFrame bounds one incoming message.
 const maxFrame = 16 << 20
@@ -79,10 +71,7 @@ func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
-		key + "\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, key)); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
@@ -117,8 +106,7 @@ func (c *wsConn) readHandshake(key string) error {
 	if !bytes.HasPrefix(status, []byte("HTTP/1.1 101")) {
 		return fmt.Errorf("server answered %q", status)
 	}
-	sum := sha1.Sum([]byte(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-	want := base64.StdEncoding.EncodeToString(sum[:])
+	want := wsframe.AcceptKey(key)
 	for line := range bytes.SplitSeq(rest, []byte("\r\n")) {
 		name, value, _ := bytes.Cut(line, []byte(":"))
 		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) && string(bytes.TrimSpace(value)) == want {
@@ -212,9 +200,9 @@ func (c *wsConn) drainFrames(handle func([]byte)) error {
 // control answers a ping or a close frame.
 func (c *wsConn) control(op byte, body []byte) error {
 	switch op {
-	case opPing:
-		return c.writeFrame(opPong, body)
-	case opClose:
+	case wsframe.OpPing:
+		return c.writeFrame(wsframe.OpPong, body)
+	case wsframe.OpClose:
 		// Answer the server's close frame, unless this is the answer to
 		// ours (RFC 6455 section 5.5.1: one close frame each way).
 		ce := &closeError{code: 1005}
@@ -231,28 +219,14 @@ func (c *wsConn) control(op byte, body []byte) error {
 }
 
 // writeText sends one masked text frame.
-func (c *wsConn) writeText(p []byte) error { return c.writeFrame(opText, p) }
+func (c *wsConn) writeText(p []byte) error { return c.writeFrame(wsframe.OpText, p) }
 
 // writeFrame sends one masked frame in one write.
 func (c *wsConn) writeFrame(op byte, p []byte) error {
 	bp := bufPool.Get().(*[]byte)
-	b := append((*bp)[:0], 0x80|op)
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
 	var mask [4]byte
 	binary.LittleEndian.PutUint32(mask[:], mrand.Uint32())
-	b = append(b, mask[:]...)
-	start := len(b)
-	b = append(b, p...)
-	unmask(b[start:], mask[:])
+	b := wsframe.AppendFrame((*bp)[:0], true, op, p, mask[:])
 	c.wmu.Lock()
 	_, err := c.conn.Write(b)
 	c.wmu.Unlock()
@@ -287,7 +261,7 @@ func (c *wsConn) writeClose(body []byte) error {
 	if sent {
 		return nil
 	}
-	return c.writeFrame(opClose, body)
+	return c.writeFrame(wsframe.OpClose, body)
 }
 
 // closeNow drops the connection.

@@ -3,71 +3,35 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/binary"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // serverFrame encodes an unmasked server frame.
 func serverFrame(fin bool, op byte, p []byte) []byte {
-	b := []byte{op}
-	if fin {
-		b[0] |= 0x80
-	}
-	switch n := len(p); {
-	case n < 126:
-		b = append(b, byte(n))
-	case n <= 0xFFFF:
-		b = append(b, 126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	return append(b, p...)
+	return wsframe.AppendFrame(nil, fin, op, p, nil)
 }
 
 // readClientFrame reads one masked client frame.
 func readClientFrame(r *bufio.Reader) (byte, []byte, error) {
-	var h [2]byte
-	if _, err := io.ReadFull(r, h[:]); err != nil {
+	f, err := wsframe.ReadFrame(r)
+	if err != nil {
 		return 0, nil, err
 	}
-	n := int(h[1] & 0x7F)
-	switch n {
-	case 126:
-		var b [2]byte
-		_, _ = io.ReadFull(r, b[:])
-		n = int(binary.BigEndian.Uint16(b[:]))
-	case 127:
-		var b [8]byte
-		_, _ = io.ReadFull(r, b[:])
-		n = int(binary.BigEndian.Uint64(b[:]))
-	}
-	if h[1]&0x80 == 0 {
+	if !f.Masked {
 		return 0, nil, errors.New("client frame not masked")
 	}
-	var mask [4]byte
-	_, _ = io.ReadFull(r, mask[:])
-	p := make([]byte, n)
-	if _, err := io.ReadFull(r, p); err != nil {
-		return 0, nil, err
-	}
-	unmask(p, mask[:])
-	return h[0] & 0x0F, p, nil
+	return f.Op, f.Payload, nil
 }
 
-// TestWSConnFrames runs the client against a hand-written server that
-// sends frames of every size class, fragments, control frames and
-// several frames in one write, over real TCP.
 // acceptUpgrade accepts one connection on ln and reads its upgrade
 // request; it returns the connection, its reader and the 101 response to
 // write, or a nil connection when that failed.
@@ -82,59 +46,72 @@ func acceptUpgrade(ln net.Listener) (net.Conn, *bufio.Reader, string) {
 		conn.Close()
 		return nil, nil, ""
 	}
-	sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
 	return conn, br, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " +
-		base64.StdEncoding.EncodeToString(sum[:]) + "\r\n\r\n"
+		wsframe.AcceptKey(req.Header.Get("Sec-WebSocket-Key")) + "\r\n\r\n"
 }
 
-func TestWSConnFrames(t *testing.T) {
+// dialScripted starts a hand-written server on a loopback port that
+// accepts one connection and runs script on it (script writes the 101
+// response, accept, itself), and returns the client connected to it. The
+// caller waits for script to end.
+func dialScripted(t *testing.T, script func(conn net.Conn, br *bufio.Reader, accept string)) *wsConn {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	big := bytes.Repeat([]byte("b"), 70<<10) // past the 64 KiB pool size
-	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
-	got := make(chan string, 4)              // what the server received
+	t.Cleanup(func() { ln.Close() })
 	go func() {
 		conn, br, accept := acceptUpgrade(ln)
 		if conn == nil {
 			return
 		}
 		defer conn.Close()
-		out := []byte(accept)
-		out = append(out, serverFrame(true, opText, []byte("first"))...) // in the same write as the handshake
-		out = append(out, serverFrame(true, opPing, []byte("pi"))...)
-		out = append(out, serverFrame(true, opText, mid)...)
-		_, _ = conn.Write(out)
-		op, p, err := readClientFrame(br)
-		got <- string([]byte{'0' + op}) + ":" + string(p)
-		_, _ = conn.Write(serverFrame(true, opText, big))
-		_, _ = conn.Write(serverFrame(false, opText, []byte("frag1-")))
-		_, _ = conn.Write(serverFrame(true, opPing, nil))
-		_, _ = conn.Write(serverFrame(false, opContinuation, []byte("frag2-")))
-		_, _ = conn.Write(serverFrame(true, opContinuation, []byte("frag3")))
-		_, _ = conn.Write(serverFrame(true, 0x2, []byte("binary, skipped")))
-		// Split one frame across writes.
-		f := serverFrame(true, opText, []byte("split"))
-		_, _ = conn.Write(f[:1])
-		time.Sleep(20 * time.Millisecond)
-		_, _ = conn.Write(f[1:])
-		_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 3002)))
-		op, _, _ = readClientFrame(br) // pong to the empty ping
-		op2, p2, err := readClientFrame(br)
-		_ = err
-		got <- string([]byte{'0' + op}) + "," + string([]byte{'0' + op2}) + ":" + string(p2[:min(len(p2), 2)])
+		script(conn, br, accept)
 	}()
-
 	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
 	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.closeNow()
+	t.Cleanup(c.closeNow)
+	return c
+}
+
+// TestWSConnFrames runs the client against a hand-written server that
+// sends frames of every size class, fragments, control frames and
+// several frames in one write, over real TCP.
+func TestWSConnFrames(t *testing.T) {
+	big := bytes.Repeat([]byte("b"), 70<<10) // past the 64 KiB pool size
+	mid := bytes.Repeat([]byte("m"), 5000)   // past the 1 KiB buffer
+	got := make(chan string, 4)              // what the server received
+	c := dialScripted(t, func(conn net.Conn, br *bufio.Reader, accept string) {
+		out := []byte(accept)
+		out = append(out, serverFrame(true, wsframe.OpText, []byte("first"))...) // in the same write as the handshake
+		out = append(out, serverFrame(true, wsframe.OpPing, []byte("pi"))...)
+		out = append(out, serverFrame(true, wsframe.OpText, mid)...)
+		_, _ = conn.Write(out)
+		op, p, err := readClientFrame(br)
+		got <- string([]byte{'0' + op}) + ":" + string(p)
+		_, _ = conn.Write(serverFrame(true, wsframe.OpText, big))
+		_, _ = conn.Write(serverFrame(false, wsframe.OpText, []byte("frag1-")))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpPing, nil))
+		_, _ = conn.Write(serverFrame(false, wsframe.OpContinuation, []byte("frag2-")))
+		_, _ = conn.Write(serverFrame(true, wsframe.OpContinuation, []byte("frag3")))
+		_, _ = conn.Write(serverFrame(true, 0x2, []byte("binary, skipped")))
+		// Split one frame across writes.
+		f := serverFrame(true, wsframe.OpText, []byte("split"))
+		_, _ = conn.Write(f[:1])
+		time.Sleep(20 * time.Millisecond)
+		_, _ = conn.Write(f[1:])
+		_, _ = conn.Write(serverFrame(true, wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 3002)))
+		op, _, _ = readClientFrame(br) // pong to the empty ping
+		op2, p2, err := readClientFrame(br)
+		_ = err
+		got <- string([]byte{'0' + op}) + "," + string([]byte{'0' + op2}) + ":" + string(p2[:min(len(p2), 2)])
+	})
 	var msgs []string
-	err = c.serve(func(m []byte) { msgs = append(msgs, string(m)) })
+	err := c.serve(func(m []byte) { msgs = append(msgs, string(m)) })
 	var ce *closeError
 	if !errors.As(err, &ce) || ce.code != 3002 {
 		t.Fatalf("serve ended with %v, want close 3002", err)
@@ -148,10 +125,10 @@ func TestWSConnFrames(t *testing.T) {
 			t.Errorf("message %d: got %d bytes %.20q, want %d bytes %.20q", i, len(msgs[i]), msgs[i], len(want[i]), want[i])
 		}
 	}
-	if g := <-got; g != string([]byte{'0' + opPong})+":pi" {
+	if g := <-got; g != string([]byte{'0' + wsframe.OpPong})+":pi" {
 		t.Errorf("answer to ping: %q", g)
 	}
-	if g := <-got; !strings.HasPrefix(g, string([]byte{'0' + opPong, ',', '0' + opClose})) {
+	if g := <-got; !strings.HasPrefix(g, string([]byte{'0' + wsframe.OpPong, ',', '0' + wsframe.OpClose})) {
 		t.Errorf("answers to empty ping and close: %q", g)
 	}
 }
@@ -161,24 +138,14 @@ func TestWSConnFrames(t *testing.T) {
 // section 5.5.1). The extra frame cost both sides a write and a read
 // per connection in the churn scenario.
 func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	frames := make(chan []byte, 4) // the opcodes the client sent after the handshake
-	go func() {
-		conn, br, accept := acceptUpgrade(ln)
-		if conn == nil {
-			return
-		}
-		defer conn.Close()
+	c := dialScripted(t, func(conn net.Conn, br *bufio.Reader, accept string) {
 		_, _ = conn.Write([]byte(accept))
 		var ops []byte
 		op, _, err := readClientFrame(br) // the client's close
 		if err == nil {
 			ops = append(ops, op)
-			_, _ = conn.Write(serverFrame(true, opClose, binary.BigEndian.AppendUint16(nil, 1000)))
+			_, _ = conn.Write(serverFrame(true, wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 1000)))
 			for {
 				op, _, err := readClientFrame(br)
 				if err != nil {
@@ -188,14 +155,9 @@ func TestWSConnClosesGracefullyWithOneCloseFrame(t *testing.T) {
 			}
 		}
 		frames <- ops
-	}()
-	u, _ := url.Parse("ws://" + ln.Addr().String() + "/ws")
-	c, err := dialWS(&net.Dialer{}, u, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	})
 	c.closeGracefully(5 * time.Second)
-	if ops := <-frames; !bytes.Equal(ops, []byte{opClose}) {
-		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, opClose)
+	if ops := <-frames; !bytes.Equal(ops, []byte{wsframe.OpClose}) {
+		t.Fatalf("the client sent opcodes %v after the handshake, want one close (%d)", ops, wsframe.OpClose)
 	}
 }

@@ -1,9 +1,10 @@
 package bench
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // This file takes frames out of a wsConn's read buffer.
@@ -20,27 +21,12 @@ func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 			return nil, false, nil
 		}
 		fin, op := avail[0]&0x80 != 0, avail[0]&0x0F
-		masked := avail[1]&0x80 != 0
-		hlen, n := 2, int64(avail[1]&0x7F)
-		switch n {
-		case 126:
-			hlen = 4
-		case 127:
-			hlen = 10
-		}
-		if masked {
-			hlen += 4
-		}
+		hlen := wsframe.HeaderLen(avail[1])
 		if len(avail) < hlen {
 			return nil, false, nil
 		}
-		switch avail[1] & 0x7F {
-		case 126:
-			n = int64(binary.BigEndian.Uint16(avail[2:]))
-		case 127:
-			n = int64(binary.BigEndian.Uint64(avail[2:]))
-		}
-		if n < 0 || n > maxFrame || op >= opClose && (n > 125 || !fin) {
+		n := wsframe.PayloadLen(avail)
+		if n > maxFrame || op >= wsframe.OpClose && (n > 125 || !fin) {
 			return nil, false, fmt.Errorf("websocket: bad frame (opcode %d, %d bytes)", op, n)
 		}
 		total := hlen + int(n)
@@ -49,19 +35,19 @@ func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 			return nil, false, nil
 		}
 		payload := avail[hlen:total]
-		if masked {
-			unmask(payload, avail[hlen-4:hlen])
+		if avail[1]&0x80 != 0 {
+			wsframe.Mask(payload, avail[hlen-4:hlen])
 		}
 		c.r += total
 		switch {
-		case op >= opClose:
+		case op >= wsframe.OpClose:
 			if err := c.control(op, payload); err != nil {
 				return nil, false, err
 			}
-		case op == opContinuation && !c.fragging, op != opContinuation && c.fragging:
+		case op == wsframe.OpContinuation && !c.fragging, op != wsframe.OpContinuation && c.fragging:
 			return nil, false, errors.New("websocket: bad fragmentation")
 		case fin && !c.fragging:
-			if op == opText {
+			if op == wsframe.OpText {
 				return payload, true, nil
 			}
 		default:
@@ -76,7 +62,7 @@ func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 			c.frag = append(c.frag, payload...)
 			if fin {
 				c.fragging, c.fragDone = false, true
-				if c.fragOp == opText {
+				if c.fragOp == wsframe.OpText {
 					return c.frag, true, nil
 				}
 			}
@@ -156,12 +142,5 @@ func (c *wsConn) releaseFrag() {
 			bufPool.Put(c.fragPooled)
 		}
 		c.fragPooled, c.frag = nil, nil
-	}
-}
-
-// unmask applies a masking key.
-func unmask(p, mask []byte) {
-	for i := range p {
-		p[i] ^= mask[i&3]
 	}
 }

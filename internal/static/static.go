@@ -55,6 +55,27 @@ func Dir(fsys fs.FS, root string) (map[string]*File, error) {
 	return out, err
 }
 
+// MustDir is Dir for files embedded in the binary, where an error is a
+// mistake in the build (a root that is not embedded): it panics.
+func MustDir(fsys fs.FS, root string) map[string]*File {
+	out, err := Dir(fsys, root)
+	if err != nil {
+		panic("static: embedded files: " + err.Error())
+	}
+	return out
+}
+
+// MethodAllowed reports whether r is a GET or a HEAD; any other request it
+// answers with 405, Allow: GET, HEAD and msg.
+func MethodAllowed(w http.ResponseWriter, r *http.Request, msg string) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, msg, http.StatusMethodNotAllowed)
+	return false
+}
+
 // ContentType returns the type of a file by its extension, the same on
 // every system for the types the pages use.
 func ContentType(name string) string {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // Raw is a WebSocket connection driven byte by byte, for tests that must
@@ -45,10 +47,7 @@ func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n" +
-		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-	if _, err := io.WriteString(conn, req); err != nil {
+	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, "dGhlIHNhbXBsZSBub25jZQ==")); err != nil {
 		t.Fatal(err)
 	}
 	r := bufio.NewReader(conn)
@@ -62,76 +61,31 @@ func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
 	return &Raw{Conn: conn, r: r}
 }
 
-// WriteHeader writes a frame header for a payload of length n; masked frames
-// carry a random key, and the caller then writes the (masked) payload with
-// WritePayload.
+// WriteHeader writes a frame header for a payload of length n; opcode may
+// carry RSV bits. A masked frame carries mask, its 4-byte key (nil: an
+// unmasked frame), and the caller then writes the masked payload.
 func (c *Raw) WriteHeader(opcode byte, fin bool, n int, mask []byte) error {
-	b := []byte{opcode, 0}
-	if fin {
-		b[0] |= 0x80
-	}
-	var maskBit byte
-	if mask != nil {
-		maskBit = 0x80
-	}
-	switch {
-	case n < 126:
-		b[1] = maskBit | byte(n)
-	case n <= 65535:
-		b[1] = maskBit | 126
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b[1] = maskBit | 127
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	b = append(b, mask...)
-	_, err := c.Conn.Write(b)
+	_, err := c.Conn.Write(wsframe.AppendHeader(nil, fin, opcode, n, mask))
 	return err
 }
 
-// WriteFrame writes one whole frame, masked unless unmasked is set.
+// WriteFrame writes one whole frame in one write, masked with a random key
+// unless unmasked is set.
 func (c *Raw) WriteFrame(opcode byte, payload []byte, unmasked bool) error {
 	var mask []byte
-	p := append([]byte(nil), payload...)
 	if !unmasked {
 		mask = make([]byte, 4)
 		_, _ = rand.Read(mask)
-		for i := range p {
-			p[i] ^= mask[i%4]
-		}
 	}
-	if err := c.WriteHeader(opcode, true, len(p), mask); err != nil {
-		return err
-	}
-	_, err := c.Conn.Write(p)
+	_, err := c.Conn.Write(wsframe.AppendFrame(nil, true, opcode, payload, mask))
 	return err
 }
 
 // ReadFrame reads one server frame (servers never mask).
 func (c *Raw) ReadFrame(timeout time.Duration) (opcode byte, payload []byte, err error) {
 	_ = c.Conn.SetReadDeadline(time.Now().Add(timeout))
-	var h [2]byte
-	if _, err = io.ReadFull(c.r, h[:]); err != nil {
-		return 0, nil, err
-	}
-	n := int(h[1] & 0x7f)
-	switch n {
-	case 126:
-		var l [2]byte
-		if _, err = io.ReadFull(c.r, l[:]); err != nil {
-			return 0, nil, err
-		}
-		n = int(binary.BigEndian.Uint16(l[:]))
-	case 127:
-		var l [8]byte
-		if _, err = io.ReadFull(c.r, l[:]); err != nil {
-			return 0, nil, err
-		}
-		n = int(binary.BigEndian.Uint64(l[:]))
-	}
-	payload = make([]byte, n)
-	_, err = io.ReadFull(c.r, payload)
-	return h[0] & 0x0f, payload, err
+	f, err := wsframe.ReadFrame(c.r)
+	return f.Op, f.Payload, err
 }
 
 // ReadClose reads frames until a close frame and returns its code.
@@ -142,7 +96,7 @@ func (c *Raw) ReadClose(timeout time.Duration) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if op == 0x8 {
+		if op == wsframe.OpClose {
 			if len(p) < 2 {
 				return 1005, nil
 			}
@@ -152,7 +106,7 @@ func (c *Raw) ReadClose(timeout time.Duration) (int, error) {
 }
 
 // SendText writes a masked text frame.
-func (c *Raw) SendText(s string) error { return c.WriteFrame(0x1, []byte(s), false) }
+func (c *Raw) SendText(s string) error { return c.WriteFrame(wsframe.OpText, []byte(s), false) }
 
 // Connect sends connect and waits for a reply frame.
 func (c *Raw) Connect() error {
@@ -163,7 +117,7 @@ func (c *Raw) Connect() error {
 	if err != nil {
 		return err
 	}
-	if op != 0x1 || !strings.Contains(string(p), `"result"`) {
+	if op != wsframe.OpText || !strings.Contains(string(p), `"result"`) {
 		return fmt.Errorf("connect: unexpected frame %d %q", op, p)
 	}
 	return nil

@@ -4,7 +4,6 @@
 package wstest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -33,20 +32,15 @@ type Client struct {
 // Dial connects to a Herald WebSocket URL (ws://host/ws).
 func Dial(t testing.TB, url string, header ...http.Header) *Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	var opts websocket.DialOptions
 	if len(header) > 0 {
 		opts.HTTPHeader = header[0]
 	}
-	c, _, err := websocket.Dial(ctx, url, &opts)
+	c, _, err := dial(t, url, &opts)
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	c.SetReadLimit(64 << 20)
-	cl := &Client{t: t, Conn: c}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	return cl
+	return &Client{t: t, Conn: c}
 }
 
 // DialCompressed opens a WebSocket connection to url that offers
@@ -55,18 +49,28 @@ func Dial(t testing.TB, url string, header ...http.Header) *Client {
 // Sec-WebSocket-Extensions says what the server accepted.
 func DialCompressed(t testing.TB, url string) (*websocket.Conn, *http.Response) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{
+	c, resp, err := dial(t, url, &websocket.DialOptions{
 		CompressionMode:      websocket.CompressionNoContextTakeover,
 		CompressionThreshold: 1,
 	})
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
+	return c, resp
+}
+
+// dial opens a WebSocket connection with opts within 5 seconds, lets it
+// read messages of up to 64 MiB, and closes it when the test ends.
+func dial(t testing.TB, url string, opts *websocket.DialOptions) (*websocket.Conn, *http.Response, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, resp, err := websocket.Dial(ctx, url, opts)
+	if err != nil {
+		return nil, resp, err
+	}
 	c.SetReadLimit(64 << 20)
 	t.Cleanup(func() { _ = c.CloseNow() })
-	return c, resp
+	return c, resp, nil
 }
 
 // WSURL turns an http:// test server URL into the ws:// URL of path.
@@ -192,7 +196,7 @@ func (c *Client) readFrame(timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
+	return protocol.SplitMessages(data, func(line []byte) error {
 		var m protocol.ReplyFrame
 		if err := json.Unmarshal(line, &m); err != nil {
 			return fmt.Errorf("server sent invalid JSON %q: %w", line, err)
@@ -200,8 +204,8 @@ func (c *Client) readFrame(timeout time.Duration) error {
 		c.mu.Lock()
 		c.queue = append(c.queue, m)
 		c.mu.Unlock()
-	}
-	return nil
+		return nil
+	})
 }
 
 // ExpectClose reads until the connection closes and returns the close code
@@ -240,13 +244,11 @@ func TryDial(t testing.TB, url, localIP string, header ...http.Header) (*Client,
 	t.Helper()
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(localIP)}, Timeout: 5 * time.Second}
 	hc := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
 	opts := websocket.DialOptions{HTTPClient: hc}
 	if len(header) > 0 {
 		opts.HTTPHeader = header[0]
 	}
-	c, resp, err := websocket.Dial(ctx, url, &opts)
+	c, resp, err := dial(t, url, &opts)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -254,7 +256,5 @@ func TryDial(t testing.TB, url, localIP string, header ...http.Header) (*Client,
 		}
 		return nil, status, err
 	}
-	c.SetReadLimit(64 << 20)
-	t.Cleanup(func() { _ = c.CloseNow() })
 	return &Client{t: t, Conn: c}, http.StatusSwitchingProtocols, nil
 }

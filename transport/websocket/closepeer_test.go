@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // timeWaitOn counts the IPv4 sockets in TIME_WAIT whose local port is
@@ -42,11 +44,11 @@ func timeWaitOn(t *testing.T, port, remote int) int {
 // close frame, the server's answer, then the client closes TCP.
 func closeFirst(t *testing.T, c net.Conn, readFrame func() (byte, []byte, error), send func(op byte, p []byte) error) {
 	t.Helper()
-	if err := send(0x8, binary.BigEndian.AppendUint16(nil, 1000)); err != nil {
+	if err := send(wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 1000)); err != nil {
 		t.Fatal(err)
 	}
 	op, _, err := readFrame()
-	if err != nil || op != 0x8 {
+	if err != nil || op != wsframe.OpClose {
 		t.Fatalf("answer to close: op %d, %v", op, err)
 	}
 	_ = c.Close()
@@ -97,10 +99,10 @@ func TestServerClosesWhenTheClientDoesNot(t *testing.T) {
 	dial := echoDialer(t, false)
 	c := dial()
 	expectEcho(t, c, "hi")
-	if err := c.WriteFrame(0x8, binary.BigEndian.AppendUint16(nil, 1000), false); err != nil {
+	if err := c.WriteFrame(wsframe.OpClose, binary.BigEndian.AppendUint16(nil, 1000), false); err != nil {
 		t.Fatal(err)
 	}
-	if op, _, err := c.ReadFrame(5 * time.Second); err != nil || op != 0x8 {
+	if op, _, err := c.ReadFrame(5 * time.Second); err != nil || op != wsframe.OpClose {
 		t.Fatalf("answer to close: op %d, %v", op, err)
 	}
 	_ = c.Conn.SetReadDeadline(time.Now().Add(10 * time.Second))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/heraldrt/herald/internal/wsframe"
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
@@ -58,7 +59,7 @@ func TestCompressionOffByDefault(t *testing.T) {
 		t.Fatalf("server accepted %q with compression off", ext)
 	}
 	raw := wstest.DialRaw(t, url)
-	if err := raw.WriteHeader(0x40|0x1, true, 0, []byte{1, 2, 3, 4}); err != nil {
+	if err := raw.WriteHeader(0x40|wsframe.OpText, true, 0, []byte{1, 2, 3, 4}); err != nil {
 		t.Fatal(err)
 	}
 	if code, err := raw.ReadClose(5 * time.Second); err != nil || code != 1002 {

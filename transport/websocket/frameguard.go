@@ -1,5 +1,7 @@
 package websocket
 
+import "github.com/heraldrt/herald/internal/wsframe"
+
 // frameGuard follows the frame boundaries of a client's byte stream and
 // reports the first frame that breaks one of two rules nbio does not
 // enforce: every client frame is masked (RFC 6455 section 5.1), and a
@@ -11,8 +13,8 @@ package websocket
 // It keeps no copy of the data: only the header bytes of a frame that a
 // read split (at most 14) and the payload bytes still to skip.
 type frameGuard struct {
-	skip      uint64   // payload bytes of the current frame not seen yet
-	hdr       [14]byte // a frame header split across reads
+	skip      uint64                     // payload bytes of the current frame not seen yet
+	hdr       [wsframe.MaxHeaderLen]byte // a frame header split across reads
 	hdrLen    uint8
 	fragments bool        // a fragmented message is open: its next data frame continues it
 	failed    guardReason // why the stream was refused; everything after is refused too
@@ -62,7 +64,7 @@ func (g *frameGuard) check(data []byte) bool {
 		// Collect a header: 2 bytes, then the extended length, then the key.
 		need := 2
 		if g.hdrLen >= 2 {
-			need = headerLen(g.hdr[1])
+			need = wsframe.HeaderLen(g.hdr[1])
 		}
 		for int(g.hdrLen) < need && len(data) > 0 {
 			g.hdr[g.hdrLen] = data[0]
@@ -72,13 +74,13 @@ func (g *frameGuard) check(data []byte) bool {
 				if !g.frameStart(g.hdr[0], g.hdr[1]) {
 					return false
 				}
-				need = headerLen(g.hdr[1])
+				need = wsframe.HeaderLen(g.hdr[1])
 			}
 		}
 		if int(g.hdrLen) < need {
 			return true // the rest of the header comes with the next read
 		}
-		g.skip = payloadLen(g.hdr[:g.hdrLen])
+		g.skip = wsframe.PayloadLen(g.hdr[:g.hdrLen])
 		g.hdrLen = 0
 	}
 	return true
@@ -94,43 +96,14 @@ func (g *frameGuard) frameStart(b0, b1 byte) bool {
 	}
 	fin := b0&0x80 != 0
 	switch b0 & 0x0f {
-	case 0x0:
+	case wsframe.OpContinuation:
 		if !g.fragments {
 			g.failed = reasonContinuation
 			return false
 		}
 		g.fragments = !fin
-	case 0x1, 0x2:
+	case wsframe.OpText, wsframe.OpBinary:
 		g.fragments = !fin // nbio refuses a new message inside an open one
 	}
 	return true
-}
-
-// headerLen returns the length of a masked client frame's header from its
-// second byte: 2 bytes, the extended payload length, and the 4-byte key.
-func headerLen(b1 byte) int {
-	switch b1 & 0x7f {
-	case 126:
-		return 2 + 2 + 4
-	case 127:
-		return 2 + 8 + 4
-	default:
-		return 2 + 4
-	}
-}
-
-// payloadLen decodes the payload length of a complete frame header.
-func payloadLen(h []byte) uint64 {
-	switch n := h[1] & 0x7f; n {
-	case 126:
-		return uint64(h[2])<<8 | uint64(h[3])
-	case 127:
-		var v uint64
-		for _, b := range h[2:10] {
-			v = v<<8 | uint64(b)
-		}
-		return v
-	default:
-		return uint64(n)
-	}
 }

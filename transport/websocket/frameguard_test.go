@@ -1,37 +1,23 @@
 package websocket
 
 import (
-	"encoding/binary"
+	"bytes"
 	"testing"
+
+	"github.com/heraldrt/herald/internal/wsframe"
 )
 
 // clientFrame builds a frame header plus payload as a client sends it;
 // the payload is not really masked (the guard never looks at it).
 func clientFrame(n int, masked bool) []byte {
-	b := []byte{0x81, 0}
-	var m byte
+	var key []byte
 	if masked {
-		m = 0x80
+		key = []byte{1, 2, 3, 4}
 	}
-	switch {
-	case n < 126:
-		b[1] = m | byte(n)
-	case n <= 65535:
-		b[1] = m | 126
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b[1] = m | 127
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	if masked {
-		b = append(b, 1, 2, 3, 4)
-	}
+	b := wsframe.AppendHeader(nil, true, wsframe.OpText, n, key)
 	// A payload of bytes that would look like unmasked headers if the guard
 	// lost its place in the stream.
-	for i := 0; i < n; i++ {
-		b = append(b, 0x01)
-	}
-	return b
+	return append(b, bytes.Repeat([]byte{0x01}, n)...)
 }
 
 // The guard must follow frame boundaries however the stream is cut into

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/wsframe"
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
@@ -63,7 +64,7 @@ func expectEcho(t *testing.T, c *wstest.Raw, msg string) {
 		t.Fatal(err)
 	}
 	op, p, err := c.ReadFrame(5 * time.Second)
-	if err != nil || op != 0x1 || string(p) != msg {
+	if err != nil || op != wsframe.OpText || string(p) != msg {
 		t.Fatalf("echo: op %d %q %v, want %q", op, p, err, msg)
 	}
 }
@@ -73,59 +74,53 @@ func expectEcho(t *testing.T, c *wstest.Raw, msg string) {
 // by a read loop; a masked frame split into single bytes still gets
 // through, and other connections are unaffected.
 func TestUnmaskedClientFrameCloses1002(t *testing.T) {
-	for _, tlsOn := range []bool{false, true} {
-		name := "plain"
-		if tlsOn {
-			name = "tls"
-		}
-		t.Run(name, func(t *testing.T) {
-			dial := echoDialer(t, tlsOn)
+	plainAndTLS(t, func(t *testing.T, tlsOn bool) {
+		dial := echoDialer(t, tlsOn)
 
-			bystander := dial()
-			expectEcho(t, bystander, "before")
+		bystander := dial()
+		expectEcho(t, bystander, "before")
 
-			c := dial()
-			// A masked frame fed one byte per write: the guard must keep its
-			// place across reads.
-			frame := []byte(`{"split":true}`)
-			key := []byte{9, 8, 7, 6}
-			masked := make([]byte, len(frame))
-			for i := range frame {
-				masked[i] = frame[i] ^ key[i%4]
-			}
-			whole := append([]byte{0x81, 0x80 | byte(len(frame))}, key...)
-			whole = append(whole, masked...)
-			for _, b := range whole {
-				if _, err := c.Conn.Write([]byte{b}); err != nil {
-					t.Fatal(err)
-				}
-				time.Sleep(time.Millisecond)
-			}
-			if op, p, err := c.ReadFrame(5 * time.Second); err != nil || op != 0x1 || string(p) != string(frame) {
-				t.Fatalf("split masked frame: op %d %q %v", op, p, err)
-			}
-
-			if err := c.WriteFrame(0x1, []byte("unmasked"), true); err != nil {
+		c := dial()
+		// A masked frame fed one byte per write: the guard must keep its
+		// place across reads.
+		frame := []byte(`{"split":true}`)
+		whole := wsframe.AppendFrame(nil, true, wsframe.OpText, frame, []byte{9, 8, 7, 6})
+		for _, b := range whole {
+			if _, err := c.Conn.Write([]byte{b}); err != nil {
 				t.Fatal(err)
 			}
-			code, err := c.ReadClose(5 * time.Second)
-			if err != nil || code != 1002 {
-				t.Fatalf("close code %d (%v), want 1002", code, err)
-			}
-			expectEcho(t, bystander, "after")
-		})
-	}
+			time.Sleep(time.Millisecond)
+		}
+		if op, p, err := c.ReadFrame(5 * time.Second); err != nil || op != wsframe.OpText || string(p) != string(frame) {
+			t.Fatalf("split masked frame: op %d %q %v", op, p, err)
+		}
+
+		if err := c.WriteFrame(wsframe.OpText, []byte("unmasked"), true); err != nil {
+			t.Fatal(err)
+		}
+		code, err := c.ReadClose(5 * time.Second)
+		if err != nil || code != 1002 {
+			t.Fatalf("close code %d (%v), want 1002", code, err)
+		}
+		expectEcho(t, bystander, "after")
+	})
 }
 
 // Frames that break RFC 6455 are answered with a 1002 close frame, not a
 // silent drop, and the connection's neighbours carry on.
 func TestProtocolErrorsClose1002(t *testing.T) {
+	plainAndTLS(t, testProtocolErrorsClose1002)
+}
+
+// plainAndTLS runs test as two subtests: on a plain connection (served by
+// the poller) and on a TLS one (served by a read loop).
+func plainAndTLS(t *testing.T, test func(t *testing.T, tlsOn bool)) {
 	for _, tlsOn := range []bool{false, true} {
 		name := "plain"
 		if tlsOn {
 			name = "tls"
 		}
-		t.Run(name, func(t *testing.T) { testProtocolErrorsClose1002(t, tlsOn) })
+		t.Run(name, func(t *testing.T) { test(t, tlsOn) })
 	}
 }
 
@@ -135,9 +130,9 @@ func testProtocolErrorsClose1002(t *testing.T, tlsOn bool) {
 	key := []byte{1, 2, 3, 4}
 	cases := map[string]func(c *wstest.Raw) error{
 		"reserved opcode 0x3":        func(c *wstest.Raw) error { return c.WriteHeader(0x3, true, 0, key) },
-		"reserved bit RSV2":          func(c *wstest.Raw) error { return c.WriteHeader(0x20|0x1, true, 0, key) },
-		"fragmented ping":            func(c *wstest.Raw) error { return c.WriteHeader(0x9, false, 0, key) },
-		"continuation with no start": func(c *wstest.Raw) error { return c.WriteHeader(0x0, true, 0, key) },
+		"reserved bit RSV2":          func(c *wstest.Raw) error { return c.WriteHeader(0x20|wsframe.OpText, true, 0, key) },
+		"fragmented ping":            func(c *wstest.Raw) error { return c.WriteHeader(wsframe.OpPing, false, 0, key) },
+		"continuation with no start": func(c *wstest.Raw) error { return c.WriteHeader(wsframe.OpContinuation, true, 0, key) },
 	}
 	for name, send := range cases {
 		t.Run(name, func(t *testing.T) {
