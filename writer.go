@@ -2,6 +2,8 @@ package herald
 
 import (
 	"sync"
+
+	"github.com/heraldrt/herald/protocol"
 )
 
 // maxBatchFrame bounds a frame that joins several queued messages. A single
@@ -101,19 +103,8 @@ func (w *writer) run() {
 // before maxBatchFrame; it returns the buffer and how many messages it took.
 func (w *writer) join(batch [][]byte) (*[]byte, int) {
 	buf := w.bufs.Get().(*[]byte)
-	b := (*buf)[:0]
-	n := 0
-	for _, m := range batch {
-		if n > 0 && len(b)+1+len(m) > maxBatchFrame {
-			break
-		}
-		if n > 0 {
-			b = append(b, '\n')
-		}
-		b = append(b, m...)
-		n++
-	}
-	*buf = b
+	var n int
+	*buf, n = protocol.AppendJoined((*buf)[:0], batch, maxBatchFrame)
 	return buf, n
 }
 
