@@ -71,6 +71,9 @@ type Config struct {
 	// Name is the node's name; empty picks the host name with a random
 	// suffix.
 	Name string `yaml:"name"`
+	// Broker is the URL of the broker that joins this node to others
+	// (redis://...); empty uses the embedded broker, one node alone.
+	Broker string `yaml:"broker"`
 	// AnnounceInterval is how often the node tells the other nodes about
 	// itself through the broker.
 	AnnounceInterval time.Duration `yaml:"announce_interval"`

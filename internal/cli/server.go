@@ -75,8 +75,14 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 		return nil, fmt.Errorf("%w (is another server using it? choose another address with --addr)", err)
 	}
 	undo = append(undo, func() { _ = ln.Close() })
+	if nodeConf.Broker, err = c.broker(log); err != nil {
+		return nil, err
+	}
 	node, err := herald.New(nodeConf)
 	if err != nil {
+		if nodeConf.Broker != nil {
+			_ = nodeConf.Broker.Close(context.Background())
+		}
 		return nil, err
 	}
 	undo = append(undo, func() { _ = node.Shutdown(context.Background()) })
@@ -84,6 +90,7 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 		installAuth(node, verifier, c, log)
 	}
 	logModes(log, c)
+	go logCluster(ctx, node, c, log)
 	admin, err := startAdmin(node, c, log)
 	if err != nil {
 		return nil, err
