@@ -3,6 +3,7 @@ package herald
 import (
 	"errors"
 
+	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -34,6 +35,11 @@ var (
 	// ErrPresenceDisabled is returned by Presence for a channel whose
 	// namespace keeps no presence.
 	ErrPresenceDisabled = protocol.NewError(protocol.CodeNotAvailable, "presence is not enabled for this channel")
+	// ErrBrokerUnavailable is what a client sees when the broker cannot be
+	// reached or does not answer in time: nothing is acknowledged falsely.
+	// A publish may or may not have been accepted, so a retry should carry
+	// the same idempotency key.
+	ErrBrokerUnavailable = protocol.NewError(protocol.CodeInternal, "the broker is unavailable: retry later (a publish may or may not have been accepted; retry it with the same idempotency key)")
 	// ErrPublicationTooLarge is returned for publication data larger than
 	// Config.MaxPublicationSize.
 	ErrPublicationTooLarge = protocol.NewError(protocol.CodeLimitExceeded, "publication data is larger than the server's limit")
@@ -58,6 +64,9 @@ func toProtocolError(err error) (*Error, bool) {
 	var pe *Error
 	if errors.As(err, &pe) {
 		return pe, true
+	}
+	if errors.Is(err, broker.ErrUnavailable) {
+		return ErrBrokerUnavailable, true // logged and counted by the instrumented broker
 	}
 	return protocol.NewError(protocol.CodeInternal), false
 }

@@ -131,6 +131,8 @@ func TestMetricsMoveWithEvents(t *testing.T) {
 	fb.down.Store(true)
 	if r := c.Call(map[string]any{"op": "publish", "channel": "m", "data": 1}); r.Error == nil {
 		t.Fatal("publish succeeded with the broker down")
+	} else if r.Error.Code != 100 || r.Error.Message != herald.ErrBrokerUnavailable.Message {
+		t.Errorf("publish with the broker down: %+v, want code 100 saying the broker is unavailable", r.Error)
 	}
 	eventually(t, reg, 1, "herald_broker_errors_total", "op", "publish")
 	if err := ts.node.Ready(context.Background()); err == nil {

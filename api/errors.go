@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -53,6 +54,9 @@ func classify(err error) *apiError {
 		return badRequest("%s", strings.TrimPrefix(err.Error(), "herald: "))
 	case errors.Is(err, path.ErrBadPattern):
 		return badRequest(`pattern is not valid: use path.Match syntax, e.g. "chat:*"`)
+	case errors.Is(err, broker.ErrUnavailable):
+		return &apiError{status: http.StatusServiceUnavailable, code: protocol.CodeInternal,
+			msg: herald.ErrBrokerUnavailable.Message, cause: err}
 	case errors.Is(err, herald.ErrNodeClosed):
 		return &apiError{status: http.StatusServiceUnavailable, code: protocol.CodeInternal,
 			msg: "the node is shutting down; retry on another node", cause: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/heraldrt/herald/broker"
 )
@@ -121,6 +122,57 @@ func (b *Broker) resync() {
 		}
 		st.mu.Unlock()
 		b.leave()
+	}
+}
+
+// checkPositions runs the periodic position check until Close: see
+// Options.PositionCheck.
+func (b *Broker) checkPositions() {
+	defer b.wg.Done()
+	t := time.NewTicker(b.opts.PositionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+		}
+		b.sub.mu.Lock()
+		chans := make(map[string]*chanState, len(b.sub.chans))
+		for ch, st := range b.sub.chans {
+			chans[ch] = st
+		}
+		b.sub.mu.Unlock()
+		for ch, st := range chans {
+			if !b.enter() {
+				return
+			}
+			b.checkPosition(ch, st)
+			b.leave()
+		}
+	}
+}
+
+// checkPosition reads the stream's position of one channel and, when it
+// is ahead of what was delivered (or in another epoch), catches up. A
+// channel whose stream never existed (no history) costs one read and is
+// left alone, and so is one whose position cannot be read now: the check
+// never reports a loss it has not seen.
+func (b *Broker) checkPosition(ch string, st *chanState) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gone {
+		return
+	}
+	ctx, cancel := b.opCtx(context.Background())
+	res, err := b.readStream(ctx, ch, broker.HistoryOptions{}, false)
+	cancel()
+	if err != nil || res.Position.Epoch == "" {
+		return
+	}
+	if res.Position.Epoch != st.epoch || res.Position.Offset > st.last {
+		b.positionFixes.Add(1)
+		b.catchUp(ch, st, 0)
 	}
 }
 

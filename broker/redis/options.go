@@ -14,6 +14,7 @@ const (
 	DefaultTimeout           = time.Second
 	DefaultPresenceTTL       = 45 * time.Second
 	DefaultEmptyStreamTTL    = time.Hour
+	DefaultPositionCheck     = 30 * time.Second
 	DefaultIdempotencyWindow = 2 * time.Minute
 )
 
@@ -39,6 +40,14 @@ type Options struct {
 	// before its first publication is kept (its epoch must outlive the
 	// subscribers that were told it). Default 1 h.
 	EmptyStreamTTL time.Duration
+	// PositionCheck is how often the node compares each subscribed
+	// channel that has history with its stream, and delivers from history
+	// what pub/sub lost (Redis pub/sub is at-most-once, and a lost last
+	// publication is followed by no gap that would reveal it). Healthy
+	// subscribers are never disconnected by it: a check that cannot reach
+	// Redis is skipped, and a publication still in flight when the stream
+	// is read is delivered once. Default 30 s.
+	PositionCheck time.Duration
 	// TLSConfig replaces the TLS settings a rediss:// URL implies (for a
 	// private CA or client certificates).
 	TLSConfig *tls.Config
@@ -59,6 +68,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.PresenceTTL <= 0 {
 		o.PresenceTTL = DefaultPresenceTTL
+	}
+	if o.PositionCheck <= 0 {
+		o.PositionCheck = DefaultPositionCheck
 	}
 	if o.EmptyStreamTTL <= 0 {
 		o.EmptyStreamTTL = DefaultEmptyStreamTTL

@@ -36,7 +36,11 @@ type Broker struct {
 
 	sub      subscriber
 	presence presenceOwner
-	wg       sync.WaitGroup // the pub/sub loop and the presence refresher
+	wg       sync.WaitGroup // the pub/sub loop, the presence refresher and the position check
+
+	// positionFixes counts position checks that found a channel behind
+	// its stream and caught it up.
+	positionFixes atomic.Int64
 }
 
 var (
@@ -95,7 +99,8 @@ func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
 		b.started.Store(false)
 		return err
 	}
-	b.wg.Add(2)
+	b.wg.Add(3)
+	go b.checkPositions()
 	go b.runPubSub(lost)
 	go b.refreshPresence()
 	return nil

@@ -17,7 +17,7 @@ import (
 
 // brokerParams are the query parameters a --broker URL may carry, for the
 // broker's options.
-var brokerParams = []string{"prefix", "timeout", "presence_ttl"}
+var brokerParams = []string{"prefix", "timeout", "presence_ttl", "position_check"}
 
 // brokerSpec is a --broker URL taken apart: the broker's own URL, its
 // options from the query, and the URL as logs may show it.
@@ -28,6 +28,7 @@ type brokerSpec struct {
 	prefix   string
 	timeout  time.Duration
 	presence time.Duration
+	check    time.Duration
 }
 
 // parseBroker checks a --broker URL without connecting: a scheme Herald
@@ -65,6 +66,8 @@ func parseBroker(raw string) (brokerSpec, error) {
 				spec.timeout = d
 			case "presence_ttl":
 				spec.presence = d
+			case "position_check":
+				spec.check = d
 			default:
 				return brokerSpec{}, fmt.Errorf("unknown parameter %q (known: %s)", key, strings.Join(brokerParams, ", "))
 			}
@@ -107,7 +110,7 @@ func newBroker(spec brokerSpec, log *slog.Logger) (broker.Broker, error) {
 		return nil, fmt.Errorf("unknown broker %q", spec.scheme)
 	}
 	b, err := redis.New(spec.url, redis.Options{
-		Prefix: spec.prefix, Timeout: spec.timeout, PresenceTTL: spec.presence,
+		Prefix: spec.prefix, Timeout: spec.timeout, PresenceTTL: spec.presence, PositionCheck: spec.check,
 		Logger: log.With("component", "broker"),
 	})
 	if err != nil {

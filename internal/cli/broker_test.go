@@ -17,11 +17,11 @@ import (
 )
 
 func TestParseBroker(t *testing.T) {
-	spec, err := parseBroker("redis://:pw@10.0.0.5:6379/2?prefix=app&timeout=2s&presence_ttl=30s")
+	spec, err := parseBroker("redis://:pw@10.0.0.5:6379/2?prefix=app&timeout=2s&presence_ttl=30s&position_check=5s")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if spec.url != "redis://:pw@10.0.0.5:6379/2" || spec.prefix != "app" || spec.timeout != 2*time.Second || spec.presence != 30*time.Second {
+	if spec.url != "redis://:pw@10.0.0.5:6379/2" || spec.prefix != "app" || spec.timeout != 2*time.Second || spec.presence != 30*time.Second || spec.check != 5*time.Second {
 		t.Errorf("parsed %+v", spec)
 	}
 	if spec.redacted != "redis://:xxxxx@10.0.0.5:6379/2" || strings.Contains(spec.redacted, "pw") {

@@ -57,7 +57,7 @@ var settings = []setting{
 	{name: "name", arg: "NAME", usage: "node name shown to clients and in logs", defText: "host name with a random suffix",
 		field: func(c *Config) any { return &c.Name },
 		node:  func(c *Config, n *herald.Config) { n.Name = c.Name }},
-	{name: "broker", arg: "URL", usage: "join this node to the others of a cluster through Redis or Valkey: redis://[:password@]host:port/db, rediss:// (TLS), redis+sentinel://host:port,host:port/master/db, or several addresses for Redis Cluster; query parameters prefix (key prefix, default herald), timeout (per command, default 1s) and presence_ttl (default 45s) set the broker's options; empty runs one node alone with the embedded broker",
+	{name: "broker", arg: "URL", usage: "join this node to the others of a cluster through Redis or Valkey: redis://[:password@]host:port/db, rediss:// (TLS), redis+sentinel://host:port,host:port/master/db, or several addresses for Redis Cluster; query parameters prefix (key prefix, default herald), timeout (per command, default 1s), presence_ttl (default 45s) and position_check (how often a node compares its channels with their streams, default 30s) set the broker's options; empty runs one node alone with the embedded broker",
 		defText: "none, the embedded broker: nodes are not joined",
 		field:   func(c *Config) any { return &c.Broker }, valid: validBroker, secret: true},
 	{name: "announce-interval", arg: "DURATION", usage: "how often the node tells the others of its cluster, through the broker, its name, version and load (for /api/info and the dashboard); a node silent for three intervals is dropped", def: "5s",

@@ -14,8 +14,9 @@ type Checker struct {
 	acked map[string][]int64 // channel -> sequence numbers acknowledged, in order
 	// failed counts publishes that returned an error: not acknowledged,
 	// so neither required nor forbidden.
-	failed  int
-	clients []*ClientRecord
+	failed   int
+	failures []string // the first few distinct failure messages
+	clients  []*ClientRecord
 }
 
 // NewChecker returns an empty Checker.
@@ -28,11 +29,14 @@ func (c *Checker) Acked(channel string, seq int64) {
 	c.mu.Unlock()
 }
 
-// Failed records a publish that returned an error.
-func (c *Checker) Failed() {
+// Failed records a publish that returned err.
+func (c *Checker) Failed(err error) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.failed++
-	c.mu.Unlock()
+	if len(c.failures) < 5 && !slices.Contains(c.failures, err.Error()) {
+		c.failures = append(c.failures, err.Error())
+	}
 }
 
 // Client returns a new record for one client's subscription to channel.
@@ -97,16 +101,17 @@ func (r *ClientRecord) Has(seq int64) bool {
 
 // Report is the outcome of a check.
 type Report struct {
-	Acknowledged int // acknowledged publications, summed over channels
-	Failed       int // publishes that returned an error
-	Delivered    int // publications received, summed over clients
-	Resubscribes int // resubscribes after a reconnect
-	Recovered    int // of which recovered every missed publication
-	Reported     int // gaps reported to the application as recovered:false
-	Excused      int // required publications inside a reported gap
-	Missing      int // required publications neither received nor excused
-	Duplicates   int // publications received twice by one client
-	OutOfOrder   int // publications received with an offset not above the previous one
+	Acknowledged int      // acknowledged publications, summed over channels
+	Failed       int      // publishes that returned an error
+	FailedWith   []string // the first few distinct errors
+	Delivered    int      // publications received, summed over clients
+	Resubscribes int      // resubscribes after a reconnect
+	Recovered    int      // of which recovered every missed publication
+	Reported     int      // gaps reported to the application as recovered:false
+	Excused      int      // required publications inside a reported gap
+	Missing      int      // required publications neither received nor excused
+	Duplicates   int      // publications received twice by one client
+	OutOfOrder   int      // publications received with an offset not above the previous one
 	Problems     []string
 }
 
@@ -126,7 +131,7 @@ func (r Report) OK() bool { return r.Missing == 0 && r.Duplicates == 0 && r.OutO
 func (c *Checker) Check() Report {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rep := Report{Failed: c.failed}
+	rep := Report{Failed: c.failed, FailedWith: slices.Clone(c.failures)}
 	for _, seqs := range c.acked {
 		rep.Acknowledged += len(seqs)
 	}

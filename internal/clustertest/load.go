@@ -100,7 +100,7 @@ func (l *Load) Publish(channels []string, interval time.Duration) {
 				err := l.randomNode().Call(ctx, "publish", map[string]any{"channel": ch, "data": map[string]int64{"seq": seq}}, nil)
 				cancel()
 				if err != nil {
-					l.Checker.Failed()
+					l.Checker.Failed(err)
 					continue
 				}
 				l.Checker.Acked(ch, seq)

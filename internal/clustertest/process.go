@@ -99,6 +99,11 @@ func startProcess(t testing.TB, name string, args ...string) *Process {
 func (p *Process) start() error {
 	cmd := exec.Command(p.name, p.args...)
 	cmd.Stdout, cmd.Stderr = p.out, p.out
+	// A group of its own, so that signals reach the children it forks
+	// (nginx's workers) too, and none outlives the test.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Output pipes held open by a straggler must not block Wait.
+	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return err
 	}
@@ -119,12 +124,12 @@ func (p *Process) Restart(t testing.TB) {
 	}
 }
 
-// Signal sends sig to the process.
+// Signal sends sig to the process and the children it forked.
 func (p *Process) Signal(sig syscall.Signal) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.cmd != nil && p.cmd.Process != nil {
-		_ = p.cmd.Process.Signal(sig)
+		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
 	}
 }
 

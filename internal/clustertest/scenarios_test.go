@@ -141,6 +141,7 @@ func TestRestartRedisMidStream(t *testing.T) {
 	if rep.Failed == 0 {
 		t.Errorf("no publish failed while Redis was down: %v", rep)
 	}
+	expectClearErrors(t, rep)
 	if rep.Reported == 0 {
 		t.Errorf("Redis lost its data, yet no client was told recovered:false: %v", rep)
 	}
@@ -159,6 +160,7 @@ func TestStallRedis(t *testing.T) {
 	if rep.Failed == 0 {
 		t.Errorf("no publish failed while Redis was stalled: %v", rep)
 	}
+	expectClearErrors(t, rep)
 }
 
 // TestRollingRestart: every node restarts in turn (SIGTERM, start again):
@@ -200,6 +202,18 @@ func waitPublishable(t *testing.T, nodes []*Node, timeout time.Duration) {
 				t.Logf("publish through %s: %v", n.Name, err)
 			}
 			time.Sleep(200 * time.Millisecond)
+		}
+	}
+}
+
+// expectClearErrors checks that publishes failed with the API's answer for
+// a broker that is away: 503 and a message that says so.
+func expectClearErrors(t *testing.T, rep Report) {
+	t.Helper()
+	t.Logf("publish errors: %q", rep.FailedWith)
+	for _, msg := range rep.FailedWith {
+		if !strings.Contains(msg, "503") || !strings.Contains(msg, "broker is unavailable") {
+			t.Errorf("a publish failed without saying the broker is away: %s", msg)
 		}
 	}
 }
