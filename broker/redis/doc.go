@@ -3,7 +3,7 @@
 // in hashes with per-entry expiry. A Broker implements broker.Broker,
 // broker.PresenceStore and broker.Pinger, and passes brokertest.Run and
 // brokertest.RunCluster. It is built on github.com/redis/rueidis (see
-// docs/redis-client-choice.md for why).
+// docs/benchmarks.md, "The Redis client", for why).
 //
 //	b, err := redis.New("redis://:secret@10.0.0.5:6379/0", redis.Options{Prefix: "chat"})
 //	if err != nil { ... }
