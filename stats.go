@@ -32,18 +32,21 @@ type ErrorRecord struct {
 // wrong lately.
 type Stats struct {
 	NodeInfo
-	Time          time.Time          `json:"time"`
-	Connects      uint64             `json:"connects"`
-	MessagesIn    uint64             `json:"messages_in"`
-	MessagesOut   uint64             `json:"messages_out"`
-	BytesIn       uint64             `json:"bytes_in"`
-	BytesOut      uint64             `json:"bytes_out"`
-	Publications  uint64             `json:"publications"`
-	Deliveries    uint64             `json:"deliveries"`
-	SlowConsumers uint64             `json:"slow_consumers"`
-	TopChannels   []ChannelInfo      `json:"top_channels"`
-	Disconnects   []DisconnectRecord `json:"recent_disconnects"`
-	Errors        []ErrorRecord      `json:"recent_errors"`
+	Time          time.Time     `json:"time"`
+	Connects      uint64        `json:"connects"`
+	MessagesIn    uint64        `json:"messages_in"`
+	MessagesOut   uint64        `json:"messages_out"`
+	BytesIn       uint64        `json:"bytes_in"`
+	BytesOut      uint64        `json:"bytes_out"`
+	Publications  uint64        `json:"publications"`
+	Deliveries    uint64        `json:"deliveries"`
+	SlowConsumers uint64        `json:"slow_consumers"`
+	TopChannels   []ChannelInfo `json:"top_channels"`
+	// Nodes lists every live node of the cluster (Node.Nodes), this one
+	// included.
+	Nodes       []NodeInfo         `json:"nodes"`
+	Disconnects []DisconnectRecord `json:"recent_disconnects"`
+	Errors      []ErrorRecord      `json:"recent_errors"`
 }
 
 // recent keeps the latest disconnects and errors in two small rings.
@@ -95,6 +98,7 @@ func (n *Node) Stats(topChannels int) Stats {
 		chans = chans[:topChannels]
 	}
 	st.TopChannels = chans
+	st.Nodes = n.Nodes()
 	n.recent.mu.Lock()
 	st.Disconnects = append([]DisconnectRecord{}, n.recent.disconnects...)
 	st.Errors = append([]ErrorRecord{}, n.recent.errors...)

@@ -114,6 +114,8 @@ try {
   assert(/\d+s|\d+m/.test(uptime), `uptime "${uptime}"`);
   const channels = await page.$$eval('#channel-list li', (lis) => lis.map((li) => li.querySelector('.name').textContent));
   assert(channels.length > 0, 'no top channels shown');
+  const nodes = await page.$$eval('#node-rows tr', (rows) => rows.map((r) => r.textContent));
+  assert(nodes.length === 1 && nodes[0].includes(name) && nodes[0].includes('(this node)'), `node rows ${JSON.stringify(nodes)}`);
   const disconnects = await page.$$eval('#disconnect-rows tr', (rows) => rows.length);
   assert(disconnects > 0, 'no recent disconnects shown');
   const errors = await page.$$eval('#error-list li', (lis) => lis.length);

@@ -514,6 +514,7 @@ function render(st) {
   setText('sub-channels', 'with local subscribers');
   setText('sub-subscriptions', st.connections ? `${(st.subscriptions / st.connections).toFixed(1)} per connection` : '—');
 
+  renderNodes(st.nodes || [], st.name);
   renderChannels(st.top_channels || [], st.channels || 0);
   const now = Date.parse(st.time) || Date.now();
   renderDisconnects(st.recent_disconnects || [], now);
@@ -522,6 +523,20 @@ function render(st) {
   document.title = `${fmtInt(st.connections || 0)} connections · ${st.name} · Herald`;
   setText('updated', clockFmt.format(new Date(now)));
   setText('interval', state.intervalMs >= 1000 ? `${(state.intervalMs / 1000).toFixed(state.intervalMs % 1000 ? 1 : 0)} s` : `${state.intervalMs} ms`);
+}
+
+// renderNodes lists the cluster's live nodes, this one marked.
+function renderNodes(list, self) {
+  $('node-rows').replaceChildren(...list.map((n) => {
+    const tr = el('tr');
+    const name = el('td', 'mono', n.name);
+    if (n.name === self) name.append(el('span', 'unit', ' (this node)'));
+    if (n.draining) name.append(el('span', 'unit', ' draining'));
+    tr.append(name, el('td', 'mono', n.version || '—'), el('td', '', fmtInt(n.connections)),
+      el('td', '', fmtInt(n.subscriptions)), el('td', '', fmtDuration(n.uptime)));
+    return tr;
+  }));
+  setText('nodes-note', list.length > 1 ? `${list.length} nodes joined through the broker` : 'this node alone');
 }
 
 function renderChannels(list, total) {
