@@ -22,6 +22,11 @@ type Config struct {
 	// Key is the API key callers send in X-API-Key or as a Bearer token.
 	// Empty closes the API: every request answers 401 saying how to set one.
 	Key string
+	// KeyHint says how to set the key, in the warning a Handler without
+	// one logs and in its 401 answers (default: "set api.Config.Key"). A
+	// program built on Herald names its own setting here; the herald
+	// binary names --api-key.
+	KeyHint string
 	// MaxBodySize bounds a request body in bytes (default 1 MiB); a larger
 	// body answers 413.
 	MaxBodySize int64
@@ -61,14 +66,17 @@ func New(node *herald.Node, cfg Config) *Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &Handler{node: node, auth: newKeyChecker(cfg.Key), maxBody: cfg.MaxBodySize, log: cfg.Logger}
+	if cfg.KeyHint == "" {
+		cfg.KeyHint = "set api.Config.Key"
+	}
+	h := &Handler{node: node, auth: newKeyChecker(cfg.Key, cfg.KeyHint), maxBody: cfg.MaxBodySize, log: cfg.Logger}
 	m, err := newMetrics(cfg.Registry)
 	if err != nil {
 		h.log.Warn("API metrics not registered", "error", err)
 	}
 	h.metrics = m
 	if cfg.Key == "" {
-		h.log.Warn("the HTTP API has no key and refuses every request; set api.Config.Key")
+		h.log.Warn("the HTTP API has no key and refuses every request; " + cfg.KeyHint)
 	}
 	return h
 }

@@ -163,7 +163,7 @@ func TestNoKeyConfigured(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			a := s.do(t, tc.method, tc.path, strings.NewReader(`{}`), tc.header)
 			msg := a.expectError(t, http.StatusUnauthorized, 101)
-			if !strings.Contains(msg, "--api-key") || !strings.Contains(msg, "HERALD_API_KEY") {
+			if !strings.Contains(msg, "api.Config.Key") {
 				t.Fatalf("message does not say how to set a key: %q", msg)
 			}
 			if a.header.Get("WWW-Authenticate") == "" {
@@ -565,5 +565,15 @@ func TestAccessLogNamesTheClientBehindATrustedProxy(t *testing.T) {
 		if logged != trusted {
 			t.Fatalf("trusted proxy %v: forwarded address logged %v:\n%s", trusted, logged, s.logs.String())
 		}
+	}
+}
+
+// TestKeyHint: a program built on the library says how to set its key in
+// its own terms, in the 401 answers.
+func TestKeyHint(t *testing.T) {
+	s := start(t, herald.Config{}, api.Config{KeyHint: "set MYAPP_KEY"})
+	a := s.do(t, http.MethodPost, "/api/info", strings.NewReader(`{}`), nil)
+	if msg := a.expectError(t, http.StatusUnauthorized, 101); msg != "no API key is configured: set MYAPP_KEY" {
+		t.Fatalf("401 message %q, want the program's hint", msg)
 	}
 }

@@ -11,16 +11,17 @@ import (
 // keyChecker authenticates requests against the configured key, kept only
 // as a digest and compared in constant time (package secret).
 type keyChecker struct {
-	key secret.Digest
+	key  secret.Digest
+	hint string // how to set a key (Config.KeyHint)
 }
 
-func newKeyChecker(key string) keyChecker {
-	return keyChecker{key: secret.New(key)}
+func newKeyChecker(key, hint string) keyChecker {
+	return keyChecker{key: secret.New(key), hint: hint}
 }
 
 // Messages of the 401 answers.
 const (
-	msgNoKeyConfigured = "no API key is configured: start herald with --api-key or HERALD_API_KEY"
+	msgNoKeyConfigured = "no API key is configured: "
 	msgMissingKey      = "missing API key: send it as X-API-Key: <key> or Authorization: Bearer <key>"
 	msgWrongKey        = "invalid API key"
 )
@@ -28,7 +29,7 @@ const (
 // check returns nil when r carries the configured key.
 func (k keyChecker) check(r *http.Request) error {
 	if !k.key.IsSet() {
-		return unauthorized(msgNoKeyConfigured)
+		return unauthorized(msgNoKeyConfigured + k.hint)
 	}
 	got, ok := requestKey(r)
 	if !ok {

@@ -9,9 +9,9 @@ import (
 	"github.com/heraldrt/herald/internal/secret"
 )
 
-// msgHowToConfigure says how to open a dashboard that has no password.
-const msgHowToConfigure = "start herald with --dashboard-password (HERALD_DASHBOARD_PASSWORD) or --api-key (HERALD_API_KEY), " +
-	"or set dashboard.Config.Password or APIKey"
+// defaultPasswordHint says how to open a dashboard that has no password,
+// unless Config.PasswordHint says it in the program's own terms.
+const defaultPasswordHint = "set dashboard.Config.Password or APIKey"
 
 // authenticator accepts HTTP Basic credentials whose password is the admin
 // password or the API key; the user name is not checked. Both are kept only
@@ -37,7 +37,7 @@ func (h *handler) authorize(w http.ResponseWriter, r *http.Request) bool {
 	if !h.auth.configured() {
 		// No challenge: a browser would ask for a password that cannot
 		// work; it shows the explanation instead.
-		notConfigured(w, r)
+		notConfigured(w, r, h.hint)
 		return false
 	}
 	_, password, ok := r.BasicAuth()
@@ -65,23 +65,21 @@ pre{font:.85em ui-monospace,monospace;background:#f6f7f9;border:1px solid #e3e5e
 @media (prefers-color-scheme:dark){body{background:#0f1115;color:#e8eaef}main{background:#171a20;border-color:#2a2f38}code{background:#25264a}pre{background:#1d2128;border-color:#2a2f38}}
 </style></head><body><main>
 <h1>The dashboard has no password</h1>
-<p>Herald refuses every request to the dashboard until it has a password. Start the server with
-<code>--dashboard-password</code> or <code>--api-key</code>, then sign in with any user name and that password:</p>
-<pre>herald --dashboard-password "$(openssl rand -hex 16)"</pre>
-<p>The environment variables <code>HERALD_DASHBOARD_PASSWORD</code> and <code>HERALD_API_KEY</code> work too.</p>
+<p>Herald refuses every request to the dashboard until it has a password: {{.}}.</p>
+<p>Then sign in with any user name and that password.</p>
 </main></body></html>
 `))
 
-func notConfigured(w http.ResponseWriter, r *http.Request) {
+func notConfigured(w http.ResponseWriter, r *http.Request, hint string) {
 	hd := w.Header()
 	hd.Set("Cache-Control", "no-store")
 	if !strings.Contains(r.Header.Get("Accept"), "text/html") {
-		http.Error(w, "the dashboard has no password: "+msgHowToConfigure, http.StatusUnauthorized)
+		http.Error(w, "the dashboard has no password: "+hint, http.StatusUnauthorized)
 		return
 	}
 	// The page's own inline style, and nothing else.
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusUnauthorized)
-	_ = notConfiguredPage.Execute(w, nil)
+	_ = notConfiguredPage.Execute(w, hint)
 }

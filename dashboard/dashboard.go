@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -21,14 +22,18 @@ const minInterval = 50 * time.Millisecond
 // Config configures the dashboard. Set Password or APIKey, or the dashboard
 // refuses every request.
 type Config struct {
-	// Password is the admin password (herald --dashboard-password). Any
+	// Password is the admin password. Any
 	// user name is accepted.
 	Password string
-	// APIKey is the HTTP API key (herald --api-key); it also opens the
+	// APIKey is the HTTP API key (api.Config.Key); it also opens the
 	// dashboard, as its password.
 	APIKey string
 	// Interval is how often each open page receives a snapshot (default 1 s).
 	Interval time.Duration
+	// PasswordHint says how to set a password, in the warning and the
+	// page of a dashboard without one (default: "set dashboard.Config.Password
+	// or APIKey"). The herald binary names its flags here.
+	PasswordHint string
 	// Logger receives failed sign-ins and stream errors (default: discard).
 	// Passwords and keys are never logged.
 	Logger *slog.Logger
@@ -45,6 +50,7 @@ type handler struct {
 	auth     authenticator
 	interval time.Duration
 	log      *slog.Logger
+	hint     string          // how to set a password (Config.PasswordHint)
 	done     <-chan struct{} // Config.Context.Done(); nil never fires
 	stats    *sampler
 }
@@ -68,13 +74,14 @@ func New(node *herald.Node, cfg Config) http.Handler {
 		auth:     newAuthenticator(cfg.Password, cfg.APIKey),
 		interval: cfg.Interval,
 		log:      cfg.Logger,
+		hint:     cmp.Or(cfg.PasswordHint, defaultPasswordHint),
 		stats:    newSampler(node, cfg.Interval),
 	}
 	if cfg.Context != nil {
 		h.done = cfg.Context.Done()
 	}
 	if !h.auth.configured() {
-		h.log.Warn("the dashboard has no password and refuses every request; " + msgHowToConfigure)
+		h.log.Warn("the dashboard has no password and refuses every request; " + h.hint)
 	}
 	return h
 }

@@ -190,7 +190,7 @@ func TestNotConfigured(t *testing.T) {
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("Accept %q: status %d, want 401", accept, resp.StatusCode)
 		}
-		if !strings.Contains(b, "--dashboard-password") || !strings.Contains(b, "--api-key") {
+		if !strings.Contains(b, "dashboard.Config.Password") {
 			t.Errorf("Accept %q: the answer does not say how to set a password: %s", accept, b)
 		}
 	}
@@ -470,5 +470,17 @@ func expectEnd(t *testing.T, events *sse) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the event stream did not end")
+	}
+}
+
+// TestPasswordHint: the page of a dashboard without a password says how to
+// set one in the program's terms (the herald binary names its flags).
+func TestPasswordHint(t *testing.T) {
+	s := start(t, herald.Config{}, dashboard.Config{PasswordHint: "set MYAPP_DASHBOARD_PASSWORD"})
+	for _, accept := range []string{"text/html", ""} {
+		b := body(t, s.get(t, "/dashboard/", "", "Accept", accept))
+		if !strings.Contains(b, "set MYAPP_DASHBOARD_PASSWORD") || strings.Contains(b, "dashboard.Config") {
+			t.Errorf("Accept %q: %s", accept, b)
+		}
 	}
 }

@@ -23,7 +23,7 @@
 // Every request needs HTTP Basic authentication: any user name, and as the
 // password either Config.Password or Config.APIKey (compared in constant
 // time). With neither configured, the dashboard answers 401 with a message
-// saying how to set one (herald --dashboard-password or --api-key).
+// saying how to set one (Config.PasswordHint).
 //
 // # Lifetime
 //

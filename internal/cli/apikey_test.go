@@ -57,6 +57,16 @@ func TestServeAPIWithoutKey(t *testing.T) {
 			t.Errorf("the warning %q does not name %s", warnings[0], want)
 		}
 	}
+	req, _ := http.NewRequest("POST", "http://"+r.addr+"/api/info", strings.NewReader("{}"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), "--api-key") || strings.Contains(string(b), "api.Config") {
+		t.Errorf("the 401 answer does not name the binary's flag: %s", b)
+	}
 	if strings.Contains(r.logs.String(), "api.Config") {
 		t.Errorf("the binary's logs speak of the library's api.Config:\n%s", r.logs)
 	}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -35,5 +37,26 @@ func TestServeDashboardPassword(t *testing.T) {
 		if resp.StatusCode != tc.want {
 			t.Errorf("user %q password %q: %d, want %d", tc.user, tc.password, resp.StatusCode, tc.want)
 		}
+	}
+}
+
+// TestServeDashboardWithoutPassword: without a password or API key the
+// dashboard answers 401 with a page that names the binary's flags, not
+// the library's fields.
+func TestServeDashboardWithoutPassword(t *testing.T) {
+	r := startServe(t, "--addr=127.0.0.1:0", "--shutdown-window=50ms")
+	req, _ := http.NewRequest("GET", "http://"+r.addr+"/dashboard/", nil)
+	req.Header.Set("Accept", "text/html")
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	page := string(b)
+	if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "--dashboard-password") || strings.Contains(page, "dashboard.Config") {
+		t.Errorf("status %d, page:\n%s", resp.StatusCode, page)
 	}
 }

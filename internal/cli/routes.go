@@ -25,11 +25,12 @@ func routes(ctx context.Context, node *herald.Node, c *Config, log *slog.Logger,
 	mux.Handle("/ws", node.Handler())
 	mux.Handle("/api/", api.New(node, api.Config{
 		Key:      c.APIKey,
-		Logger:   apiLogger(log.With("component", "api"), c),
+		KeyHint:  apiKeyHint,
+		Logger:   log.With("component", "api"),
 		Registry: reg,
 	}))
 	dash := dashboard.New(node, dashboard.Config{
-		Password: c.DashboardPassword, APIKey: c.APIKey,
+		Password: c.DashboardPassword, APIKey: c.APIKey, PasswordHint: dashboardPasswordHint,
 		Logger: log.With("component", "dashboard"), Context: ctx,
 	})
 	mux.Handle("/dashboard/", dash)

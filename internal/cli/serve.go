@@ -116,7 +116,7 @@ func logStart(log *slog.Logger, c *Config) {
 	log.Info("starting herald", attrs...)
 }
 
-// logModes says how exposed the server is. (apiLogger warns when the HTTP
+// logModes says how exposed the server is. (The api package warns when the HTTP
 // API has no key.)
 func logModes(log *slog.Logger, c *Config) {
 	switch {
