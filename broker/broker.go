@@ -31,6 +31,7 @@ package broker
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/heraldrt/herald/protocol"
@@ -168,4 +169,25 @@ type Pinger interface {
 // that never loses publications (the memory broker) never calls it.
 type StateLossHandler interface {
 	HandleStateLoss(channel string)
+}
+
+// RedactURL returns a broker URL as error messages and logs may show it:
+// with the password of scheme://user:password@host... replaced by xxxxx.
+// A URL without a password is returned as it is.
+func RedactURL(raw string) string {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw
+	}
+	hosts, path, hasPath := strings.Cut(rest, "/")
+	at := strings.LastIndex(hosts, "@")
+	if at < 0 {
+		return raw
+	}
+	user, _, _ := strings.Cut(hosts[:at], ":")
+	out := scheme + "://" + user + ":xxxxx@" + hosts[at+1:]
+	if hasPath {
+		out += "/" + path
+	}
+	return out
 }

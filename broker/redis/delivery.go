@@ -106,6 +106,18 @@ func (b *Broker) catchUp(ch string, st *chanState, upTo uint64) {
 // pub/sub connection was replaced: whatever was published while it was
 // down never reached this node.
 func (b *Broker) resync() {
+	b.eachChannel(func(ch string, st *chanState) {
+		st.mu.Lock()
+		if !st.gone {
+			b.catchUp(ch, st, 0)
+		}
+		st.mu.Unlock()
+	})
+}
+
+// eachChannel calls fn for every channel subscribed when it starts, one
+// after another, until the broker closes.
+func (b *Broker) eachChannel(fn func(ch string, st *chanState)) {
 	b.sub.mu.Lock()
 	chans := make(map[string]*chanState, len(b.sub.chans))
 	for ch, st := range b.sub.chans {
@@ -116,11 +128,7 @@ func (b *Broker) resync() {
 		if !b.enter() {
 			return
 		}
-		st.mu.Lock()
-		if !st.gone {
-			b.catchUp(ch, st, 0)
-		}
-		st.mu.Unlock()
+		fn(ch, st)
 		b.leave()
 	}
 }
@@ -128,8 +136,14 @@ func (b *Broker) resync() {
 // checkPositions runs the periodic position check until Close: see
 // Options.PositionCheck.
 func (b *Broker) checkPositions() {
+	b.every(b.opts.PositionCheck, func() { b.eachChannel(b.checkPosition) })
+}
+
+// every calls fn every d until Close, on the caller's goroutine, which is
+// one of the broker's (b.wg).
+func (b *Broker) every(d time.Duration, fn func()) {
 	defer b.wg.Done()
-	t := time.NewTicker(b.opts.PositionCheck)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
@@ -137,19 +151,7 @@ func (b *Broker) checkPositions() {
 			return
 		case <-t.C:
 		}
-		b.sub.mu.Lock()
-		chans := make(map[string]*chanState, len(b.sub.chans))
-		for ch, st := range b.sub.chans {
-			chans[ch] = st
-		}
-		b.sub.mu.Unlock()
-		for ch, st := range chans {
-			if !b.enter() {
-				return
-			}
-			b.checkPosition(ch, st)
-			b.leave()
-		}
+		fn()
 	}
 }
 

@@ -124,34 +124,30 @@ const refreshBatch = 256
 // refreshPresence re-adds this node's entries every third of the TTL, so
 // that one missed refresh does not make anyone disappear.
 func (b *Broker) refreshPresence() {
-	defer b.wg.Done()
-	t := time.NewTicker(b.opts.PresenceTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.ctx.Done():
-			return
-		case <-t.C:
+	b.every(b.opts.PresenceTTL/3, b.refreshPresenceOnce)
+}
+
+// refreshPresenceOnce re-adds every entry this node added, in pipelined
+// batches.
+func (b *Broker) refreshPresenceOnce() {
+	b.presence.mu.Lock()
+	calls := make([]rueidis.LuaExec, 0)
+	for ch, set := range b.presence.entries {
+		for client, info := range set {
+			calls = append(calls, rueidis.LuaExec(b.presenceAdd(ch, client, info)))
 		}
-		b.presence.mu.Lock()
-		calls := make([]rueidis.LuaExec, 0)
-		for ch, set := range b.presence.entries {
-			for client, info := range set {
-				calls = append(calls, rueidis.LuaExec(b.presenceAdd(ch, client, info)))
+	}
+	b.presence.mu.Unlock()
+	for len(calls) > 0 {
+		n := min(len(calls), refreshBatch)
+		ctx, cancel := b.opCtx(b.ctx)
+		for _, r := range b.scripts.presenceAdd.ExecMulti(ctx, b.client, calls[:n]...) {
+			if err := r.Error(); err != nil {
+				b.opts.Logger.Warn("redis broker: presence refresh failed", "err", err)
+				break
 			}
 		}
-		b.presence.mu.Unlock()
-		for len(calls) > 0 {
-			n := min(len(calls), refreshBatch)
-			ctx, cancel := b.opCtx(b.ctx)
-			for _, r := range b.scripts.presenceAdd.ExecMulti(ctx, b.client, calls[:n]...) {
-				if err := r.Error(); err != nil {
-					b.opts.Logger.Warn("redis broker: presence refresh failed", "err", err)
-					break
-				}
-			}
-			cancel()
-			calls = calls[n:]
-		}
+		cancel()
+		calls = calls[n:]
 	}
 }

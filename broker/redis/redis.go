@@ -74,7 +74,7 @@ func New(url string, opts Options) (*Broker, error) {
 	}
 	client, err := rueidis.NewClient(copt)
 	if err != nil {
-		return nil, fmt.Errorf("redis: connect to %s: %w: %w", redact(url), broker.ErrUnavailable, err)
+		return nil, fmt.Errorf("redis: connect to %s: %w: %w", broker.RedactURL(url), broker.ErrUnavailable, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{client: client, opts: opts, keys: keys{prefix: opts.Prefix}, scripts: newScripts(), ctx: ctx, cancel: cancel}

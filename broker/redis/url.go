@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/heraldrt/herald/broker"
 	"github.com/redis/rueidis"
 )
 
@@ -36,7 +37,7 @@ const urlForms = "want redis://[[user]:password@]host:port[/db], rediss://... (T
 func parseURL(raw string) (rueidis.ClientOption, error) {
 	var opt rueidis.ClientOption
 	bad := func(format string, args ...any) (rueidis.ClientOption, error) {
-		return rueidis.ClientOption{}, fmt.Errorf("%w %q: %s; %s", ErrInvalidURL, redact(raw), fmt.Sprintf(format, args...), urlForms)
+		return rueidis.ClientOption{}, fmt.Errorf("%w %q: %s; %s", ErrInvalidURL, broker.RedactURL(raw), fmt.Sprintf(format, args...), urlForms)
 	}
 	scheme, rest, ok := strings.Cut(raw, "://")
 	if !ok {
@@ -130,23 +131,4 @@ func hostPort(h, defaultPort string) (string, error) {
 		return "", fmt.Errorf("address %q has no valid port", h)
 	}
 	return net.JoinHostPort(host, port), nil
-}
-
-// redact hides the password of a URL for error messages and logs.
-func redact(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	hostPart, path, hasPath := strings.Cut(rest, "/")
-	at := strings.LastIndex(hostPart, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, _ := strings.Cut(hostPart[:at], ":")
-	out := scheme + "://" + user + ":xxxxx@" + hostPart[at+1:]
-	if hasPath {
-		out += "/" + path
-	}
-	return out
 }

@@ -73,27 +73,8 @@ func parseBroker(raw string) (brokerSpec, error) {
 			}
 		}
 	}
-	spec.redacted = redactURL(spec.url)
+	spec.redacted = broker.RedactURL(spec.url)
 	return spec, nil
-}
-
-// redactURL hides the password of a URL (scheme://user:password@host...).
-func redactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
-	}
-	hosts, path, hasPath := strings.Cut(rest, "/")
-	at := strings.LastIndex(hosts, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, _ := strings.Cut(hosts[:at], ":")
-	out := scheme + "://" + user + ":xxxxx@" + hosts[at+1:]
-	if hasPath {
-		out += "/" + path
-	}
-	return out
 }
 
 func validBroker(v string) error {
