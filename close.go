@@ -70,6 +70,7 @@ func (s *Session) handleClose(err error) {
 	s.stopTimerLocked()
 	s.stopExpiryLocked()
 	code, reason := s.closeCodeLocked()
+	counted := s.countedUser
 	subs := s.subs
 	s.subs = nil
 	if s.queue != nil {
@@ -86,6 +87,9 @@ func (s *Session) handleClose(err error) {
 		s.node.dropSubscription(s.node.ctx, sub)
 	}
 	s.node.removeSession(s)
+	if counted {
+		s.node.releaseUser(s.node.ctx, s.id, s.user)
+	}
 	s.node.metrics.disconnected(code)
 	s.node.recent.disconnect(DisconnectRecord{Time: time.Now(), Client: s.id, User: s.user, Code: code, Reason: reason})
 	if s.connected {

@@ -37,12 +37,22 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 		}
 		s.info = info
 	}
-	if limit := n.cfg.Limits.MaxConnectionsPerUser; limit > 0 && rep.User != "" && len(n.sessionsOf(rep.User, "")) >= limit {
-		s.replyError(cmd.ID, ErrTooManyConnections)
-		s.closeWith(protocol.CloseConnectionLimit, "")
-		return errStop
+	counted := false
+	if limit := n.cfg.Limits.MaxConnectionsPerUser; limit > 0 && rep.User != "" {
+		if !n.admitUser(n.ctx, s.id, rep.User, limit) {
+			s.replyError(cmd.ID, ErrTooManyConnections)
+			s.closeWith(protocol.CloseConnectionLimit, "")
+			return errStop
+		}
+		counted = true
 	}
-	s.user = rep.User
+	s.mu.Lock()
+	closed := s.closed
+	s.user, s.countedUser = rep.User, counted && !closed
+	s.mu.Unlock()
+	if closed && counted { // the connection went while it was being counted
+		n.releaseUser(n.ctx, s.id, rep.User)
+	}
 	s.header = nil
 	s.mu.Lock()
 	s.connected = true

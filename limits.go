@@ -30,8 +30,10 @@ type Limits struct {
 	// the upgrade answers HTTP 429 with Retry-After.
 	ConnectRatePerIP  float64
 	ConnectBurstPerIP int
-	// MaxConnectionsPerUser caps one user's connections on this node
-	// (default: off). Past it connect answers 106 and closes with 3502.
+	// MaxConnectionsPerUser caps one user's connections across the cluster
+	// when the broker keeps presence (the embedded and Redis brokers do),
+	// else on this node (default: off). Past it connect answers 106 and
+	// closes with 3502.
 	MaxConnectionsPerUser int
 	// CommandRate is how many commands per second one connection may send
 	// (pongs excluded), with bursts up to CommandBurst (default 100 per

@@ -50,6 +50,7 @@ type Session struct {
 	// The fields below are under mu unless said otherwise; the small ones
 	// are kept together so that they share words.
 	connected    bool // set once by connect
+	countedUser  bool // set once by connect: holds a place in its user's connection count (user_limit.go)
 	flushing     bool // scheduled on the writer or being flushed
 	awaitingPong bool
 	closing      bool // no more deliveries; a close is on its way

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/internal/wstest"
 )
@@ -159,4 +161,42 @@ func apiCall(t *testing.T, addr, method, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
+}
+
+// TestServeUserLimitAcrossNodes: --max-connections-per-user counts a
+// user's connections on every node of the cluster: alice on node-a holds
+// the one place, so node-b refuses her (106, close 3502) until she leaves.
+func TestServeUserLimitAcrossNodes(t *testing.T) {
+	broker := redisURL(t)
+	vars := map[string]string{"HERALD_TOKEN_SECRET": testSecret}
+	args := func(name string) []string {
+		return []string{"--addr=127.0.0.1:0", "--shutdown-window=50ms", "--name=" + name,
+			"--broker=" + broker, "--max-connections-per-user=1"}
+	}
+	a := startServeEnv(t, vars, args("node-a")...)
+	b := startServeEnv(t, vars, args("node-b")...)
+	token := mintWithCLI(t, "--user", "alice")
+
+	first := wstest.Dial(t, "ws://"+a.addr+"/ws")
+	first.Connect(map[string]any{"token": token})
+	second := wstest.Dial(t, "ws://"+b.addr+"/ws")
+	if rep := second.Call(map[string]any{"op": "connect", "token": token}); rep.Error == nil || rep.Error.Code != 106 {
+		t.Fatalf("alice's second connection, on node-b: %+v, want error 106", rep)
+	}
+	if code := second.ExpectClose(5 * time.Second); code != 3502 {
+		t.Fatalf("close code %d, want 3502", code)
+	}
+	_ = first.Conn.Close(websocket.StatusNormalClosure, "bye")
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c := wstest.Dial(t, "ws://"+b.addr+"/ws")
+		rep := c.Call(map[string]any{"op": "connect", "token": token})
+		if rep.Error == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node-b still refuses alice after she left node-a: %+v", rep.Error)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

@@ -129,7 +129,7 @@ var settings = []setting{
 	{name: "trusted-proxies", arg: "LIST", usage: "load balancers and proxies in front of herald, comma-separated CIDRs or addresses (10.0.0.0/8, 192.0.2.10); from them the client's address, for the per-address limits and logs, is the right-most X-Forwarded-For entry that is not one of them", defText: "none, X-Forwarded-For is ignored",
 		field: func(c *Config) any { return &c.TrustedProxies }, valid: validTrustedProxies, list: true,
 		node: func(c *Config, n *herald.Config) { n.TrustedProxies = c.trustedProxies() }},
-	{name: "max-connections-per-user", arg: "N", usage: "connections of one user on this node; past it connect answers 106 and closes with 3502 (0: no limit)",
+	{name: "max-connections-per-user", arg: "N", usage: "connections of one user, across every node of the cluster; past it connect answers 106 and closes with 3502 (0: no limit)",
 		field: func(c *Config) any { return &c.MaxConnectionsPerUser },
 		node:  func(c *Config, n *herald.Config) { n.Limits.MaxConnectionsPerUser = c.MaxConnectionsPerUser }},
 	{name: "command-rate", arg: "N", usage: "commands per second from one connection, with bursts of 2N; past it commands are answered 110", def: "100",
