@@ -19,11 +19,14 @@ test: e2e-deps test-go
 test-go:
 	$(GO) test -race -count=1 ./...
 
-## e2e-deps: the npm packages of the browser tests (playwright-core only)
+## e2e-deps: the npm packages of the browser tests (playwright-core) and of
+## the SDK package's tests in js/ (typescript, ws: tsc and npm pack run in go test ./js/)
 e2e-deps:
 	@if command -v npm >/dev/null 2>&1; then \
-		cd web/e2e && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }; \
-	else echo "npm not found: browser tests will be skipped"; fi
+		for d in web/e2e js; do \
+			(cd $$d && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }) || exit 1; \
+		done; \
+	else echo "npm not found: browser and SDK package tests will be skipped"; fi
 
 ## lint: gofmt and go vet
 lint:

@@ -286,8 +286,9 @@ func (c *Client) call(ctx context.Context, what string, cmd *protocol.Command, r
 // connection). The subscription then lasts until Unsubscribe, Close or the
 // server ends it, across reconnects. A refusal returns the server's error
 // (errors.Is(err, ErrPermissionDenied)); subscribing twice to one channel
-// returns an error matching ErrAlreadySubscribed.
-func (c *Client) Subscribe(ctx context.Context, channel string, h SubscriptionHandlers) (*Subscription, error) {
+// returns an error matching ErrAlreadySubscribed. Options give the channel
+// token of channels that need one (WithChannelToken, WithChannelTokenFunc).
+func (c *Client) Subscribe(ctx context.Context, channel string, h SubscriptionHandlers, opts ...SubscribeOption) (*Subscription, error) {
 	if channel == "" {
 		return nil, ErrInvalidChannel
 	}
@@ -307,6 +308,10 @@ func (c *Client) Subscribe(ctx context.Context, channel string, h SubscriptionHa
 			"already subscribed on this client; use the existing Subscription or Unsubscribe first")}
 	}
 	sub := &Subscription{c: c, channel: channel, h: h, ready: make(chan struct{})}
+	for _, fn := range opts {
+		fn(&sub.opts)
+	}
+	sub.token = sub.opts.token
 	c.subs[channel] = sub
 	if cn := c.cur; c.state == StateConnected && cn != nil {
 		c.sendSubscribeLocked(cn, sub)

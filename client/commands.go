@@ -125,6 +125,40 @@ func (c *Client) History(ctx context.Context, channel string, opts HistoryOption
 	return out, nil
 }
 
+// PresenceResult is what Presence returns: the connections subscribed to
+// a channel now, on every node, by client id (the asking one included).
+type PresenceResult struct {
+	Clients map[string]PresenceInfo
+}
+
+// PresenceInfo is one connection in a PresenceResult: its user ("" for
+// anonymous) and the connection info the server's OnConnect set.
+type PresenceInfo struct {
+	User string
+	Info json.RawMessage
+}
+
+// Presence returns who is subscribed to channel now. The channel's
+// namespace must keep presence (otherwise the error matches
+// ErrNotAvailable). Presence is a snapshot: apply OnJoin and OnLeave on top
+// of it, by client id.
+func (c *Client) Presence(ctx context.Context, channel string) (PresenceResult, error) {
+	if channel == "" {
+		return PresenceResult{}, ErrInvalidChannel
+	}
+	var res protocol.PresenceResult
+	if err := c.call(ctx, "presence of "+strconv.Quote(channel), &protocol.Command{Op: protocol.OpPresence, Channel: channel}, &res); err != nil {
+		return PresenceResult{}, err
+	}
+	out := PresenceResult{Clients: make(map[string]PresenceInfo, len(res.Clients))}
+	for id, p := range res.Clients {
+		if p != nil {
+			out.Clients[id] = PresenceInfo{User: p.User, Info: p.Info}
+		}
+	}
+	return out, nil
+}
+
 // encodeData turns a command's data into compact JSON (see
 // protocol.EncodeData); a value that is not JSON is ErrInvalidData.
 func encodeData(v any) (json.RawMessage, error) {

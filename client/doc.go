@@ -32,6 +32,16 @@
 //	out, err := c.RPC(ctx, "getProfile", map[string]int{"id": 42})
 //	err = c.Send(ctx, map[string]string{"typing": "chat:lobby"})
 //
+// Read a channel's history and presence, and subscribe to channels that
+// need a channel token (private channels, namespaces with access: token)
+// with a token, or a function that fetches one when needed and again
+// before it expires:
+//
+//	res, err := c.History(ctx, "chat:lobby", client.HistoryOptions{Limit: 50, Reverse: true})
+//	who, err := c.Presence(ctx, "chat:lobby") // who.Clients: client id -> user, info
+//	sub, err := c.Subscribe(ctx, "vip:lounge", handlers, client.WithChannelTokenFunc(
+//		func(ctx context.Context, channel string) (string, error) { return myChannelToken(ctx, channel) }))
+//
 // # Errors
 //
 // A command the server refuses returns an error with the server's *Error

@@ -45,6 +45,7 @@ type Subscription struct {
 	c       *Client
 	channel string
 	h       SubscriptionHandlers
+	opts    subscribeOptions
 
 	// Under c.mu.
 	state          subState
@@ -55,6 +56,10 @@ type Subscription struct {
 	recovering     bool
 	retries        int
 	retry          *time.Timer
+	token          string      // the channel token sent with subscribe
+	tokenFresh     bool        // token came from the token func for the subscribe under way
+	tokenTimer     *time.Timer // gets the next token before this one expires
+	fetchSeq       int         // counts token func calls, so that a late one is ignored
 
 	ready chan struct{} // closed at the first outcome of Subscribe
 	err   error         // that outcome, set before ready is closed
@@ -102,21 +107,39 @@ func (s *Subscription) stopRetry() {
 	}
 }
 
+// History reads the channel's history (see Client.History). Through the
+// subscription, a channel whose history needs a channel token is read
+// with the one the subscription was made with.
+func (s *Subscription) History(ctx context.Context, opts HistoryOptions) (HistoryResult, error) {
+	return s.c.History(ctx, s.channel, opts)
+}
+
+// Presence reads who is subscribed to the channel (see Client.Presence).
+func (s *Subscription) Presence(ctx context.Context) (PresenceResult, error) {
+	return s.c.Presence(ctx, s.channel)
+}
+
 // sendSubscribeLocked sends subscribe for sub on cn, with the recovery
 // fields when the subscription is being renewed on a channel with history.
 // c.mu must be held. When cn has ended, sub stays pending for the next
 // connection.
 func (c *Client) sendSubscribeLocked(cn *conn, sub *Subscription) {
 	sub.stopRetry()
+	if sub.needsTokenLocked() {
+		c.fetchTokenLocked(cn, sub)
+		return
+	}
 	cmd := protocol.Command{
-		Op: protocol.OpSubscribe, Channel: sub.channel,
+		Op: protocol.OpSubscribe, Channel: sub.channel, Token: sub.token,
 		Presence: sub.h.OnJoin != nil || sub.h.OnLeave != nil,
 	}
 	if sub.everSubscribed && sub.epoch != "" {
 		cmd.Recover, cmd.Offset, cmd.Epoch = true, sub.offset, sub.epoch
 	}
+	fresh := sub.tokenFresh
+	sub.tokenFresh = false
 	if _, err := cn.call(&cmd, func(rf *protocol.ReplyFrame, err error) {
-		c.onSubscribeReply(cn, sub, rf, err)
+		c.onSubscribeReply(cn, sub, rf, err, fresh)
 	}); err != nil {
 		sub.state, sub.conn = subPending, nil
 		return
@@ -126,7 +149,9 @@ func (c *Client) sendSubscribeLocked(cn *conn, sub *Subscription) {
 
 // onSubscribeReply applies the reply to a subscribe sent on cn. It runs on
 // cn's reader, so it is done before any publication that follows the reply.
-func (c *Client) onSubscribeReply(cn *conn, sub *Subscription, rf *protocol.ReplyFrame, err error) {
+// freshToken says whether the subscribe carried a token just fetched from
+// the subscription's token func.
+func (c *Client) onSubscribeReply(cn *conn, sub *Subscription, rf *protocol.ReplyFrame, err error, freshToken bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil || c.subs[sub.channel] != sub || sub.conn != cn || sub.state != subSubscribing {
@@ -135,6 +160,13 @@ func (c *Client) onSubscribeReply(cn *conn, sub *Subscription, rf *protocol.Repl
 		return
 	}
 	if rf.Error != nil {
+		if sub.opts.tokenFunc != nil && !freshToken && tokenRefusal(rf.Error.Code) {
+			// The token the subscription held may have expired or been
+			// revoked: ask the token func for another one, once.
+			sub.token = ""
+			c.sendSubscribeLocked(cn, sub)
+			return
+		}
 		c.subscribeRefusedLocked(cn, sub, rf.Error)
 		return
 	}
@@ -182,17 +214,7 @@ func (c *Client) onSubscribeReply(cn *conn, sub *Subscription, rf *protocol.Repl
 func (c *Client) subscribeRefusedLocked(cn *conn, sub *Subscription, perr *Error) {
 	err := &replyError{op: "subscribe to " + strconv.Quote(sub.channel), err: perr}
 	if sub.everSubscribed && temporary(perr.Code) {
-		sub.state = subPending
-		delay := c.backoff.delay(sub.retries)
-		sub.retries++
-		sub.retry = time.AfterFunc(delay, func() {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			if c.subs[sub.channel] == sub && sub.state == subPending && c.cur == cn && !cn.isDead() {
-				c.sendSubscribeLocked(cn, sub)
-			}
-		})
-		c.report(fmt.Errorf("%w; retrying in %v", err, delay.Round(time.Millisecond)))
+		c.retrySubscribeLocked(cn, sub, err)
 		return
 	}
 	c.removeLocked(sub)
@@ -207,12 +229,32 @@ func (c *Client) subscribeRefusedLocked(cn *conn, sub *Subscription, perr *Error
 	}
 }
 
+// retrySubscribeLocked renews sub on cn after a backoff, reporting err.
+// c.mu must be held.
+func (c *Client) retrySubscribeLocked(cn *conn, sub *Subscription, err error) {
+	sub.state = subPending
+	delay := c.backoff.delay(sub.retries)
+	sub.retries++
+	sub.retry = time.AfterFunc(delay, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.subs[sub.channel] == sub && sub.state == subPending && c.cur == cn && !cn.isDead() {
+			c.sendSubscribeLocked(cn, sub)
+		}
+	})
+	c.report(fmt.Errorf("%w; retrying in %v", err, delay.Round(time.Millisecond)))
+}
+
 // removeLocked forgets sub. c.mu must be held.
 func (c *Client) removeLocked(sub *Subscription) {
 	if c.subs[sub.channel] == sub {
 		delete(c.subs, sub.channel)
 	}
 	sub.stopRetry()
+	if sub.tokenTimer != nil {
+		sub.tokenTimer.Stop()
+		sub.tokenTimer = nil
+	}
 	sub.state = subRemoved
 }
 

@@ -8,6 +8,10 @@
 // and a page imports it with
 //
 //	import { Herald } from '/herald.js';
+//
+// The same module is the npm package @heraldrt/herald (package.json and the
+// generated types herald.d.ts in this folder), which also runs under
+// Node.js 20 with the ws package; README.md documents it.
 package js
 
 import (

@@ -10,6 +10,9 @@
 //     onPublication: (pub) => console.log(pub.data, 'from', pub.info?.user),
 //   });
 //   herald.connect();
+//   await sub.ready;
+//   const { publications } = await sub.history({ limit: 50 });
+//   const { clients } = await sub.presence();
 //   await herald.publish('chat:lobby', { text: 'hi' });
 //   const answer = await herald.rpc('time', null, { timeout: 2000 });
 //
@@ -18,9 +21,12 @@
 // missed on channels with history, and drops publications it has already
 // seen. Every promise it returns rejects with a HeraldError whose `code` is
 // the server's error code (a number, see ErrorCode) or a client-side string
-// code ('timeout', 'disconnected', 'closed', 'unsubscribed').
+// code ('timeout', 'disconnected', 'closed', 'unsubscribed', 'binary').
 //
-// Served by the herald binary at /herald.js (package github.com/heraldrt/herald/js).
+// Served by the herald binary at /herald.js (package github.com/heraldrt/herald/js),
+// and published as the npm package `herald-js` (js/package.json, types in
+// js/herald.d.ts). Under Node.js pass a WebSocket implementation:
+// new Herald(url, { WebSocket }) with `import { WebSocket } from 'ws'`.
 
 /** The SDK's version, sent in `connect` unless the `version` option is set. */
 export const VERSION = '0.1.0';
@@ -53,6 +59,13 @@ export const ErrorCode = Object.freeze({
   CLOSED: 'closed',
   /** The subscription was removed before the command could run. */
   UNSUBSCRIBED: 'unsubscribed',
+  /**
+   * The data holds binary values (ArrayBuffer, a typed array, DataView or
+   * Blob): protocol v1 carries JSON only, and a binary frame would make the
+   * server close the connection (3504). Encode the bytes (base64) or send
+   * them another way.
+   */
+  BINARY: 'binary',
 });
 
 /**
@@ -112,7 +125,7 @@ export class HeraldError extends Error {
    * @returns {boolean}
    */
   get temporary() {
-    return [ErrorCode.INTERNAL, ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TIMEOUT, ErrorCode.DISCONNECTED].includes(this.code);
+    return /** @type {Array<number|string>} */ ([ErrorCode.INTERNAL, ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TIMEOUT, ErrorCode.DISCONNECTED]).includes(this.code);
   }
 }
 
@@ -155,6 +168,59 @@ export class HeraldError extends Error {
  */
 
 /**
+ * @typedef {object} SubscriptionTokenOptions
+ * @property {string} [token] a channel token (a JWT with a `channel` claim) sent with `subscribe`, for channels that need one (private channels, namespaces whose subscribe access is `token`)
+ * @property {(channel: string) => (string|Promise<string>)} [getToken] called for a channel token when the subscription has none, when the one it has expires (shortly before, so that a resubscribe after a reconnect never sends an expired one), and once more when the server refuses the subscription with 101, 103 or 109
+ */
+
+/**
+ * What Herald.subscribe takes: the handlers and the channel token options.
+ * @typedef {SubscriptionHandlers & SubscriptionTokenOptions} SubscriptionOptions
+ */
+
+/**
+ * @typedef {object} StreamPosition
+ * @property {number} offset
+ * @property {string} epoch
+ */
+
+/**
+ * @typedef {object} HistoryOptions
+ * @property {number} [limit] the most publications to return (0 or absent: the channel's history size)
+ * @property {StreamPosition} [since] return the publications after this position (before it with reverse); absent: from the oldest (the newest with reverse)
+ * @property {boolean} [reverse] newest first
+ * @property {number} [timeout] in ms (default: the client's timeout)
+ */
+
+/**
+ * @typedef {object} HistoryResult
+ * @property {number} offset the channel's latest offset
+ * @property {string} epoch the channel's epoch
+ * @property {Publication[]} publications oldest first (newest first with reverse)
+ */
+
+/**
+ * @typedef {object} PresenceEntry
+ * @property {string} user the user id ("" for anonymous)
+ * @property {*} [info] connection info set by the server's OnConnect
+ */
+
+/**
+ * @typedef {object} PresenceResult
+ * @property {Record<string, PresenceEntry>} clients the connections subscribed to the channel now, by client id (this one included)
+ */
+
+/**
+ * @typedef {object} ConnectInfo
+ * @property {string} client the connection's id
+ * @property {string} node the server node that serves it
+ * @property {string} user the user id ("" for anonymous)
+ * @property {number} ping the server's ping interval in seconds (0: no pings)
+ * @property {number} expires when the connection's token expires, Unix seconds (0: never)
+ * @property {*} [data] application data from the server's OnConnect
+ */
+
+/**
  * @typedef {object} HeraldOptions
  * @property {string} [token] a JWT sent in `connect`
  * @property {() => (string|Promise<string>)} [getToken] called for a token before the first connect, again when the server says the token expired, and to refresh a connection whose token expires (on the server's `refresh` push)
@@ -165,15 +231,85 @@ export class HeraldError extends Error {
  * @property {number} [maxBackoff] largest reconnect delay in ms (default 20000)
  * @property {number} [timeout] default command and connect timeout in ms (default 10000)
  * @property {number} [pingMargin] how long past the server's ping interval silence is tolerated, in ms (default 10000)
- * @property {typeof WebSocket} [WebSocket] a WebSocket implementation (default globalThis.WebSocket)
+ * @property {WebSocketConstructor} [WebSocket] a WebSocket implementation (default globalThis.WebSocket); under Node.js 20 pass the `ws` package's: `import { WebSocket } from 'ws'`
  */
+
+/**
+ * The part of the WebSocket API the client uses: browsers' WebSocket and the
+ * `ws` package's both have it.
+ * @typedef {object} WebSocketLike
+ * @property {number} readyState
+ * @property {(data: string) => void} send
+ * @property {(code?: number, reason?: string) => void} close
+ * @property {any} onopen
+ * @property {any} onmessage
+ * @property {any} onclose
+ * @property {any} onerror
+ */
+
+/** @typedef {new (url: string) => WebSocketLike} WebSocketConstructor */
 
 const STATES = ['disconnected', 'connecting', 'connected', 'reconnecting'];
 
 // How long before a connection's expiry the client refreshes on its own
 // when the server's `refresh` push has not come (at most a quarter of the
 // lifetime left). The server asks earlier (30 s before by default).
+// Channel tokens are fetched again as long before their expiry.
 const REFRESH_FALLBACK_MS = 5000;
+
+// isBinary reports whether v is a binary value, which JSON cannot carry.
+function isBinary(v) {
+  return (
+    v instanceof ArrayBuffer ||
+    ArrayBuffer.isView(v) ||
+    (typeof SharedArrayBuffer !== 'undefined' && v instanceof SharedArrayBuffer) ||
+    (typeof Blob !== 'undefined' && v instanceof Blob)
+  );
+}
+
+function binaryError(what) {
+  return new HeraldError(
+    ErrorCode.BINARY,
+    `herald: ${what} holds binary data (ArrayBuffer, typed array, DataView or Blob); protocol v1 carries JSON only: encode the bytes (base64) first`,
+  );
+}
+
+// noBinary is a JSON.stringify replacer that refuses binary values nested
+// anywhere in a command's data.
+function noBinary(_key, v) {
+  if (v !== null && typeof v === 'object' && isBinary(v)) throw binaryError('the data');
+  return v;
+}
+
+/**
+ * Returns when a JWT expires (its `exp` claim, in Unix milliseconds), or 0
+ * when it has none or is not a JWT. The token is not verified: the server
+ * does that.
+ * @param {string} token
+ * @returns {number}
+ */
+export function tokenExpiry(token) {
+  const part = typeof token === 'string' ? token.split('.')[1] : '';
+  if (!part) return 0;
+  try {
+    const json = atob(part.replace(/-/g, '+').replace(/_/g, '/'));
+    const exp = JSON.parse(json).exp;
+    return typeof exp === 'number' && exp > 0 ? exp * 1000 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// withTimeout rejects with a timeout error when p has not settled in ms.
+function withTimeout(p, ms, what) {
+  let timer;
+  return Promise.race([
+    p,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new HeraldError(ErrorCode.TIMEOUT, `herald: ${what} within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
 
 /**
  * One subscription to one channel, returned by Herald.subscribe. It stays
@@ -183,7 +319,7 @@ export class Subscription {
   /**
    * @param {Herald} client
    * @param {string} channel
-   * @param {SubscriptionHandlers} handlers
+   * @param {SubscriptionOptions} handlers
    */
   constructor(client, channel, handlers) {
     /** @type {string} */
@@ -197,12 +333,71 @@ export class Subscription {
     this.offset = 0;
     /** The channel's epoch as last seen ("" when unknown or without history). */
     this.epoch = '';
-    /** @private */ this._client = client;
-    /** @private */ this._handlers = handlers || {};
-    /** @private */ this._subscribedOnce = false;
-    /** @private */ this._cmdId = 0; // id of the subscribe in flight
-    /** @private */ this._retry = 0;
-    /** @private */ this._retryTimer = null;
+    /** @internal */ this._client = client;
+    /** @internal */ this._handlers = handlers || {};
+    /** @internal */ this._subscribedOnce = false;
+    /** @internal */ this._cmdId = 0; // id of the subscribe in flight
+    /** @internal */ this._retry = 0;
+    /** @internal */ this._retryTimer = null;
+    /** @internal */ this._token = (handlers && handlers.token) || '';
+    /** @internal */ this._tokenFresh = false; // the token was fetched for the subscribe in flight
+    /** @internal */ this._tokenTimer = null;
+    /** @internal */ this._tokenRefreshing = false;
+    /** @internal */ this._fetch = null; // the getToken call a subscribe waits for
+    /** @internal */ this._settle = null;
+    /**
+     * Resolves with the context of the first successful subscribe; rejects
+     * with a HeraldError when the subscription ends before that: the server
+     * refused it (its code), unsubscribe() was called ('unsubscribed'), or
+     * the client stopped for good ('closed').
+     * @type {Promise<SubscribedContext>}
+     */
+    this.ready = new Promise((resolve, reject) => {
+      this._settle = { resolve, reject };
+    });
+    this.ready.catch(() => {}); // rejections are for those who await it
+  }
+
+  /**
+   * Reads the channel's history (see Herald.history). While the first
+   * subscribe is under way it waits for it (up to the timeout), so that a
+   * channel whose history needs a channel token is read with it.
+   * @param {HistoryOptions} [opts]
+   * @returns {Promise<HistoryResult>}
+   */
+  async history(opts = {}) {
+    await this._whenReady(opts.timeout);
+    return this._client.history(this.channel, opts);
+  }
+
+  /**
+   * Reads who is subscribed to the channel (see Herald.presence). While the
+   * first subscribe is under way it waits for it, as history() does.
+   * @param {{timeout?: number}} [opts]
+   * @returns {Promise<PresenceResult>}
+   */
+  async presence(opts = {}) {
+    await this._whenReady(opts.timeout);
+    return this._client.presence(this.channel, opts);
+  }
+
+  /** @internal */
+  _whenReady(timeout) {
+    if (this._subscribedOnce || this.state === 'unsubscribed') return Promise.resolve();
+    const ms = timeout > 0 ? timeout : this._client._opts.timeout;
+    return withTimeout(this.ready, ms, `not subscribed to ${JSON.stringify(this.channel)}`);
+  }
+
+  /** @internal */
+  _resolveReady(ctx) {
+    if (this._settle) this._settle.resolve(ctx);
+    this._settle = null;
+  }
+
+  /** @internal */
+  _rejectReady(err) {
+    if (this._settle) this._settle.reject(err);
+    this._settle = null;
   }
 
   /**
@@ -237,7 +432,7 @@ export class Herald {
     if (!url) throw new TypeError('herald: a WebSocket URL is required, e.g. new Herald("ws://127.0.0.1:8080/ws")');
     /** @type {string} */
     this.url = url;
-    this._opts = {
+    /** @internal */ this._opts = {
       token: opts.token || '',
       getToken: opts.getToken || null,
       name: opts.name || 'herald-js',
@@ -250,38 +445,39 @@ export class Herald {
       WebSocket: opts.WebSocket || globalThis.WebSocket,
     };
     if (this._opts.maxBackoff < this._opts.minBackoff) this._opts.maxBackoff = this._opts.minBackoff;
-    this._token = this._opts.token;
+    /** @private */ this._token = this._opts.token;
 
-    /** @type {'disconnected'|'connecting'|'connected'|'reconnecting'} */
+    /** @private @type {'disconnected'|'connecting'|'connected'|'reconnecting'} */
     this._state = 'disconnected';
     /**
      * Result of the last successful connect: {client, node, user, ping, expires, data}.
      * `expires` (Unix seconds, 0 for never) follows the refreshes of the token.
+     * @type {ConnectInfo|null}
      */
     this.info = null;
 
-    this._listeners = new Map(); // event -> Set<fn>
-    this._subs = new Map(); // channel -> Subscription
-    this._serverSubs = new Map(); // channel -> {offset, epoch}, server-side subscriptions
+    /** @private */ this._listeners = new Map(); // event -> Set<fn>
+    /** @private */ this._subs = new Map(); // channel -> Subscription
+    /** @private */ this._serverSubs = new Map(); // channel -> {offset, epoch}, server-side subscriptions
 
-    this._ws = null;
-    this._gen = 0; // increments with every socket, so late events of old sockets are ignored
-    this._nextId = 1;
-    this._pending = new Map(); // id -> {resolve, reject, timer}
-    this._waiting = []; // commands issued while not connected: {frame, resolve, reject, timer, expectsReply}
-    this._outbox = []; // frames to write in the next microtask, newline-joined
-    this._flushScheduled = false;
+    /** @private */ this._ws = null;
+    /** @private */ this._gen = 0; // increments with every socket, so late events of old sockets are ignored
+    /** @private */ this._nextId = 1;
+    /** @private */ this._pending = new Map(); // id -> {resolve, reject, timer}
+    /** @private */ this._waiting = []; // commands issued while not connected: {frame, resolve, reject, timer, expectsReply}
+    /** @private */ this._outbox = []; // frames to write in the next microtask, newline-joined
+    /** @private */ this._flushScheduled = false;
 
-    this._attempt = 0;
-    this._reconnectTimer = null;
-    this._connectTimer = null;
-    this._silenceTimer = null;
-    this._pingMs = 0;
-    this._lastSeen = 0; // when the last frame arrived (Date.now())
-    this._refreshToken = false;
-    this._refreshTimer = null; // the fallback refresh, or the retry of a failed one
-    this._refreshGen = 0; // the connection (gen) whose refresh is under way
-    this._onOnline = () => {
+    /** @private */ this._attempt = 0;
+    /** @private */ this._reconnectTimer = null;
+    /** @private */ this._connectTimer = null;
+    /** @private */ this._silenceTimer = null;
+    /** @private */ this._pingMs = 0;
+    /** @private */ this._lastSeen = 0; // when the last frame arrived (Date.now())
+    /** @private */ this._refreshToken = false;
+    /** @private */ this._refreshTimer = null; // the fallback refresh, or the retry of a failed one
+    /** @private */ this._refreshGen = 0; // the connection (gen) whose refresh is under way
+    /** @private */ this._onOnline = () => {
       if (this._state === 'reconnecting' && this._reconnectTimer) {
         clearTimeout(this._reconnectTimer);
         this._reconnectTimer = null;
@@ -358,8 +554,12 @@ export class Herald {
    * Subscribes to a channel. The subscription is sent now when connected, or
    * as soon as the client connects, and again after every reconnect (asking
    * the server to recover missed publications when the channel has history).
+   * The options carry the handlers and, for channels that need one, a
+   * channel token (`token`, or `getToken(channel)` to fetch one when needed
+   * and again before it expires). `sub.ready` resolves once the server
+   * confirms the first subscribe.
    * @param {string} channel
-   * @param {SubscriptionHandlers} [handlers]
+   * @param {SubscriptionOptions} [handlers]
    * @returns {Subscription}
    * @throws {Error} when already subscribed to the channel
    */
@@ -392,6 +592,7 @@ export class Herald {
    * @returns {Promise<{offset: number, epoch: string}>}
    */
   async publish(channel, data, opts = {}) {
+    if (isBinary(data)) throw binaryError('publish');
     const cmd = { op: 'publish', channel, data: data === undefined ? null : data };
     if (opts.key) cmd.key = opts.key;
     const res = await this._command(cmd, opts.timeout);
@@ -408,6 +609,7 @@ export class Herald {
    * @returns {Promise<*>}
    */
   async rpc(method, data, opts = {}) {
+    if (isBinary(data)) throw binaryError('rpc');
     const cmd = { op: 'rpc', method };
     if (data !== undefined) cmd.data = data;
     const res = await this._command(cmd, opts.timeout);
@@ -423,17 +625,59 @@ export class Herald {
    * @returns {Promise<void>}
    */
   send(data, opts = {}) {
+    if (isBinary(data)) return Promise.reject(binaryError('send'));
     return this._enqueue({ op: 'send', data: data === undefined ? null : data }, opts.timeout, false);
+  }
+
+  /**
+   * Reads the publications a channel keeps (its namespace needs history).
+   * The connection need not be subscribed, unless the channel's history
+   * needs a channel token (then use the subscription's history()).
+   * Rejects with 108 on a channel without history, 103 when not allowed.
+   * @param {string} channel
+   * @param {HistoryOptions} [opts]
+   * @returns {Promise<HistoryResult>}
+   */
+  async history(channel, opts = {}) {
+    if (typeof channel !== 'string' || channel === '') throw new TypeError('herald: history needs a channel name');
+    const cmd = { op: 'history', channel };
+    if (opts.limit > 0) cmd.limit = Math.floor(opts.limit);
+    if (opts.since) cmd.since = { offset: opts.since.offset || 0, epoch: opts.since.epoch || '' };
+    if (opts.reverse) cmd.reverse = true;
+    const res = await this._command(cmd, opts.timeout);
+    const pubs = Array.isArray(res.publications) ? res.publications : [];
+    return {
+      offset: res.offset || 0,
+      epoch: res.epoch || '',
+      publications: pubs.map((p) => ({ channel, offset: p.offset || 0, data: p.data, info: p.info, key: p.key, time: p.time })),
+    };
+  }
+
+  /**
+   * Reads who is subscribed to a channel now (its namespace needs presence):
+   * a map from client id to {user, info}. Rejects with 108 on a channel
+   * without presence, 103 when not allowed. Apply 'join' and 'leave' on top
+   * of it by client id.
+   * @param {string} channel
+   * @param {{timeout?: number}} [opts]
+   * @returns {Promise<PresenceResult>}
+   */
+  async presence(channel, opts = {}) {
+    if (typeof channel !== 'string' || channel === '') throw new TypeError('herald: presence needs a channel name');
+    const res = await this._command({ op: 'presence', channel }, opts.timeout);
+    return { clients: res.clients && typeof res.clients === 'object' ? res.clients : {} };
   }
 
   // ---------------------------------------------------------------- events
 
+  /** @private */
   _emit(event, ...args) {
     const set = this._listeners.get(event);
     if (!set) return;
     for (const fn of [...set]) this._safeCall(fn, args, event);
   }
 
+  /** @private */
   _safeCall(fn, args, what) {
     try {
       fn(...args);
@@ -446,6 +690,7 @@ export class Herald {
     }
   }
 
+  /** @private */
   _setState(state) {
     if (!STATES.includes(state) || state === this._state) return;
     const prev = this._state;
@@ -455,6 +700,7 @@ export class Herald {
 
   // ------------------------------------------------------------ connecting
 
+  /** @private */
   async _open() {
     const gen = ++this._gen;
     if (this._opts.getToken && (!this._token || this._refreshToken)) {
@@ -515,6 +761,7 @@ export class Herald {
     ws.onerror = () => {};
   }
 
+  /** @private */
   _onConnected(gen, res) {
     if (gen !== this._gen) return;
     clearTimeout(this._connectTimer);
@@ -551,6 +798,7 @@ export class Herald {
   // seconds, so a connection with no frame for longer than that (plus the
   // margin) is dead even if the socket does not know it yet. One timer per
   // connection, re-armed only when it fires, so frames cost no timer work.
+  /** @private */
   _armSilence(delay) {
     clearTimeout(this._silenceTimer);
     this._silenceTimer = null;
@@ -575,6 +823,7 @@ export class Herald {
   // server's `refresh` push does not come. Without getToken there is
   // nothing to refresh with: the server closes the connection with 3005 at
   // the expiry.
+  /** @private */
   _armRefresh(expires) {
     clearTimeout(this._refreshTimer);
     this._refreshTimer = null;
@@ -595,6 +844,7 @@ export class Herald {
   // connection (3500) and the client stops; after 108 (the server cannot
   // refresh) it closes it with 3005 at the expiry and the client
   // reconnects with a new token.
+  /** @private */
   async _refresh(attempt = 0) {
     const gen = this._gen;
     if (!this._opts.getToken || this._state !== 'connected' || this._refreshGen === gen) return;
@@ -631,6 +881,7 @@ export class Herald {
   }
 
   // Closes the current socket and makes the client ignore its later events.
+  /** @private */
   _closeSocket(code, reason) {
     const ws = this._ws;
     this._ws = null;
@@ -646,6 +897,7 @@ export class Herald {
 
   // _lost handles the end of one socket: it fails what was in flight and
   // either schedules a reconnect or stops.
+  /** @private */
   _lost(info, wasConnected) {
     this._clearConnectionTimers();
     this._failPending(new HeraldError(ErrorCode.DISCONNECTED, `herald: connection lost before the reply (${describe(info)})`));
@@ -680,6 +932,7 @@ export class Herald {
   }
 
   // _stop ends the client's life until the next connect().
+  /** @private */
   _stop(info, wasConnected) {
     this._gen++;
     this._ws = null;
@@ -698,14 +951,21 @@ export class Herald {
     for (const sub of this._subs.values()) {
       clearTimeout(sub._retryTimer);
       sub._retryTimer = null;
+      clearTimeout(sub._tokenTimer);
+      sub._tokenTimer = null;
       sub._cmdId = 0;
       if (sub.state === 'subscribed') sub.state = 'subscribing';
+      // The server stopped the client: a subscription still waiting for its
+      // first subscribe will not get it (disconnect() leaves it waiting for
+      // the next connect()).
+      if (info.code !== 1000) sub._rejectReady(err);
     }
     this._serverSubs.clear();
     this._emit('disconnected', info);
     this._setState('disconnected');
   }
 
+  /** @private */
   _clearConnectionTimers() {
     clearTimeout(this._connectTimer);
     clearTimeout(this._silenceTimer);
@@ -714,6 +974,7 @@ export class Herald {
     this._outbox = [];
   }
 
+  /** @private */
   _failPending(err) {
     const pending = this._pending;
     this._pending = new Map();
@@ -726,10 +987,12 @@ export class Herald {
   // -------------------------------------------------------------- commands
 
   // _command sends a command that expects a reply and resolves with its result.
+  /** @private */
   _command(cmd, timeout) {
     return this._enqueue(cmd, timeout, true);
   }
 
+  /** @private */
   _enqueue(cmd, timeout, expectsReply) {
     if (this._state === 'disconnected') {
       return Promise.reject(new HeraldError(ErrorCode.CLOSED, 'herald: not connected; call connect() first'));
@@ -749,11 +1012,12 @@ export class Herald {
     });
   }
 
+  /** @private */
   _dispatch(w) {
     let frame;
     if (!w.expectsReply) {
       try {
-        frame = JSON.stringify(w.cmd);
+        frame = JSON.stringify(w.cmd, noBinary);
       } catch (err) {
         w.reject(err);
         return;
@@ -764,9 +1028,9 @@ export class Herald {
     }
     const id = this._nextId++;
     try {
-      frame = JSON.stringify({ id, ...w.cmd });
+      frame = JSON.stringify({ id, ...w.cmd }, noBinary);
     } catch (err) {
-      w.reject(err); // data that is not JSON (a cycle, a BigInt)
+      w.reject(err); // data that is not JSON (a cycle, a BigInt, binary)
       return;
     }
     const p = { resolve: w.resolve, reject: w.reject, timer: null };
@@ -779,6 +1043,7 @@ export class Herald {
   }
 
   // _write queues one message; the messages of one tick leave in one frame.
+  /** @private */
   _write(msg) {
     this._outbox.push(msg);
     if (this._flushScheduled) return;
@@ -798,38 +1063,143 @@ export class Herald {
 
   // ---------------------------------------------------------- subscriptions
 
+  /** @private */
   _sendSubscribes(subs) {
     for (const sub of subs) {
       if (sub._cmdId || this._subs.get(sub.channel) !== sub) continue;
-      const cmd = { op: 'subscribe', channel: sub.channel };
-      const wasRecovering = sub._subscribedOnce && sub.epoch !== '';
-      if (wasRecovering) {
-        cmd.recover = true;
-        cmd.offset = sub.offset;
-        cmd.epoch = sub.epoch;
+      if (this._needsToken(sub)) {
+        this._fetchTokenThenSubscribe(sub);
+        continue;
       }
-      if (sub._handlers.onJoin || sub._handlers.onLeave) cmd.presence = true;
-      const id = this._nextId++;
-      sub._cmdId = id;
-      this._pending.set(id, {
-        timer: null,
-        resolve: (res) => {
-          if (sub._cmdId !== id) return;
-          sub._cmdId = 0;
-          if (this._subs.get(sub.channel) !== sub) return; // unsubscribed meanwhile
-          this._onSubscribed(sub, res || {}, wasRecovering);
-        },
-        reject: (err) => {
-          if (sub._cmdId !== id) return;
-          sub._cmdId = 0;
-          if (this._subs.get(sub.channel) !== sub || err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.CLOSED) return;
-          this._onSubscribeError(sub, err);
-        },
-      });
-      this._write(JSON.stringify({ id, ...cmd }));
+      this._sendSubscribe(sub);
     }
   }
 
+  // _needsToken reports whether sub must get a channel token from its
+  // getToken before it subscribes: it has none, or the one it has expires
+  // within a second.
+  /** @private */
+  _needsToken(sub) {
+    if (!sub._handlers.getToken) return false;
+    if (!sub._token) return true;
+    const exp = tokenExpiry(sub._token);
+    return exp > 0 && exp - Date.now() < 1000;
+  }
+
+  // _fetchTokenThenSubscribe gets a channel token for sub, then sends its
+  // subscribe on the connection that asked, if it is still the current one.
+  /** @private */
+  async _fetchTokenThenSubscribe(sub) {
+    const gen = this._gen;
+    const fetch = (sub._fetch = {}); // this fetch, told apart from later ones
+    sub._cmdId = -1; // a subscribe is under way
+    const current = () => sub._fetch === fetch && sub._cmdId === -1 && this._subs.get(sub.channel) === sub;
+    let token;
+    try {
+      token = (await sub._handlers.getToken(sub.channel)) || '';
+    } catch (err) {
+      if (!current()) return;
+      sub._cmdId = 0;
+      if (gen !== this._gen) return; // the next connection asks again
+      const herr = err instanceof HeraldError ? err : new HeraldError(ErrorCode.UNAUTHORIZED, `herald: getToken for ${JSON.stringify(sub.channel)} failed: ${err && err.message}`);
+      this._onSubscribeError(sub, herr);
+      return;
+    }
+    if (!current()) return;
+    sub._cmdId = 0;
+    this._setSubToken(sub, token);
+    sub._tokenFresh = true;
+    if (gen === this._gen && this._state === 'connected') this._sendSubscribe(sub);
+  }
+
+  // _setSubToken keeps a new channel token and schedules fetching the next
+  // one shortly before it expires.
+  /** @private */
+  _setSubToken(sub, token) {
+    sub._token = token;
+    this._armSubToken(sub);
+  }
+
+  // _armSubToken schedules the fetch of a fresh channel token before sub's
+  // expires (5 s before, at most a quarter of the time left), so that a
+  // resubscribe after a reconnect never sends an expired token. Protocol v1
+  // has no command to hand a live subscription a new channel token, and a
+  // v1 server checks the token only at subscribe: the subscription itself
+  // carries on past the token's expiry.
+  /** @private */
+  _armSubToken(sub) {
+    clearTimeout(sub._tokenTimer);
+    sub._tokenTimer = null;
+    if (!sub._handlers.getToken || this._state === 'disconnected' || this._subs.get(sub.channel) !== sub) return;
+    const exp = tokenExpiry(sub._token);
+    if (!exp) return;
+    const left = exp - Date.now();
+    sub._tokenTimer = setTimeout(() => this._refreshSubToken(sub, 0), Math.max(0, left - Math.min(REFRESH_FALLBACK_MS, left / 4)));
+  }
+
+  /** @private */
+  async _refreshSubToken(sub, attempt) {
+    sub._tokenTimer = null;
+    if (sub._tokenRefreshing || this._subs.get(sub.channel) !== sub) return;
+    sub._tokenRefreshing = true;
+    try {
+      const token = (await sub._handlers.getToken(sub.channel)) || '';
+      sub._tokenRefreshing = false;
+      if (this._subs.get(sub.channel) === sub) this._setSubToken(sub, token);
+    } catch (err) {
+      sub._tokenRefreshing = false;
+      if (this._subs.get(sub.channel) !== sub) return;
+      this._emit('error', err);
+      // Try again with backoff while the old token lasts; past it, the next
+      // subscribe asks getToken itself.
+      const left = tokenExpiry(sub._token) - Date.now();
+      if (left <= 0) return;
+      const cap = Math.min(this._opts.maxBackoff, this._opts.minBackoff * 2 ** Math.min(attempt, 30));
+      sub._tokenTimer = setTimeout(() => this._refreshSubToken(sub, attempt + 1), Math.min(Math.floor(Math.random() * cap), left));
+    }
+  }
+
+  /** @private */
+  _sendSubscribe(sub) {
+    const cmd = { op: 'subscribe', channel: sub.channel };
+    if (sub._token) cmd.token = sub._token;
+    const tokenFresh = sub._tokenFresh;
+    sub._tokenFresh = false;
+    const wasRecovering = sub._subscribedOnce && sub.epoch !== '';
+    if (wasRecovering) {
+      cmd.recover = true;
+      cmd.offset = sub.offset;
+      cmd.epoch = sub.epoch;
+    }
+    if (sub._handlers.onJoin || sub._handlers.onLeave) cmd.presence = true;
+    const id = this._nextId++;
+    sub._cmdId = id;
+    this._pending.set(id, {
+      timer: null,
+      resolve: (res) => {
+        if (sub._cmdId !== id) return;
+        sub._cmdId = 0;
+        if (this._subs.get(sub.channel) !== sub) return; // unsubscribed meanwhile
+        this._onSubscribed(sub, res || {}, wasRecovering);
+      },
+      reject: (err) => {
+        if (sub._cmdId !== id) return;
+        sub._cmdId = 0;
+        if (this._subs.get(sub.channel) !== sub || err.code === ErrorCode.DISCONNECTED || err.code === ErrorCode.CLOSED) return;
+        if (sub._handlers.getToken && !tokenFresh && [ErrorCode.UNAUTHORIZED, ErrorCode.PERMISSION_DENIED, ErrorCode.TOKEN_EXPIRED].includes(err.code)) {
+          // The token the subscription held may have expired or been
+          // revoked: ask getToken for another one, once.
+          sub._token = '';
+          if (this._state === 'connected') this._sendSubscribes([sub]);
+          return;
+        }
+        this._onSubscribeError(sub, err);
+      },
+    });
+    this._write(JSON.stringify({ id, ...cmd }));
+  }
+
+  /** @private */
   _onSubscribed(sub, res, wasRecovering) {
     const resubscribed = sub._subscribedOnce;
     sub._subscribedOnce = true;
@@ -853,10 +1223,12 @@ export class Herald {
     // client already had, so none is delivered twice.
     const ctx = { channel: sub.channel, offset, epoch, recoverable: Boolean(res.recoverable), recovered, resubscribed, wasRecovering };
     if (sub._handlers.onSubscribed) this._safeCall(sub._handlers.onSubscribed, [ctx], 'onSubscribed');
+    sub._resolveReady(ctx);
     for (const p of pubs) this._deliver(sub, sub.channel, p);
     if (offset > sub.offset) sub.offset = offset;
   }
 
+  /** @private */
   _onSubscribeError(sub, err) {
     if (err.temporary && this._state === 'connected') {
       // The server was busy or failed: try again after a backoff.
@@ -869,6 +1241,9 @@ export class Herald {
     }
     this._subs.delete(sub.channel);
     sub.state = 'unsubscribed';
+    clearTimeout(sub._tokenTimer);
+    sub._tokenTimer = null;
+    sub._rejectReady(err);
     if (sub._handlers.onError) this._safeCall(sub._handlers.onError, [err], 'onError');
     else this._emit('error', err);
     if (sub._handlers.onUnsubscribed) {
@@ -876,14 +1251,18 @@ export class Herald {
     }
   }
 
+  /** @internal */
   _unsubscribe(sub) {
     if (this._subs.get(sub.channel) !== sub) return;
     this._subs.delete(sub.channel);
     clearTimeout(sub._retryTimer);
     sub._retryTimer = null;
-    const wasActive = sub.state === 'subscribed' || sub._cmdId !== 0;
+    clearTimeout(sub._tokenTimer);
+    sub._tokenTimer = null;
+    const wasActive = sub.state === 'subscribed' || sub._cmdId > 0;
     sub._cmdId = 0;
     sub.state = 'unsubscribed';
+    sub._rejectReady(new HeraldError(ErrorCode.UNSUBSCRIBED, `herald: unsubscribed from ${JSON.stringify(sub.channel)} before the server confirmed the subscription`));
     if (wasActive && this._state === 'connected') {
       // The reply does not matter: the subscription is gone either way.
       this._command({ op: 'unsubscribe', channel: sub.channel }).catch(() => {});
@@ -895,6 +1274,7 @@ export class Herald {
 
   // _deliver hands a publication to a subscription, unless its offset shows
   // it was seen already.
+  /** @private */
   _deliver(sub, channel, p) {
     const offset = p.offset || 0;
     if (p.epoch && p.epoch !== sub.epoch) {
@@ -915,6 +1295,7 @@ export class Herald {
     }
   }
 
+  /** @private */
   _onServerSub(channel, res) {
     const pos = { offset: res.offset || 0, epoch: res.epoch || '' };
     this._serverSubs.set(channel, pos);
@@ -935,6 +1316,7 @@ export class Herald {
 
   // ---------------------------------------------------------------- frames
 
+  /** @private */
   _onFrame(data) {
     if (typeof data !== 'string') {
       this._emit('error', new Error('herald: ignored a binary frame; protocol v1 uses text frames'));
@@ -959,6 +1341,7 @@ export class Herald {
     }
   }
 
+  /** @private */
   _onReply(msg) {
     const p = this._pending.get(msg.id);
     if (!p) return; // timed out, or a reply to a command of an older connection
@@ -972,6 +1355,7 @@ export class Herald {
     }
   }
 
+  /** @private */
   _onPush(msg) {
     switch (msg.op) {
       case 'ping':
@@ -1005,8 +1389,11 @@ export class Herald {
         if (sub) {
           this._subs.delete(msg.channel);
           clearTimeout(sub._retryTimer);
+          clearTimeout(sub._tokenTimer);
+          sub._tokenTimer = null;
           sub._cmdId = 0;
           sub.state = 'unsubscribed';
+          sub._rejectReady(new HeraldError(ev.code || ErrorCode.UNSUBSCRIBED, ev.reason || 'herald: unsubscribed by the server'));
           if (sub._handlers.onUnsubscribed) this._safeCall(sub._handlers.onUnsubscribed, [ev], 'onUnsubscribed');
         } else if (this._serverSubs.delete(msg.channel)) {
           this._emit('unsubscribed', ev);

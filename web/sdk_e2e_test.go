@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/browsertest"
 )
 
 // TestSDKInChromium runs web/e2e/sdk.e2e.mjs: the browser SDK (/herald.js)
@@ -189,4 +190,13 @@ func (c *fakeConn) expect(ctx context.Context, op string) (uint64, error) {
 			}
 		}
 	}
+}
+
+// TestSDKChannelsInChromium runs web/e2e/sdk-channels.e2e.mjs: the checks
+// of channels.checks.mjs (history, presence, channel tokens and their
+// renewal, sub.ready, binary data) with /herald.js in Chromium. The same
+// checks run under Node.js with the packed npm package (js.TestPackedSDKInNode).
+func TestSDKChannelsInChromium(t *testing.T) {
+	dir := e2eDir(t)
+	runNode(t, dir, "sdk-channels.e2e.mjs", browsertest.StartChannelsServer(t))
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -189,6 +191,37 @@ func TestRefusesNonLoopback(t *testing.T) {
 		if code := Main(args, &out, &errb); code != 2 || !strings.Contains(errb.String(), "loopback") {
 			t.Errorf("Main(%q) = %d, %q; want 2 and a loopback error", args, code, errb.String())
 		}
+	}
+}
+
+// TestAllowRemote: a non-loopback target is refused with a message that
+// names --allow-remote, and accepted with the flag; the address
+// (192.0.2.1, TEST-NET-1) is parsed, never dialled. Loopback targets work
+// with and without the flag.
+func TestAllowRemote(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"idle", "--url", "ws://192.0.2.1:8080/ws"}, &out, &errb); code != 2 ||
+		!strings.Contains(errb.String(), "--allow-remote") || !strings.Contains(errb.String(), "loopback") {
+		t.Errorf("without --allow-remote: exit %d, stderr %q; want 2 and a message naming --allow-remote", code, errb.String())
+	}
+	for _, args := range [][]string{
+		{"idle", "--allow-remote", "--url", "ws://192.0.2.1:8080/ws"},
+		{"idle", "--allow-remote", "--url", "ws://bench-target.example:8080/ws"}, // not even resolved
+		{"fanout", "--allow-remote", "--api-key", "k", "--rate", "1", "--url", "ws://192.0.2.1:8080/ws"},
+		{"idle", "--allow-remote", "--url", "ws://127.0.0.1:8080/ws"},
+		{"idle", "--url", "ws://127.0.0.1:8080/ws"},
+	} {
+		c, err := parseConfig(args, io.Discard)
+		if err != nil {
+			t.Errorf("parseConfig(%q): %v", args, err)
+			continue
+		}
+		if want := slices.Contains(args, "--allow-remote"); c.AllowRemote != want {
+			t.Errorf("parseConfig(%q).AllowRemote = %v", args, c.AllowRemote)
+		}
+	}
+	if c, _ := parseConfig([]string{"fanout", "--allow-remote", "--api-key", "k", "--rate", "1", "--url", "ws://192.0.2.1:8080/ws"}, io.Discard); c.APIURL != "http://192.0.2.1:8080/api" {
+		t.Errorf("API URL %q, want the remote host's", c.APIURL)
 	}
 }
 

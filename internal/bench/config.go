@@ -60,6 +60,7 @@ type config struct {
 	ServerPID    int           `json:"server_pid,omitempty"`
 	Quiet        bool          `json:"-"`
 	Profile      string        `json:"profile,omitempty"`
+	AllowRemote  bool          `json:"allow_remote,omitempty"`
 	sourceSpec   string
 }
 
@@ -70,7 +71,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { writeUsage(stderr, fs) }
 	fs.StringVar(&c.Target, "target", targetHerald, "server protocol: herald or centrifugo")
-	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL (loopback only)")
+	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL (loopback only, unless --allow-remote)")
+	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address: only a deployment you run yourself")
 	fs.StringVar(&c.APIURL, "api-url", "", "HTTP API base URL (default: http://<url host>/api)")
 	fs.StringVar(&c.APIKey, "api-key", "", "HTTP API key, sent as X-API-Key (fanout)")
 	fs.IntVar(&c.Clients, "clients", 1000, "clients (churn: concurrent connect loops)")
@@ -162,7 +164,7 @@ func (c *config) finish() error {
 	if err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("--url %q: want ws://host:port/path (wss is not supported)", c.URL)
 	}
-	if err := checkLoopback(u.Host); err != nil {
+	if err := c.checkTarget(u.Host); err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
 	if c.APIURL == "" {
@@ -172,7 +174,7 @@ func (c *config) finish() error {
 	if err != nil || a.Scheme != "http" || a.Host == "" {
 		return fmt.Errorf("--api-url %q: want http://host:port/api", c.APIURL)
 	}
-	if err := checkLoopback(a.Host); err != nil {
+	if err := c.checkTarget(a.Host); err != nil {
 		return fmt.Errorf("--api-url: %w", err)
 	}
 	if c.Workers <= 0 {
@@ -185,6 +187,20 @@ func (c *config) finish() error {
 		return fmt.Errorf("%d clients per worker exceeds %d (a process may hold at most 20,000 files): raise --workers", per, maxPerWorker)
 	}
 	return c.chooseSourceIPs(u.Hostname())
+}
+
+// checkTarget refuses a target that is not a loopback address, unless
+// --allow-remote was given: a load test against a server that is not yours
+// is an attack on it, so reaching another machine takes an explicit flag.
+// With the flag nothing is checked or resolved here.
+func (c *config) checkTarget(hostport string) error {
+	if c.AllowRemote {
+		return nil
+	}
+	if err := checkLoopback(hostport); err != nil {
+		return fmt.Errorf("%w; to load a deployment of your own on another machine, pass --allow-remote (never point it at a server you do not run: a load test against someone else's server is an attack)", err)
+	}
+	return nil
 }
 
 // chooseSourceIPs parses --source-ips, or picks enough 127.0.0.x addresses
@@ -224,7 +240,8 @@ Scenarios:
   chat     --rooms rooms; every client publishes (--rate in total) and receives
   churn    --clients loops connect, subscribe and disconnect (--rate connections/s in total)
 
-Targets must be loopback addresses. --target centrifugo speaks Centrifugo v6's
+Targets must be loopback addresses, unless --allow-remote is given for a
+deployment you run yourself on another machine. --target centrifugo speaks Centrifugo v6's
 JSON protocol (URL ws://127.0.0.1:8000/connection/websocket), as a comparison aid.
 
 Flags:

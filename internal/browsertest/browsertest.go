@@ -3,6 +3,10 @@
 // web/e2e). A test that lacks one skips with a message saying how to
 // install it, or fails when HERALD_REQUIRE_SERVICES=1 (as CI sets it), so
 // that a missing browser never passes silently there.
+//
+// StartChannelsServer runs the real node that the SDK's channel checks
+// (web/e2e/channels.checks.mjs) expect, for the tests in web/ (Chromium)
+// and js/ (Node.js) alike.
 package browsertest
 
 import (

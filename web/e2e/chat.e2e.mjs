@@ -157,7 +157,7 @@ try {
     const res = await fetch(`${kickURL}?client=${encodeURIComponent(before)}`, { method: 'POST' });
     assert(res.ok, `POST ${kickURL}: ${res.status} ${await res.text()}`);
     await pageA.locator('.notice.warn', { hasText: 'Reconnecting' }).waitFor();
-    await pageA.locator('.notice.ok', { hasText: 'Reconnected' }).waitFor();
+    await pageA.locator('.notice', { hasText: 'Reconnected' }).waitFor();
     await waitForState(pageA, 'tab A', 'connected');
     const after = await pageA.locator('#status').getAttribute('data-client');
     assert(after && after !== before, `tab A: client id ${after} after reconnecting, want a new one (was ${before})`);
