@@ -7,7 +7,7 @@ FUZZTIME ?= 10s
 
 ## run: start the server with the demo at http://127.0.0.1:8080/
 run:
-	$(GO) run ./cmd/herald
+	$(GO) run ./cmd/herald --presence --join-leave
 
 ## build: build the herald binary into ./bin (static, no cgo)
 build:
