@@ -1,0 +1,2 @@
+// Package nats is a Herald broker on NATS (placeholder doc, replaced below).
+package nats
