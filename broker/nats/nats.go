@@ -109,8 +109,9 @@ func (b *Broker) connectOptions(t target) ([]nats.Option, error) {
 	copts := []nats.Option{
 		nats.Name(o.Name),
 		nats.Timeout(o.Timeout),
-		// A stalled server is noticed after two unanswered pings.
-		nats.PingInterval(2 * o.Timeout),
+		// A stalled server is given up on when a third ping is due with
+		// two unanswered: after about 3×Timeout.
+		nats.PingInterval(o.Timeout),
 		nats.MaxPingsOutstanding(2),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(100 * time.Millisecond),

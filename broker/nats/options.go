@@ -30,7 +30,8 @@ type Options struct {
 	// While NATS is away, calls fail at once (disconnected) or after at
 	// most Timeout (stalled) with an error wrapping broker.ErrUnavailable.
 	// It also sets how fast a stalled server is noticed: the client pings
-	// it every 2×Timeout and gives up after two missed answers. Default 1 s.
+	// it every Timeout and reconnects after about 3×Timeout without an
+	// answer. Default 1 s.
 	Timeout time.Duration
 	// PresenceTTL is how long a presence entry lives unless the node that
 	// added it refreshes it; the node refreshes its entries every third of

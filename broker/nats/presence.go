@@ -31,6 +31,13 @@ func (p *presenceOwner) set(key string, info []byte) {
 	p.mu.Unlock()
 }
 
+func (p *presenceOwner) has(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.entries[key]
+	return ok
+}
+
 func (p *presenceOwner) remove(key string) {
 	p.mu.Lock()
 	delete(p.entries, key)
@@ -138,6 +145,9 @@ func (b *Broker) refreshPresence() {
 		b.presence.mu.Unlock()
 		kv := b.store.Load().presence
 		for key, data := range entries {
+			if !b.presence.has(key) {
+				continue // removed since the copy: do not bring it back
+			}
 			ctx, cancel := b.opCtx(b.ctx)
 			_, err := kv.Put(ctx, key, data)
 			cancel()
