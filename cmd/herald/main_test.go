@@ -134,6 +134,10 @@ func wait(t *testing.T, cmd *exec.Cmd) error {
 	case err := <-done:
 		return err
 	case <-time.After(20 * time.Second):
+		// Kill it and let this Wait finish first: the cleanup's Wait must
+		// not run at the same time.
+		_ = cmd.Process.Kill()
+		<-done
 		t.Fatal("herald did not exit")
 		return nil
 	}

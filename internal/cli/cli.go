@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/heraldrt/herald/internal/bench"
@@ -61,11 +62,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 // runServe runs serve until SIGINT or SIGTERM and returns the exit code:
 // help goes to stdout, a usage error to stderr with a pointer to help.
 func runServe(args []string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := shutdownSignals()
 	defer stop()
-	// Once the first signal has started the shutdown, restore the default
-	// behaviour: a second signal ends the process at once.
-	context.AfterFunc(ctx, stop)
 
 	err := serve(ctx, args, serveOptions{
 		lookupEnv:     os.LookupEnv,
@@ -91,4 +89,41 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 func usage(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "herald: %v\nRun 'herald help' for usage.\n", err)
 	return exitUsage
+}
+
+// shutdownSignals returns a context that ends at the first SIGINT or
+// SIGTERM, which starts the graceful shutdown. A second one ends the
+// process at once, killed by that signal as if nothing handled it. The
+// signals wait in a channel, so a second one that comes while the first
+// is still being handled is never lost. stop releases the signals.
+func shutdownSignals() (ctx context.Context, stop func()) {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan struct{})
+	go func() {
+		var first os.Signal
+		select {
+		case first = <-sigs:
+		case <-done:
+			return
+		}
+		cancel(fmt.Errorf("%v signal received", first))
+		select {
+		case second := <-sigs:
+			signal.Reset(os.Interrupt, syscall.SIGTERM)
+			if s, ok := second.(syscall.Signal); ok {
+				_ = syscall.Kill(os.Getpid(), s)
+			}
+		case <-done:
+		}
+	}()
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+			cancel(context.Canceled)
+		})
+	}
 }
