@@ -172,22 +172,36 @@ type StateLossHandler interface {
 }
 
 // RedactURL returns a broker URL as error messages and logs may show it:
-// with the password of scheme://user:password@host... replaced by xxxxx.
-// A URL without a password is returned as it is.
+// in each comma-separated part (scheme://user:password@host, or
+// scheme://token@host), the password or token is replaced by xxxxx. The
+// query, which names files rather than secrets, is kept.
 func RedactURL(raw string) string {
-	scheme, rest, ok := strings.Cut(raw, "://")
-	if !ok {
-		return raw
+	list, query, hasQuery := strings.Cut(raw, "?")
+	parts := strings.Split(list, ",")
+	for i, p := range parts {
+		scheme, rest, ok := strings.Cut(p, "://")
+		if !ok {
+			scheme, rest = "", p
+		} else {
+			scheme += "://"
+		}
+		hosts, path, hasPath := strings.Cut(rest, "/")
+		at := strings.LastIndex(hosts, "@")
+		if at < 0 {
+			continue
+		}
+		user, _, hasPass := strings.Cut(hosts[:at], ":")
+		if !hasPass {
+			user = "" // a token, or a password without its colon: hide it all
+		}
+		parts[i] = scheme + user + ":xxxxx@" + hosts[at+1:]
+		if hasPath {
+			parts[i] += "/" + path
+		}
 	}
-	hosts, path, hasPath := strings.Cut(rest, "/")
-	at := strings.LastIndex(hosts, "@")
-	if at < 0 {
-		return raw
-	}
-	user, _, _ := strings.Cut(hosts[:at], ":")
-	out := scheme + "://" + user + ":xxxxx@" + hosts[at+1:]
-	if hasPath {
-		out += "/" + path
+	out := strings.Join(parts, ",")
+	if hasQuery {
+		out += "?" + query
 	}
 	return out
 }

@@ -163,6 +163,18 @@ func (b *Broker) runResync() {
 
 // catchUpAll catches every subscribed channel up with its history.
 func (b *Broker) catchUpAll() {
+	b.eachChannel(func(ch string, st *chanState) {
+		st.mu.Lock()
+		if !st.gone {
+			b.catchUp(ch, st, 0)
+		}
+		st.mu.Unlock()
+	})
+}
+
+// eachChannel calls fn for every channel subscribed when it starts, one
+// after another, until the broker closes.
+func (b *Broker) eachChannel(fn func(ch string, st *chanState)) {
 	b.sub.mu.Lock()
 	chans := make(map[string]*chanState, len(b.sub.chans))
 	for ch, st := range b.sub.chans {
@@ -173,12 +185,45 @@ func (b *Broker) catchUpAll() {
 		if !b.enter() {
 			return
 		}
-		st.mu.Lock()
-		if !st.gone {
-			b.catchUp(ch, st, 0)
-		}
-		st.mu.Unlock()
+		fn(ch, st)
 		b.leave()
+	}
+}
+
+// checkPositions runs the periodic position check until Close: see
+// Options.PositionCheck.
+func (b *Broker) checkPositions() {
+	defer b.wg.Done()
+	t := time.NewTicker(b.opts.PositionCheck)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.ctx.Done():
+			return
+		case <-t.C:
+		}
+		b.eachChannel(b.checkPosition)
+	}
+}
+
+// checkPosition reads the head of one channel's history and, when it is
+// ahead of what was delivered (or in another epoch), catches up. A channel
+// without history, or whose head cannot be read now, is left alone: the
+// check never reports a loss it has not seen.
+func (b *Broker) checkPosition(ch string, st *chanState) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.gone {
+		return
+	}
+	ctx, cancel := b.opCtx(context.Background())
+	h, err := b.head(ctx, channelToken(ch))
+	cancel()
+	if err != nil || h.epoch == "" {
+		return
+	}
+	if h.epoch != st.epoch || h.offset > st.last {
+		b.catchUp(ch, st, 0)
 	}
 }
 

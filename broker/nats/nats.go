@@ -186,7 +186,8 @@ func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
 		b.started.Store(false)
 		return b.fail("start", err)
 	}
-	b.wg.Add(4)
+	b.wg.Add(5)
+	go b.checkPositions()
 	go b.dispatch()
 	go b.runResync()
 	go b.refreshPresence()

@@ -47,6 +47,14 @@ type Options struct {
 	// the duplicate window of the broker's streams. A Publish may ask for
 	// a shorter window, never a longer one. Default 2 min.
 	IdempotencyWindow time.Duration
+	// PositionCheck is how often the node compares each subscribed
+	// channel with the head of its history and delivers, from history,
+	// what the live subject lost (core NATS is at-most-once, and a lost
+	// last publication, or one whose publishing node crashed between
+	// storing and sending it, is followed by no gap that would reveal it).
+	// A check that cannot read the head is skipped, so healthy subscribers
+	// are never disconnected by it. Default 30 s.
+	PositionCheck time.Duration
 	// MaxHistoryAge, when set, is the history stream's MaxAge: a backstop
 	// that removes publications of channels nobody publishes to any more,
 	// whatever their HistoryTTL. A channel whose publications all aged out
@@ -86,6 +94,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultTimeout
+	}
+	if o.PositionCheck <= 0 {
+		o.PositionCheck = 30 * time.Second
 	}
 	if o.PresenceTTL <= 0 {
 		o.PresenceTTL = DefaultPresenceTTL

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/heraldrt/herald/broker"
 )
 
 // ErrInvalidURL is wrapped by every error New returns for a URL it cannot
@@ -49,7 +51,7 @@ type target struct {
 //
 // A server given without a scheme ("host:4222") is taken as nats://.
 func parseURL(raw string) (target, error) {
-	t := target{redacted: redact(raw)}
+	t := target{redacted: broker.RedactURL(raw)}
 	bad := func(format string, args ...any) (target, error) {
 		return target{}, fmt.Errorf("%w %q: %s; %s", ErrInvalidURL, t.redacted, fmt.Sprintf(format, args...), urlForms)
 	}
@@ -123,32 +125,4 @@ func parseURL(raw string) (target, error) {
 	}
 	t.servers = strings.Join(servers, ",")
 	return t, nil
-}
-
-// redact hides passwords and tokens of a URL for error messages and logs.
-func redact(raw string) string {
-	list, query, hasQuery := strings.Cut(raw, "?")
-	parts := strings.Split(list, ",")
-	for i, p := range parts {
-		scheme, rest, ok := strings.Cut(p, "://")
-		if !ok {
-			scheme, rest = "", p
-		} else {
-			scheme += "://"
-		}
-		at := strings.LastIndex(rest, "@")
-		if at < 0 {
-			continue
-		}
-		user, _, hasPass := strings.Cut(rest[:at], ":")
-		if !hasPass {
-			user = "" // a token: hide it all
-		}
-		parts[i] = scheme + user + ":xxxxx@" + rest[at+1:]
-	}
-	out := strings.Join(parts, ",")
-	if hasQuery {
-		out += "?" + query
-	}
-	return out
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/heraldrt/herald/broker"
 )
 
 func TestParseURL(t *testing.T) {
@@ -46,8 +48,8 @@ func TestRedact(t *testing.T) {
 		"nats://u:pw@a:1,nats://tok@b:2?creds=/x": "nats://u:xxxxx@a:1,nats://:xxxxx@b:2?creds=/x",
 		"nats://a:1": "nats://a:1",
 	} {
-		if got := redact(raw); got != want {
-			t.Errorf("redact(%q) = %q, want %q", raw, got, want)
+		if got := broker.RedactURL(raw); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", raw, got, want)
 		}
 	}
 	_, err := parseURL("nats://u:pw@a:0")

@@ -18,6 +18,22 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
+// TestParseBrokerKeepsTheBrokersOwnParameters: a NATS URL's own query
+// parameters (credentials, TLS files) stay in the URL the broker gets;
+// Herald's are taken out.
+func TestParseBrokerKeepsTheBrokersOwnParameters(t *testing.T) {
+	spec, err := parseBroker("nats://tok@h:4222?creds=/etc/herald/user.creds&prefix=app&timeout=3s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.kind != "nats" || spec.url != "nats://tok@h:4222?creds=%2Fetc%2Fherald%2Fuser.creds" || spec.prefix != "app" || spec.timeout != 3*time.Second {
+		t.Errorf("parsed %+v", spec)
+	}
+	if strings.Contains(spec.redacted, "tok@") {
+		t.Errorf("redacted %q shows the token", spec.redacted)
+	}
+}
+
 func TestParseBroker(t *testing.T) {
 	spec, err := parseBroker("redis://:pw@10.0.0.5:6379/2?prefix=app&timeout=2s&presence_ttl=30s&position_check=5s")
 	if err != nil {
@@ -29,7 +45,8 @@ func TestParseBroker(t *testing.T) {
 	if spec.redacted != "redis://:xxxxx@10.0.0.5:6379/2" || strings.Contains(spec.redacted, "pw") {
 		t.Errorf("redacted %q shows the password", spec.redacted)
 	}
-	for _, ok := range []string{"redis://127.0.0.1:6379", "rediss://h:6380/0", "redis+sentinel://h1:26379,h2:26379/mymaster/0", "redis://h1:7000,h2:7001"} {
+	for _, ok := range []string{"redis://127.0.0.1:6379", "rediss://h:6380/0", "redis+sentinel://h1:26379,h2:26379/mymaster/0", "redis://h1:7000,h2:7001",
+		"nats://127.0.0.1:4222", "nats://u:p@h1:4222,nats://h2:4222", "tls://h:4222"} {
 		if _, err := parseBroker(ok); err != nil {
 			t.Errorf("%s: %v", ok, err)
 		}
@@ -41,6 +58,7 @@ func TestParseBroker(t *testing.T) {
 		"redis://h:1?timeout=soon":       "positive duration",
 		"redis://h:1?presence_ttl=-1s":   "positive duration",
 		"redis://h:1?timeout=1s&%zz=bad": "bad query",
+		"redis://h:1?creds=/x":           `unknown parameter "creds"`,
 	} {
 		if _, err := parseBroker(bad); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want an error saying %q", bad, err, want)
@@ -52,22 +70,38 @@ func TestParseBroker(t *testing.T) {
 // prefix of their own, or skips (fails in CI) without one.
 func redisURL(t *testing.T) string {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
+	return serviceURL(t, "Redis", "127.0.0.1:6379", "redis://127.0.0.1:6379/0")
+}
+
+// natsURL returns the machine's NATS (with JetStream) for these tests,
+// with a prefix of their own, or skips (fails in CI) without one.
+func natsURL(t *testing.T) string {
+	t.Helper()
+	return serviceURL(t, "NATS", "127.0.0.1:4222", "nats://127.0.0.1:4222")
+}
+
+func serviceURL(t *testing.T, name, addr, base string) string {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		browsertest.NeedService(t, "no Redis on 127.0.0.1:6379 (%v)", err)
+		browsertest.NeedService(t, "no %s on %s (%v)", name, addr, err)
 	}
 	c.Close()
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
-	return "redis://127.0.0.1:6379/0?prefix=clitest-" + hex.EncodeToString(b)
+	return base + "?prefix=clitest_" + hex.EncodeToString(b)
 }
 
-// TestServeJoinsNodesThroughRedis: two serve instances with the same
-// --broker are one system: a publication through one node's API reaches a
-// client of the other, /api/info lists both, and the log names the broker
-// without its password and says when the cluster is joined.
-func TestServeJoinsNodesThroughRedis(t *testing.T) {
-	broker := redisURL(t)
+// TestServeJoinsNodes: two serve instances with the same --broker are one
+// system, on Redis and on NATS: a publication through one node's API
+// reaches a client of the other, /api/info lists both, and the log names
+// the broker without its password and says when the cluster is joined.
+func TestServeJoinsNodes(t *testing.T) {
+	t.Run("redis", func(t *testing.T) { testServeJoinsNodes(t, redisURL(t), `"url":"redis://127.0.0.1:6379/0"`) })
+	t.Run("nats", func(t *testing.T) { testServeJoinsNodes(t, natsURL(t), `"url":"nats://127.0.0.1:4222"`) })
+}
+
+func testServeJoinsNodes(t *testing.T, broker, logged string) {
 	args := func(name string) []string {
 		return []string{"--addr=127.0.0.1:0", "--shutdown-window=50ms", "--log-format=json", "--api-key=k",
 			"--name=" + name, "--broker=" + broker, "--announce-interval=100ms"}
@@ -103,7 +137,7 @@ func TestServeJoinsNodesThroughRedis(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	logs := a.logs.String()
-	if !strings.Contains(logs, `"url":"redis://127.0.0.1:6379/0"`) || !strings.Contains(logs, "cluster joined") {
+	if !strings.Contains(logs, logged) || !strings.Contains(logs, "cluster joined") {
 		t.Errorf("the log does not name the broker and the cluster:\n%s", logs)
 	}
 	if strings.Contains(logs, "no --broker") {
