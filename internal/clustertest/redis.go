@@ -7,6 +7,26 @@ import (
 	"time"
 )
 
+// Broker is a broker server of the test's own that the nodes join
+// through: Redis or NATS.
+type Broker interface {
+	// URL is the server's URL for herald's --broker.
+	URL() string
+	// Restart kills the server and starts it again after down.
+	Restart(t testing.TB, down time.Duration)
+	// Stall stops the server for d (SIGSTOP), then lets it go on.
+	Stall(d time.Duration)
+}
+
+// StartBroker starts a broker server of kind "redis" or "nats".
+func StartBroker(t testing.TB, kind string) Broker {
+	t.Helper()
+	if kind == "nats" {
+		return StartNATS(t)
+	}
+	return StartRedis(t)
+}
+
 // Redis is a redis-server of the test's own, on a free port, keeping
 // nothing on disk: a restart loses its data, as a Redis without
 // persistence does.

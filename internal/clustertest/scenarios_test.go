@@ -21,16 +21,16 @@ var channels = []string{"news", "sports", "weather"}
 // testCluster is three nodes on one Redis behind nginx, with clients and
 // publishers running.
 type testCluster struct {
-	redis *Redis
+	broker Broker
 	nodes []*Node
 	nginx *Nginx
 	load  *Load
 }
 
-func startCluster(t *testing.T, clients int) *testCluster {
+func startCluster(t *testing.T, kind string, clients int) *testCluster {
 	t.Helper()
-	c := &testCluster{redis: StartRedis(t)}
-	broker := c.redis.URL() + "?presence_ttl=" + presenceTTL.String()
+	c := &testCluster{broker: StartBroker(t, kind)}
+	broker := c.broker.URL() + "?presence_ttl=" + presenceTTL.String()
 	for i := range 3 {
 		c.nodes = append(c.nodes, StartNode(t, fmt.Sprintf("node-%d", i+1), broker,
 			"--history-size", "2000", "--presence", "--announce-interval", "500ms"))
@@ -69,118 +69,140 @@ func presenceCount(t *testing.T, n *Node, channel string) int {
 	return len(res.Clients)
 }
 
+// brokers are the distributed brokers every scenario runs on.
+var brokers = []string{"redis", "nats"}
+
+// onEachBroker runs scenario as a subtest per broker.
+func onEachBroker(t *testing.T, scenario func(t *testing.T, kind string)) {
+	for _, kind := range brokers {
+		t.Run(kind, func(t *testing.T) { scenario(t, kind) })
+	}
+}
+
 // TestClusterThroughNginx: three nodes behind nginx configured as
 // docs/deployment.md says are one system: a publication through any node's
 // API reaches every client, wherever nginx placed it; every node lists the
 // whole cluster; presence is shared.
 func TestClusterThroughNginx(t *testing.T) {
-	c := startCluster(t, 6)
-	c.load.Publish(channels, 20*time.Millisecond)
-	time.Sleep(1500 * time.Millisecond)
-	c.finish(t)
+	onEachBroker(t, func(t *testing.T, kind string) {
+		c := startCluster(t, kind, 6)
+		c.load.Publish(channels, 20*time.Millisecond)
+		time.Sleep(1500 * time.Millisecond)
+		c.finish(t)
 
-	var info struct {
-		Nodes []struct {
-			Name        string `json:"name"`
-			Connections int    `json:"connections"`
-		} `json:"nodes"`
-	}
-	if err := c.nodes[0].Call(context.Background(), "info", struct{}{}, &info); err != nil {
-		t.Fatal(err)
-	}
-	total := 0
-	for _, n := range info.Nodes {
-		total += n.Connections
-	}
-	if len(info.Nodes) != 3 || total != 6 {
-		t.Errorf("/api/info lists %d nodes with %d connections, want 3 nodes and 6 connections: %+v", len(info.Nodes), total, info.Nodes)
-	}
-	for _, n := range c.nodes {
-		if got := presenceCount(t, n, "news"); got != 6 {
-			t.Errorf("presence of news on %s: %d clients, want 6", n.Name, got)
+		var info struct {
+			Nodes []struct {
+				Name        string `json:"name"`
+				Connections int    `json:"connections"`
+			} `json:"nodes"`
 		}
-	}
+		if err := c.nodes[0].Call(context.Background(), "info", struct{}{}, &info); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, n := range info.Nodes {
+			total += n.Connections
+		}
+		if len(info.Nodes) != 3 || total != 6 {
+			t.Errorf("/api/info lists %d nodes with %d connections, want 3 nodes and 6 connections: %+v", len(info.Nodes), total, info.Nodes)
+		}
+		for _, n := range c.nodes {
+			if got := presenceCount(t, n, "news"); got != 6 {
+				t.Errorf("presence of news on %s: %d clients, want 6", n.Name, got)
+			}
+		}
+	})
 }
 
 // TestKillNodeUnderLoad: kill -9 one of three nodes while publishing: its
 // clients reconnect through nginx to the others and recover with no gap,
 // and its presence entries expire within their TTL.
 func TestKillNodeUnderLoad(t *testing.T) {
-	c := startCluster(t, 6)
-	c.load.Publish(channels, 20*time.Millisecond)
-	time.Sleep(time.Second)
-	victim := c.nodes[1]
-	victim.Kill()
-	c.load.SetNodes([]*Node{c.nodes[0], c.nodes[2]})
-	time.Sleep(2 * time.Second)
-	rep := c.finish(t)
-	if rep.Reported != 0 {
-		t.Errorf("a node crash should be recovered from history, not reported: %v", rep)
-	}
-	// Six clients are connected; the dead node's entries must go.
-	deadline := time.Now().Add(presenceTTL + 3*time.Second)
-	for presenceCount(t, c.nodes[0], "news") != 6 && time.Now().Before(deadline) {
-		time.Sleep(200 * time.Millisecond)
-	}
-	if got := presenceCount(t, c.nodes[0], "news"); got != 6 {
-		t.Errorf("presence of news after the crash: %d entries, want the 6 live clients", got)
-	}
+	onEachBroker(t, func(t *testing.T, kind string) {
+		c := startCluster(t, kind, 6)
+		c.load.Publish(channels, 20*time.Millisecond)
+		time.Sleep(time.Second)
+		victim := c.nodes[1]
+		victim.Kill()
+		c.load.SetNodes([]*Node{c.nodes[0], c.nodes[2]})
+		time.Sleep(2 * time.Second)
+		rep := c.finish(t)
+		if rep.Reported != 0 {
+			t.Errorf("a node crash should be recovered from history, not reported: %v", rep)
+		}
+		// Six clients are connected; the dead node's entries must go.
+		deadline := time.Now().Add(presenceTTL + 3*time.Second)
+		for presenceCount(t, c.nodes[0], "news") != 6 && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+		}
+		if got := presenceCount(t, c.nodes[0], "news"); got != 6 {
+			t.Errorf("presence of news after the crash: %d entries, want the 6 live clients", got)
+		}
+	})
 }
 
-// TestRestartRedisMidStream: Redis (without persistence) restarts while
-// publishing: publishes during the outage fail with a clear error, the
-// nodes reconnect, and clients recover or are told they cannot.
-func TestRestartRedisMidStream(t *testing.T) {
-	c := startCluster(t, 4)
-	c.load.Publish(channels, 20*time.Millisecond)
-	time.Sleep(time.Second)
-	c.redis.Restart(t, time.Second)
-	waitPublishable(t, c.nodes, 15*time.Second)
-	time.Sleep(time.Second)
-	rep := c.finish(t)
-	if rep.Failed == 0 {
-		t.Errorf("no publish failed while Redis was down: %v", rep)
-	}
-	expectClearErrors(t, rep)
-	if rep.Reported == 0 {
-		t.Errorf("Redis lost its data, yet no client was told recovered:false: %v", rep)
-	}
+// TestRestartBrokerMidStream: the broker restarts while publishing:
+// publishes during the outage fail with a clear error, the nodes
+// reconnect, and clients recover or are told they cannot. Redis (without
+// persistence, as tests run it) loses its data, so its clients must be
+// told; NATS keeps its store on disk.
+func TestRestartBrokerMidStream(t *testing.T) {
+	onEachBroker(t, func(t *testing.T, kind string) {
+		c := startCluster(t, kind, 4)
+		c.load.Publish(channels, 20*time.Millisecond)
+		time.Sleep(time.Second)
+		c.broker.Restart(t, time.Second)
+		waitPublishable(t, c.nodes, 15*time.Second)
+		time.Sleep(time.Second)
+		rep := c.finish(t)
+		if rep.Failed == 0 {
+			t.Errorf("no publish failed while the broker was down: %v", rep)
+		}
+		expectClearErrors(t, rep)
+		if kind == "redis" && rep.Reported == 0 {
+			t.Errorf("Redis lost its data, yet no client was told recovered:false: %v", rep)
+		}
+	})
 }
 
-// TestStallRedis: Redis stops answering for two seconds (SIGSTOP):
+// TestStallBroker: the broker stops answering for two seconds (SIGSTOP):
 // publishes time out with a clear error, and nothing acknowledged is lost.
-func TestStallRedis(t *testing.T) {
-	c := startCluster(t, 4)
-	c.load.Publish(channels, 20*time.Millisecond)
-	time.Sleep(time.Second)
-	c.redis.Stall(2 * time.Second)
-	waitPublishable(t, c.nodes, 15*time.Second)
-	time.Sleep(time.Second)
-	rep := c.finish(t)
-	if rep.Failed == 0 {
-		t.Errorf("no publish failed while Redis was stalled: %v", rep)
-	}
-	expectClearErrors(t, rep)
+func TestStallBroker(t *testing.T) {
+	onEachBroker(t, func(t *testing.T, kind string) {
+		c := startCluster(t, kind, 4)
+		c.load.Publish(channels, 20*time.Millisecond)
+		time.Sleep(time.Second)
+		c.broker.Stall(2 * time.Second)
+		waitPublishable(t, c.nodes, 15*time.Second)
+		time.Sleep(time.Second)
+		rep := c.finish(t)
+		if rep.Failed == 0 {
+			t.Errorf("no publish failed while the broker was stalled: %v", rep)
+		}
+		expectClearErrors(t, rep)
+	})
 }
 
 // TestRollingRestart: every node restarts in turn (SIGTERM, start again):
 // clients move to the others with no gap.
 func TestRollingRestart(t *testing.T) {
-	c := startCluster(t, 6)
-	c.load.Publish(channels, 20*time.Millisecond)
-	time.Sleep(500 * time.Millisecond)
-	for i, n := range c.nodes {
-		others := append(append([]*Node{}, c.nodes[:i]...), c.nodes[i+1:]...)
-		c.load.SetNodes(others)
-		n.Stop(t)
-		n.Restart(t)
-		c.load.SetNodes(c.nodes)
+	onEachBroker(t, func(t *testing.T, kind string) {
+		c := startCluster(t, kind, 6)
+		c.load.Publish(channels, 20*time.Millisecond)
 		time.Sleep(500 * time.Millisecond)
-	}
-	rep := c.finish(t)
-	if rep.Reported != 0 {
-		t.Errorf("a rolling restart should be recovered from history, not reported: %v", rep)
-	}
+		for i, n := range c.nodes {
+			others := append(append([]*Node{}, c.nodes[:i]...), c.nodes[i+1:]...)
+			c.load.SetNodes(others)
+			n.Stop(t)
+			n.Restart(t)
+			c.load.SetNodes(c.nodes)
+			time.Sleep(500 * time.Millisecond)
+		}
+		rep := c.finish(t)
+		if rep.Reported != 0 {
+			t.Errorf("a rolling restart should be recovered from history, not reported: %v", rep)
+		}
+	})
 }
 
 // waitPublishable waits until a publish through every node succeeds.

@@ -1,0 +1,46 @@
+package clustertest
+
+import (
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// NATS is a nats-server with JetStream of the test's own, on a free port,
+// its store in a directory of the test's: a restart keeps what JetStream
+// stored, as a production server with its store on disk does.
+type NATS struct {
+	Port int
+	proc *Process
+}
+
+// StartNATS starts nats-server -js on a free port.
+func StartNATS(t testing.TB) *NATS {
+	t.Helper()
+	bin := need(t, "nats-server")
+	n := &NATS{Port: FreePort(t)}
+	n.proc = startProcess(t, bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(n.Port), "-sd", t.TempDir())
+	waitListening(t, n.Port, n.proc, 10*time.Second)
+	return n
+}
+
+// URL is the broker URL of this server for herald's --broker.
+func (n *NATS) URL() string { return fmt.Sprintf("nats://127.0.0.1:%d", n.Port) }
+
+// Restart kills the server and starts it again, with its store, after
+// down.
+func (n *NATS) Restart(t testing.TB, down time.Duration) {
+	t.Helper()
+	n.proc.Kill()
+	time.Sleep(down)
+	n.proc.Restart(t)
+	waitListening(t, n.Port, n.proc, 10*time.Second)
+}
+
+// Stall stops the server (SIGSTOP) for d, then lets it go on.
+func (n *NATS) Stall(d time.Duration) {
+	n.proc.Signal(syscall.SIGSTOP)
+	time.Sleep(d)
+	n.proc.Signal(syscall.SIGCONT)
+}
