@@ -2,6 +2,7 @@ package clustertest
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,12 +16,17 @@ type NATS struct {
 	proc *Process
 }
 
-// StartNATS starts nats-server -js on a free port.
+// StartNATS starts nats-server as docs/deployment.md does, on a free port
+// and with its store in a directory of the test's.
 func StartNATS(t testing.TB) *NATS {
 	t.Helper()
 	bin := need(t, "nats-server")
 	n := &NATS{Port: FreePort(t)}
-	n.proc = startProcess(t, bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(n.Port), "-sd", t.TempDir())
+	args := strings.Fields(strings.NewReplacer(
+		"-p 4222", fmt.Sprintf("-p %d", n.Port),
+		"-sd /var/lib/nats", "-sd "+t.TempDir(),
+	).Replace(docCommand(t, "nats-server")))
+	n.proc = startProcess(t, bin, args...)
 	waitListening(t, n.Port, n.proc, 10*time.Second)
 	return n
 }

@@ -11,22 +11,47 @@ import (
 	"time"
 )
 
-// docBlock returns the first fenced block of docs/deployment.md in
-// language lang (```nginx, ```haproxy, ```ini, ```sysctl). The tests run
-// these as written, changing only the ports: the doc's nodes listen on
-// 127.0.0.1:8081, :8082 and :8083, its load balancers on 127.0.0.1:8080.
-func docBlock(t testing.TB, lang string) string {
+// docBlocks returns the fenced blocks of docs/deployment.md in language
+// lang (```nginx, ```haproxy, ```ini, ```sysctl, ```sh). The tests run
+// them as written, changing only the ports and directories: the doc's
+// nodes listen on 127.0.0.1:8081, :8082 and :8083, its load balancers on
+// 127.0.0.1:8080.
+func docBlocks(t testing.TB, lang string) []string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	doc, err := os.ReadFile(filepath.Join(filepath.Dir(file), "..", "..", "docs", "deployment.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("(?s)```" + lang + "\n(.*?)```").FindSubmatch(doc)
-	if m == nil {
+	var out []string
+	for _, m := range regexp.MustCompile("(?s)```"+lang+"\\n(.*?)```").FindAllSubmatch(doc, -1) {
+		out = append(out, string(m[1]))
+	}
+	if len(out) == 0 {
 		t.Fatalf("docs/deployment.md has no ```%s block", lang)
 	}
-	return string(m[1])
+	return out
+}
+
+// docBlock returns the first ```lang block of docs/deployment.md.
+func docBlock(t testing.TB, lang string) string {
+	t.Helper()
+	return docBlocks(t, lang)[0]
+}
+
+// docCommand returns the arguments of the first line of docs/deployment.md's
+// ```sh blocks that runs program.
+func docCommand(t testing.TB, program string) string {
+	t.Helper()
+	for _, block := range docBlocks(t, "sh") {
+		for _, line := range strings.Split(block, "\n") {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), program+" "); ok {
+				return rest
+			}
+		}
+	}
+	t.Fatalf("docs/deployment.md has no sh line running %s", program)
+	return ""
 }
 
 // withPorts replaces the doc's node addresses (127.0.0.1:8081 and on) with

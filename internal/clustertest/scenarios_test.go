@@ -22,9 +22,9 @@ var channels = []string{"news", "sports", "weather"}
 // publishers running.
 type testCluster struct {
 	broker Broker
-	nodes []*Node
-	nginx *Nginx
-	load  *Load
+	nodes  []*Node
+	nginx  *Nginx
+	load   *Load
 }
 
 func startCluster(t *testing.T, kind string, clients int) *testCluster {
