@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/redis"
+	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/js"
 	"github.com/heraldrt/herald/protocol"
 	"github.com/heraldrt/herald/web"
@@ -34,19 +38,23 @@ func demoConfig() herald.Config {
 type restartableServer struct {
 	t    *testing.T
 	addr string
-	mu   sync.Mutex
-	node *herald.Node
-	srv  *http.Server
-	done chan struct{}
+	// newBroker, when set, gives each start its broker (one that keeps
+	// history outside the node survives a restart); nil is the memory
+	// broker.
+	newBroker func() (broker.Broker, error)
+	mu        sync.Mutex
+	node      *herald.Node
+	srv       *http.Server
+	done      chan struct{}
 }
 
-func startRestartable(t *testing.T) *restartableServer {
+func startRestartable(t *testing.T, newBroker func() (broker.Broker, error)) *restartableServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs := &restartableServer{t: t, addr: ln.Addr().String()}
+	rs := &restartableServer{t: t, addr: ln.Addr().String(), newBroker: newBroker}
 	if err := rs.start(ln); err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +63,15 @@ func startRestartable(t *testing.T) *restartableServer {
 }
 
 func (rs *restartableServer) start(ln net.Listener) error {
-	node, err := herald.New(demoConfig())
+	cfg := demoConfig()
+	if rs.newBroker != nil {
+		b, err := rs.newBroker()
+		if err != nil {
+			return err
+		}
+		cfg.Broker = b
+	}
+	node, err := herald.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -120,8 +136,29 @@ func (rs *restartableServer) restart() error {
 // desktop and phone width go to $HERALD_E2E_ARTIFACTS, or a folder in the
 // test's temporary directory, whose path the log shows.
 func TestDemoInChromium(t *testing.T) {
+	runDemo(t, nil)
+}
+
+// TestDemoRestartOnRedis runs the same with the Redis broker: history
+// lives in Redis, so after the server restarts the pages say "nothing
+// missed".
+func TestDemoRestartOnRedis(t *testing.T) {
+	c, err := net.DialTimeout("tcp", "127.0.0.1:6379", time.Second)
+	if err != nil {
+		browsertest.NeedService(t, "no Redis on 127.0.0.1:6379 (%v)", err)
+	}
+	c.Close()
+	prefix := fmt.Sprintf("webtest-%d", time.Now().UnixNano())
+	runDemo(t, func() (broker.Broker, error) {
+		return redis.New("redis://127.0.0.1:6379/0", redis.Options{Prefix: prefix})
+	}, "--restart-keeps-history")
+}
+
+// runDemo runs demo.e2e.mjs against a restartable server whose brokers
+// newBroker makes (nil: the memory broker), with extra script flags.
+func runDemo(t *testing.T, newBroker func() (broker.Broker, error), extra ...string) {
 	dir := e2eDir(t)
-	rs := startRestartable(t)
+	rs := startRestartable(t, newBroker)
 
 	control := http.NewServeMux()
 	control.HandleFunc("POST /restart", func(w http.ResponseWriter, _ *http.Request) {
@@ -152,7 +189,13 @@ func TestDemoInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "http://" + rs.addr
-	runNode(t, dir, "demo.e2e.mjs", base+"/", artifacts,
-		"--kick", base+"/_e2e/disconnect", "--restart", "http://"+cln.Addr().String()+"/restart")
+	if newBroker != nil {
+		artifacts = filepath.Join(artifacts, "with-broker")
+		if err := os.MkdirAll(artifacts, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runNode(t, dir, append([]string{"demo.e2e.mjs", base + "/", artifacts,
+		"--kick", base + "/_e2e/disconnect", "--restart", "http://" + cln.Addr().String() + "/restart"}, extra...)...)
 	t.Logf("screenshots: %s", artifacts)
 }
