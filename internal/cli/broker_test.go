@@ -94,8 +94,9 @@ func serviceURL(t *testing.T, name, addr, base string) string {
 
 // TestServeJoinsNodes: two serve instances with the same --broker are one
 // system, on Redis and on NATS: a publication through one node's API
-// reaches a client of the other, /api/info lists both, and the log names
-// the broker without its password and says when the cluster is joined.
+// reaches a client of the other, /api/info lists both, /api/disconnect on
+// one closes a client of the other, and the log names the broker without
+// its password and says when the cluster is joined.
 func TestServeJoinsNodes(t *testing.T) {
 	t.Run("redis", func(t *testing.T) { testServeJoinsNodes(t, redisURL(t), `"url":"redis://127.0.0.1:6379/0"`) })
 	t.Run("nats", func(t *testing.T) { testServeJoinsNodes(t, natsURL(t), `"url":"nats://127.0.0.1:4222"`) })
@@ -110,7 +111,7 @@ func testServeJoinsNodes(t *testing.T, broker, logged string) {
 	b := startServe(t, args("node-b")...)
 
 	sub := wstest.Dial(t, "ws://"+b.addr+"/ws")
-	sub.Connect()
+	id := sub.Connect().Client
 	if rep := sub.Call(map[string]any{"op": "subscribe", "channel": "news"}); rep.Error != nil {
 		t.Fatal(rep.Error)
 	}
@@ -135,6 +136,13 @@ func testServeJoinsNodes(t *testing.T, broker, logged string) {
 	}
 	for time.Now().Before(deadline) && !strings.Contains(a.logs.String(), "cluster joined") {
 		time.Sleep(50 * time.Millisecond)
+	}
+	// /api/disconnect on node-a reaches the client on node-b.
+	if status, body := apiCall(t, a.addr, "disconnect", `{"client":"`+id+`","code":4001,"reason":"bye"}`); status != http.StatusOK {
+		t.Fatalf("disconnect through node-a: %d %s", status, body)
+	}
+	if code := sub.ExpectClose(5 * time.Second); code != 4001 {
+		t.Errorf("node-b's client closed with %d, want 4001 from node-a's /api/disconnect", code)
 	}
 	logs := a.logs.String()
 	if !strings.Contains(logs, logged) || !strings.Contains(logs, "cluster joined") {
