@@ -17,6 +17,7 @@ import (
 
 	"github.com/heraldrt/herald/broker/nats"
 	"github.com/heraldrt/herald/internal/browsertest"
+	"github.com/heraldrt/herald/internal/pause"
 )
 
 // sharedURL is the NATS the tests share with other work on the machine;
@@ -162,8 +163,12 @@ func (s *ownNATS) kill() {
 	s.cmd = nil
 }
 
-func (s *ownNATS) stop() { _ = s.cmd.Process.Signal(syscall.SIGSTOP) }
-func (s *ownNATS) cont() { _ = s.cmd.Process.Signal(syscall.SIGCONT) }
+func (s *ownNATS) stop() {
+	if err := pause.Stop(s.cmd.Process.Pid); err != nil {
+		s.t.Fatal(err)
+	}
+}
+func (s *ownNATS) cont() { _ = pause.Resume(s.cmd.Process.Pid) }
 
 // restart kills the server and starts it again; with wipe, without its
 // store (JetStream lost everything).

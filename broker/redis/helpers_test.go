@@ -16,6 +16,7 @@ import (
 
 	"github.com/heraldrt/herald/broker/redis"
 	"github.com/heraldrt/herald/internal/browsertest"
+	"github.com/heraldrt/herald/internal/pause"
 )
 
 // sharedURL is the Redis the tests share with other work on the machine;
@@ -152,8 +153,12 @@ func (r *ownRedis) kill() {
 	r.cmd = nil
 }
 
-func (r *ownRedis) stop() { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }
-func (r *ownRedis) cont() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }
+func (r *ownRedis) stop() {
+	if err := pause.Stop(r.cmd.Process.Pid); err != nil {
+		r.t.Fatal(err)
+	}
+}
+func (r *ownRedis) cont() { _ = pause.Resume(r.cmd.Process.Pid) }
 func (r *ownRedis) restart() {
 	r.kill()
 	r.start()

@@ -45,8 +45,8 @@ func (n *NATS) Restart(t testing.TB, down time.Duration) {
 }
 
 // Stall stops the server (SIGSTOP) for d, then lets it go on.
-func (n *NATS) Stall(d time.Duration) {
-	n.proc.Signal(syscall.SIGSTOP)
+func (n *NATS) Stall(t testing.TB, d time.Duration) {
+	n.proc.Pause(t)
 	time.Sleep(d)
 	n.proc.Signal(syscall.SIGCONT)
 }

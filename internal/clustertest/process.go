@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/pause"
 )
 
 // need skips t when program is not installed, or fails it under
@@ -130,6 +132,17 @@ func (p *Process) Signal(sig syscall.Signal) {
 	defer p.mu.Unlock()
 	if p.cmd != nil && p.cmd.Process != nil {
 		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
+	}
+}
+
+// Pause stops the process (SIGSTOP) and waits until it is stopped.
+func (p *Process) Pause(t testing.TB) {
+	t.Helper()
+	p.mu.Lock()
+	pid := p.cmd.Process.Pid
+	p.mu.Unlock()
+	if err := pause.Stop(pid); err != nil {
+		t.Fatal(err)
 	}
 }
 

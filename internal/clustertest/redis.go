@@ -15,7 +15,7 @@ type Broker interface {
 	// Restart kills the server and starts it again after down.
 	Restart(t testing.TB, down time.Duration)
 	// Stall stops the server for d (SIGSTOP), then lets it go on.
-	Stall(d time.Duration)
+	Stall(t testing.TB, d time.Duration)
 }
 
 // StartBroker starts a broker server of kind "redis" or "nats".
@@ -62,8 +62,8 @@ func (r *Redis) Restart(t testing.TB, down time.Duration) {
 
 // Stall stops Redis (SIGSTOP) for d, then lets it go on (SIGCONT): its
 // connections stay open and nothing answers meanwhile.
-func (r *Redis) Stall(d time.Duration) {
-	r.proc.Signal(syscall.SIGSTOP)
+func (r *Redis) Stall(t testing.TB, d time.Duration) {
+	r.proc.Pause(t)
 	time.Sleep(d)
 	r.proc.Signal(syscall.SIGCONT)
 }

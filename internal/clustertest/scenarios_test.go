@@ -172,7 +172,7 @@ func TestStallBroker(t *testing.T) {
 		c := startCluster(t, kind, 4)
 		c.load.Publish(channels, 20*time.Millisecond)
 		time.Sleep(time.Second)
-		c.broker.Stall(2 * time.Second)
+		c.broker.Stall(t, 2*time.Second)
 		waitPublishable(t, c.nodes, 15*time.Second)
 		time.Sleep(time.Second)
 		rep := c.finish(t)
