@@ -58,10 +58,12 @@ func StartChannelsServer(t testing.TB) string {
 	mux.HandleFunc("GET /_e2e/chantoken", func(w http.ResponseWriter, r *http.Request) {
 		ttl := time.Hour
 		if s := r.URL.Query().Get("ttl"); s != "" {
-			if ttl, err = time.ParseDuration(s); err != nil {
+			d, err := time.ParseDuration(s) // not the enclosing err: handlers run at once
+			if err != nil {
 				http.Error(w, err.Error(), http.StatusBadRequest)
 				return
 			}
+			ttl = d
 		}
 		tok, err := auth.Mint([]byte(ChannelsSecret), "HS256", auth.Claims{
 			Channel: r.URL.Query().Get("channel"), Expires: time.Now().Add(ttl),
