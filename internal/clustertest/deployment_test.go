@@ -8,13 +8,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldrt/herald/internal/syncbuf"
 )
 
 // TestHAProxyAsDocumented: the HAProxy configuration of docs/deployment.md
 // in front of three nodes on one Redis: every client gets every
 // publication made through any node.
 func TestHAProxyAsDocumented(t *testing.T) {
-	redis := StartRedis(t)
+	redis := StartBroker(t, "redis")
 	var nodes []*Node
 	for i := range 3 {
 		nodes = append(nodes, StartNode(t, fmt.Sprintf("node-%d", i+1), redis.URL()))
@@ -36,7 +38,7 @@ func TestHAProxyAsDocumented(t *testing.T) {
 // port) in its Environment, and checks that the node comes up joined to
 // the broker and stops cleanly on the unit's KillSignal.
 func TestSystemdUnitAsDocumented(t *testing.T) {
-	redis := StartRedis(t)
+	redis := StartBroker(t, "redis")
 	unit := docBlock(t, "ini")
 	var execStart []string
 	env := os.Environ()
@@ -66,7 +68,7 @@ func TestSystemdUnitAsDocumented(t *testing.T) {
 	).Replace(strings.Join(execStart[1:], " ")))
 	cmd := exec.Command(heraldBinary(t), args...)
 	cmd.Env = env
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

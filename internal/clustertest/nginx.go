@@ -67,18 +67,21 @@ func withPorts(t testing.TB, conf string, nodes []*Node, lbPort int) string {
 	return strings.ReplaceAll(conf, "127.0.0.1:8080", fmt.Sprintf("127.0.0.1:%d", lbPort))
 }
 
-// Nginx is an nginx started with docs/deployment.md's configuration in
-// front of nodes.
-type Nginx struct {
+// LoadBalancer is nginx or HAProxy, started with docs/deployment.md's
+// configuration in front of nodes.
+type LoadBalancer struct {
 	Port int
 	proc *Process
 }
 
+// WSURL is the WebSocket endpoint through the load balancer.
+func (lb *LoadBalancer) WSURL() string { return fmt.Sprintf("ws://127.0.0.1:%d/ws", lb.Port) }
+
 // StartNginx runs nginx in front of nodes, with the doc's configuration.
-func StartNginx(t testing.TB, nodes []*Node) *Nginx {
+func StartNginx(t testing.TB, nodes []*Node) *LoadBalancer {
 	t.Helper()
 	bin := need(t, "nginx")
-	ng := &Nginx{Port: FreePort(t)}
+	ng := &LoadBalancer{Port: FreePort(t)}
 	conf := withPorts(t, docBlock(t, "nginx"), nodes, ng.Port)
 	dir := t.TempDir()
 	// nginx runs as a test's child: in the foreground, its pid file, logs
@@ -98,6 +101,3 @@ func StartNginx(t testing.TB, nodes []*Node) *Nginx {
 	waitListening(t, ng.Port, ng.proc, 10*time.Second)
 	return ng
 }
-
-// WSURL is the WebSocket endpoint through nginx.
-func (n *Nginx) WSURL() string { return fmt.Sprintf("ws://127.0.0.1:%d/ws", n.Port) }

@@ -1,7 +1,6 @@
 package clustertest
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/pause"
+	"github.com/heraldrt/herald/internal/syncbuf"
 )
 
 // need skips t when program is not installed, or fails it under
@@ -57,35 +57,17 @@ func FreePort(t testing.TB) int {
 type Process struct {
 	name string
 	args []string
-	out  *syncBuffer
+	out  *syncbuf.Buffer
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
 }
 
-// syncBuffer is a bytes.Buffer safe for the process's writers and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startProcess starts name with args; the test's cleanup kills it.
 func startProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	p := &Process{name: name, args: args, out: &syncBuffer{}}
+	p := &Process{name: name, args: args, out: &syncbuf.Buffer{}}
 	if err := p.start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}

@@ -18,12 +18,12 @@ const presenceTTL = 2 * time.Second
 
 var channels = []string{"news", "sports", "weather"}
 
-// testCluster is three nodes on one Redis behind nginx, with clients and
+// testCluster is three nodes on one broker behind nginx, with clients and
 // publishers running.
 type testCluster struct {
-	broker Broker
+	broker *Broker
 	nodes  []*Node
-	nginx  *Nginx
+	nginx  *LoadBalancer
 	load   *Load
 }
 
