@@ -18,6 +18,7 @@ test: e2e-deps test-go
 
 test-go:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -run TestBaseline ./internal/bench/baseline   # its nbio mode, which -race cannot run
 
 ## e2e-deps: the npm packages of the browser tests (playwright-core) and of
 ## the SDK package's tests in js/ (typescript, ws: tsc and npm pack run in go test ./js/)

