@@ -23,7 +23,9 @@ func startFallbackServer(t *testing.T, noWebSocket bool) *testServer {
 	}
 	mux := http.NewServeMux()
 	if noWebSocket {
-		mux.HandleFunc("/ws", func(w http.ResponseWriter, _ *http.Request) { http.Error(w, "no websockets here", http.StatusForbidden) })
+		mux.HandleFunc("/ws", func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "no websockets here", http.StatusForbidden)
+		})
 	} else {
 		mux.Handle("/ws", node.Handler())
 	}
