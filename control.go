@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	hs "github.com/heraldrt/herald/transport/httpstream"
 )
 
 // control is a message between nodes, carried by the broker.
@@ -18,6 +20,9 @@ type control struct {
 	Reason  string `json:"reason,omitempty"`
 	// Node is the sender's info, for "node" and "node_leave" (cluster.go).
 	Node *NodeInfo `json:"node,omitempty"`
+	// Cmd is a POST's commands for a fallback stream held by another node,
+	// for "cmd" (fallback.go).
+	Cmd *hs.Commands `json:"cmd,omitempty"`
 }
 
 // handleControl runs a control message that a node (this one included)
@@ -41,6 +46,8 @@ func (n *Node) handleControl(data []byte) {
 		if c.Node != nil && c.Node.Name != "" {
 			n.cluster.heard(*c.Node, time.Now())
 		}
+	case "cmd":
+		n.handleStreamCommands(c.Cmd)
 	case "node_leave":
 		if c.Node != nil {
 			n.cluster.left(c.Node.Name)

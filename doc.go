@@ -31,7 +31,8 @@
 // # The pieces
 //
 //   - Node (New, Config): owns the connections, the handlers and the broker.
-//     Handler mounts the WebSocket endpoint on any mux; Shutdown drains it.
+//     Handler mounts the WebSocket endpoint on any mux, FallbackHandler
+//     the HTTP-streaming and SSE fallbacks; Shutdown drains them.
 //   - Event handlers: OnConnect authenticates, OnSubscribe and OnPublish
 //     authorize (OnPublish may rewrite), OnRPC answers methods, OnMessage
 //     receives the send command, OnDisconnect says why a connection ended.
@@ -95,6 +96,9 @@
 //   - write_queue.go, writer.go: a session's bounded queue of outgoing
 //     messages and the writer pool that drains it into sockets.
 //   - heartbeat.go, wheel.go: pings and pongs, on one timing wheel per node.
+//   - fallback.go: the fallback transports (package transport/httpstream:
+//     HTTP-streaming and Server-Sent Events down, POSTed commands up), and
+//     the routing of a POST that reached another node to the stream's.
 //   - control.go, seams.go, instrumented_broker.go: messages between nodes,
 //     the adapters through which the broker and the transport call the
 //     engine (broker.EventHandler and websocket.Peer, kept off the public

@@ -20,6 +20,7 @@ type testServer struct {
 	node *herald.Node
 	http *httptest.Server
 	url  string // ws://.../ws
+	base string // http://..., where /stream, /sse and /cmd are
 }
 
 func startServer(t testing.TB, cfg herald.Config) *testServer {
@@ -33,8 +34,11 @@ func startServer(t testing.TB, cfg herald.Config) *testServer {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/ws", node.Handler())
+	for _, path := range []string{"/stream", "/sse", "/cmd"} {
+		mux.Handle(path, node.FallbackHandler())
+	}
 	hs := httptest.NewServer(mux)
-	ts := &testServer{node: node, http: hs, url: wstest.WSURL(hs.URL, "/ws")}
+	ts := &testServer{node: node, http: hs, url: wstest.WSURL(hs.URL, "/ws"), base: hs.URL}
 	t.Cleanup(func() {
 		hs.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

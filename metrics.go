@@ -32,6 +32,7 @@ type metrics struct {
 	commandsByOp    *prometheus.CounterVec
 	commandErrors   *prometheus.CounterVec // by op and code
 	refusedUpgrades *prometheus.CounterVec // by HTTP status
+	transportConns  *prometheus.GaugeVec   // open connections by transport
 }
 
 func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
@@ -76,6 +77,9 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 		refusedUpgrades: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_refused_upgrades_total", Help: "WebSocket upgrades refused by a connection limit, by HTTP status (429, 503).",
 		}, []string{"status"}),
+		transportConns: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "herald_transport_connections", Help: "Open client connections, by transport (websocket, http-stream, sse).",
+		}, []string{"transport"}),
 		commandErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "herald_command_errors_total", Help: "Client commands answered with an error, by op and error code.",
 		}, []string{"op", "code"}),
@@ -104,12 +108,15 @@ func newMetrics(n *Node, reg prometheus.Registerer) *metrics {
 	for _, status := range []string{"429", "503"} {
 		m.refusedUpgrades.WithLabelValues(status)
 	}
+	for _, t := range transportNames {
+		m.transportConns.WithLabelValues(t)
+	}
 	for _, outcome := range []string{"recovered", "failed"} {
 		m.recoveries.WithLabelValues(outcome)
 	}
 	for _, col := range append(gauges, m.connects, m.disconnects, m.slowConsumers, m.stateLosses, m.messagesIn, m.bytesIn,
 		m.messagesOut, m.framesOut, m.bytesOut, m.batchMessages, m.publications, m.deliveries,
-		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors, m.refusedUpgrades) {
+		m.fanoutLatency, m.recoveries, m.brokerOps, m.brokerErrors, m.commandsByOp, m.commandErrors, m.refusedUpgrades, m.transportConns) {
 		if err := reg.Register(col); err != nil {
 			n.log.Warn("metric not registered", "error", err)
 		}

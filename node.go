@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/broker/memory"
+	hs "github.com/heraldrt/herald/transport/httpstream"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
 
@@ -34,6 +35,7 @@ type Node struct {
 	wheel    wheel   // the sessions' heartbeat steps (heartbeat.go)
 	cluster  cluster // the other nodes, as they announce themselves
 	server   *ws.Server
+	streams  *hs.Server // the fallback transports (fallback.go)
 
 	handlersMu sync.Mutex
 	handlers   atomic.Pointer[handlers]
@@ -108,6 +110,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("herald: start transport: %w", err)
 	}
 	n.server = srv
+	n.streams = n.newStreamServer()
 	go n.announce()
 	return n, nil
 }
@@ -121,25 +124,43 @@ func (n *Node) Handler() http.Handler { return n.server }
 
 // accept binds a new connection to a Session, unless the node is draining.
 func (n *Node) accept(r *http.Request) (*ws.Admission, int, string) {
-	if n.draining.Load() {
-		return nil, http.StatusServiceUnavailable, "herald: node is shutting down; reconnect to another node"
-	}
-	remote := clientAddr(r, n.cfg.TrustedProxies)
-	ip := remoteIP(remote)
-	if status, msg := n.admit(ip); status != 0 {
-		n.metrics.refusedUpgrades.WithLabelValues(strconv.Itoa(status)).Inc()
+	remote, status, msg := n.admitRequest(r)
+	if status != 0 {
 		return nil, status, msg
 	}
 	header := r.Header.Clone()
 	return &ws.Admission{
 		Bind: func(c *ws.Conn) ws.Peer {
-			s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header}
-			n.accepted.Add(1)
-			s.startConnectTimer()
-			return (*transportPeer)(s)
+			return (*transportPeer)(n.newSession(c, transportWebSocket, remote, header))
 		},
-		Cancel: func() { n.release(ip) },
+		Cancel: func() { n.release(remoteIP(remote)) },
 	}, 0, ""
+}
+
+// admitRequest applies the node's admission rules to a new connection of
+// any transport: not while draining, and within the connection limits. It
+// returns the client's address, or the HTTP status and message that refuse
+// it. An admitted connection holds a slot until removeSession (or release).
+func (n *Node) admitRequest(r *http.Request) (remote string, status int, msg string) {
+	if n.draining.Load() {
+		return "", http.StatusServiceUnavailable, "herald: node is shutting down; reconnect to another node"
+	}
+	remote = clientAddr(r, n.cfg.TrustedProxies)
+	if status, msg := n.admit(remoteIP(remote)); status != 0 {
+		n.metrics.refusedUpgrades.WithLabelValues(strconv.Itoa(status)).Inc()
+		return "", status, msg
+	}
+	return remote, 0, ""
+}
+
+// newSession makes the Session of an admitted connection and starts its
+// wait for connect.
+func (n *Node) newSession(c transportConn, kind transportKind, remote string, header http.Header) *Session {
+	s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header, transport: kind}
+	n.accepted.Add(1)
+	n.metrics.transportConns.WithLabelValues(kind.String()).Inc()
+	s.startConnectTimer()
+	return s
 }
 
 func (n *Node) addSession(s *Session) {
@@ -158,6 +179,7 @@ func (n *Node) addSession(s *Session) {
 
 func (n *Node) removeSession(s *Session) {
 	n.accepted.Add(-1)
+	n.metrics.transportConns.WithLabelValues(s.transport.String()).Dec()
 	n.release(remoteIP(s.remoteAddr))
 	n.sessionsMu.Lock()
 	delete(n.sessions, s.id)

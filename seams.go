@@ -2,6 +2,7 @@ package herald
 
 import (
 	"github.com/heraldrt/herald/broker"
+	hs "github.com/heraldrt/herald/transport/httpstream"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
 
@@ -43,10 +44,14 @@ func (e *brokerEvents) HandleLeave(channel string, info *broker.ClientInfo) {
 // broker could not deliver every publication of the channel in order.
 func (e *brokerEvents) HandleStateLoss(channel string) { (*Node)(e).handleStateLoss(channel) }
 
-// transportPeer is a Session as its connection's websocket.Peer.
+// transportPeer is a Session as its connection's websocket.Peer or
+// httpstream.Peer.
 type transportPeer Session
 
-var _ ws.Peer = (*transportPeer)(nil)
+var (
+	_ ws.Peer = (*transportPeer)(nil)
+	_ hs.Peer = (*transportPeer)(nil)
+)
 
 // HandleFrame runs the commands of one client message.
 func (p *transportPeer) HandleFrame(frame []byte, text bool) { (*Session)(p).handleFrame(frame, text) }

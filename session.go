@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/heraldrt/herald/protocol"
+	hs "github.com/heraldrt/herald/transport/httpstream"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
 
@@ -56,7 +57,8 @@ type Session struct {
 	closing      bool // no more deliveries; a close is on its way
 	closeSent    bool
 	closed       bool
-	wheelIn      bool // linked in the wheel; under the wheel's lock
+	wheelIn      bool          // linked in the wheel; under the wheel's lock
+	transport    transportKind // set once by accept
 
 	// rare is what only some sessions need, nil until one does.
 	rare *rareState
@@ -103,7 +105,26 @@ type transportConn interface {
 	Abort()
 }
 
-var _ transportConn = (*ws.Conn)(nil)
+var (
+	_ transportConn = (*ws.Conn)(nil)
+	_ transportConn = (*hs.Conn)(nil)
+)
+
+// transportKind names a Session's transport, for the metrics.
+type transportKind uint8
+
+const (
+	transportWebSocket transportKind = iota
+	transportHTTPStream
+	transportSSE
+)
+
+// transportNames are the transports' names, as the metrics and the SDKs
+// spell them.
+var transportNames = [...]string{"websocket", "http-stream", "sse"}
+
+// String returns the transport's name.
+func (k transportKind) String() string { return transportNames[k] }
 
 // logger returns the node's logger with the connection's attributes. It is
 // built when something is logged, so that an idle connection holds none.

@@ -90,6 +90,7 @@ func spreadClose(ctx context.Context, sessions []*Session, window time.Duration)
 
 func (n *Node) finish() {
 	n.server.Stop()
+	n.streams.Stop()
 	n.wheel.stop()
 	n.writer.stop()
 	leaveCtx, cancelLeave := context.WithTimeout(context.Background(), time.Second)

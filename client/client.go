@@ -26,6 +26,7 @@ type Client struct {
 	backoff    backoff
 	httpClient *http.Client
 	transport  *http.Transport // ours, when Options.HTTPClient is nil
+	postClient *http.Client    // sends the fallback transports' POSTs
 	events     dispatcher
 	nextID     atomic.Uint64
 
@@ -62,6 +63,12 @@ func New(url string, opts Options) *Client {
 		c.transport = http.DefaultTransport.(*http.Transport).Clone()
 		c.transport.DisableKeepAlives = true
 		c.httpClient = &http.Client{Transport: c.transport}
+		// POSTs follow one another: they can share a connection.
+		keep := http.DefaultTransport.(*http.Transport).Clone()
+		keep.MaxIdleConnsPerHost = 1
+		c.postClient = &http.Client{Transport: keep}
+	} else {
+		c.postClient = c.httpClient
 	}
 	return c
 }
@@ -189,6 +196,7 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	if c.transport != nil {
 		c.transport.CloseIdleConnections()
+		c.postClient.CloseIdleConnections()
 	}
 	c.events.wait()
 	return nil

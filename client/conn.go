@@ -34,13 +34,13 @@ var (
 // first. It must not block.
 type replyFunc func(rf *protocol.ReplyFrame, err error)
 
-// conn is one WebSocket connection: a reader goroutine that decodes what the
+// conn is one connection (a WebSocket or a fallback stream): a reader goroutine that decodes what the
 // server sends and answers pings, a writer goroutine that sends queued
 // commands (several in one frame when they queue up), and the commands that
 // wait for replies.
 type conn struct {
 	c      *Client
-	ws     *websocket.Conn
+	w      wire
 	ctx    context.Context // ends when the connection does
 	cancel context.CancelFunc
 
@@ -62,9 +62,9 @@ type conn struct {
 	done       chan struct{} // closed when both goroutines exited and every reply waiter was told
 }
 
-func newConn(c *Client, ws *websocket.Conn, readTimeout time.Duration) *conn {
+func newConn(c *Client, w wire, readTimeout time.Duration) *conn {
 	cn := &conn{
-		c: c, ws: ws,
+		c: c, w: w,
 		pending:    make(map[uint64]replyFunc),
 		wake:       make(chan struct{}, 1),
 		refreshAsk: make(chan struct{}, 1),
@@ -168,7 +168,7 @@ func (cn *conn) abort(code int, reason string) {
 func (cn *conn) close(code int, reason string) {
 	cn.setClose(code, reason, false)
 	t := time.AfterFunc(closeGrace, cn.cancel)
-	_ = cn.ws.Close(websocket.StatusCode(code), "")
+	_ = cn.w.close(code)
 	t.Stop()
 	cn.cancel()
 	<-cn.done
@@ -209,7 +209,7 @@ func (cn *conn) writeLoop() {
 func (cn *conn) write(frame []byte) error {
 	ctx, cancel := context.WithTimeout(cn.ctx, cn.c.opts.WriteTimeout)
 	defer cancel()
-	return cn.ws.Write(ctx, websocket.MessageText, frame)
+	return cn.w.write(ctx, frame)
 }
 
 func (cn *conn) readLoop() {
@@ -219,17 +219,13 @@ func (cn *conn) readLoop() {
 		if timeout > 0 {
 			ctx, cancel = context.WithTimeout(cn.ctx, timeout)
 		}
-		typ, frame, err := cn.ws.Read(ctx)
+		frame, err := cn.w.read(ctx)
 		silent := ctx.Err() == context.DeadlineExceeded && cn.ctx.Err() == nil
 		cancel()
 		if err != nil {
 			cn.setClose(cn.readErrorCode(err, silent, timeout))
 			cn.finish()
 			return
-		}
-		if typ != websocket.MessageText {
-			cn.c.report(errors.New("herald client: ignored a binary frame from the server (protocol v1 uses text frames)"))
-			continue
 		}
 		_ = protocol.SplitMessages(frame, func(msg []byte) error {
 			rf := new(protocol.ReplyFrame)
@@ -252,7 +248,7 @@ func (cn *conn) readErrorCode(err error, silent bool, timeout time.Duration) (in
 		return int(ce.Code), ce.Reason, true
 	case silent:
 		return 1006, fmt.Sprintf("no message from the server in %v; the connection is presumed dead", timeout), false
-	case errors.Is(err, websocket.ErrMessageTooBig):
+	case errors.Is(err, websocket.ErrMessageTooBig), errors.Is(err, errStreamTooBig):
 		return 1009, fmt.Sprintf("a frame from the server exceeded Options.MaxMessageSize (%d bytes)", cn.c.opts.MaxMessageSize), false
 	default:
 		return 1006, "connection lost: " + err.Error(), false
@@ -269,7 +265,7 @@ func (cn *conn) finish() {
 	cn.queue = nil
 	cn.mu.Unlock()
 	cn.cancel()
-	_ = cn.ws.CloseNow()
+	cn.w.closeNow()
 	<-cn.writerDone
 	for _, fn := range pending {
 		fn(nil, ErrConnectionLost)

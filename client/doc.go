@@ -1,5 +1,8 @@
 // Package client is the Go SDK for Herald servers: it speaks protocol v1
 // over a WebSocket (github.com/coder/websocket) and keeps itself connected.
+// Where no WebSocket gets through, it falls back to HTTP-streaming, then to
+// Server-Sent Events, with commands POSTed (Options.Transport forces one;
+// ConnectedEvent.Transport says which one a connection uses).
 //
 // # A tour
 //

@@ -57,6 +57,9 @@ type ConnectedEvent struct {
 	User string
 	// Node names the server node that accepted the connection.
 	Node string
+	// Transport is the transport this connection uses (Options.Transport
+	// chooses; with TransportAuto, the first that opened).
+	Transport Transport
 	// Ping is how often the server pings this connection (0: never).
 	Ping time.Duration
 	// Expires is when the connection's token expires (zero: never). With

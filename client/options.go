@@ -61,6 +61,18 @@ type Options struct {
 	// use DialTimeout instead.
 	HTTPClient *http.Client
 
+	// Transport chooses how to reach the server: TransportAuto (the
+	// default) tries a WebSocket, then HTTP-streaming, then Server-Sent
+	// Events, on every attempt; another value forces that one.
+	// ConnectedEvent.Transport says which one a connection uses.
+	Transport Transport
+	// FallbackURL is where the fallback transports are: the streams at
+	// FallbackURL/stream and FallbackURL/sse, commands POSTed to
+	// FallbackURL/cmd (default: the client's URL with an http or https
+	// scheme and its last path element removed, so ws://host/ws gives
+	// http://host, as the herald binary serves them).
+	FallbackURL string
+
 	// Logger receives the client's structured logs (default: discard).
 	Logger *slog.Logger
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -76,11 +74,11 @@ func (c *Client) run(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// dial makes one connection attempt: a token, the WebSocket handshake, and
-// connect. A refused connect returns a *DisconnectError with the close code
-// the server sent after its refusal.
-func (c *Client) dial(ctx context.Context) (*conn, *protocol.ConnectResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.DialTimeout)
+// dial makes one connection attempt: a token, the transport (each one it
+// tries bounded by DialTimeout), and connect. A refused connect returns a
+// *DisconnectError with the close code the server sent after its refusal.
+func (c *Client) dial(runCtx context.Context) (*conn, *protocol.ConnectResult, error) {
+	ctx, cancel := context.WithTimeout(runCtx, c.opts.DialTimeout)
 	defer cancel()
 	token := c.opts.Token
 	if c.opts.TokenFunc != nil {
@@ -93,12 +91,14 @@ func (c *Client) dial(ctx context.Context) (*conn, *protocol.ConnectResult, erro
 		}
 		token = t
 	}
-	ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPClient: c.httpClient, HTTPHeader: c.opts.Header})
+	w, err := c.openWire(runCtx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("herald client: dial %s: %w", c.url, err)
+		return nil, nil, err
 	}
-	ws.SetReadLimit(c.opts.MaxMessageSize)
-	cn := newConn(c, ws, c.opts.DialTimeout)
+	cancel()
+	ctx, cancel = context.WithTimeout(runCtx, c.opts.DialTimeout)
+	defer cancel()
+	cn := newConn(c, w, c.opts.DialTimeout)
 
 	// The reply is decoded on the reader, so that the silence bound from
 	// the connect result applies from the very next read.
@@ -170,7 +170,7 @@ func (c *Client) connected(cn *conn, res *protocol.ConnectResult) bool {
 	}
 	c.cur, c.lastErr = cn, nil
 	c.setStateLocked(StateConnected)
-	c.log.Debug("connected", "client", res.Client, "node", res.Node, "user", res.User)
+	c.log.Debug("connected", "client", res.Client, "node", res.Node, "user", res.User, "transport", cn.w.kind())
 	var expires time.Time
 	if res.Expires > 0 {
 		expires = time.Unix(res.Expires, 0)
@@ -178,6 +178,7 @@ func (c *Client) connected(cn *conn, res *protocol.ConnectResult) bool {
 	emitLocked(c, c.opts.OnConnected, ConnectedEvent{
 		Client: res.Client, User: res.User, Node: res.Node,
 		Ping: time.Duration(res.Ping) * time.Second, Expires: expires, Data: res.Data,
+		Transport: cn.w.kind(),
 	})
 	for _, sub := range c.subs {
 		c.sendSubscribeLocked(cn, sub)

@@ -307,6 +307,7 @@ export class Herald {
     presence(channel: string, opts?: {
         timeout?: number;
     }): Promise<PresenceResult>;
+    _transport: any;
 }
 export type ClientInfo = {
     /**
@@ -499,6 +500,10 @@ export type ConnectInfo = {
      * application data from the server's OnConnect
      */
     data?: any;
+    /**
+     * the transport this connection uses
+     */
+    transport: "websocket" | "http-stream" | "sse";
 };
 export type HeraldOptions = {
     /**
@@ -541,6 +546,14 @@ export type HeraldOptions = {
      * a WebSocket implementation (default globalThis.WebSocket); under Node.js 20 pass the `ws` package's: `import { WebSocket } from 'ws'`
      */
     WebSocket?: WebSocketConstructor;
+    /**
+     * how to reach the server (default 'auto': a WebSocket, else HTTP-streaming, else Server-Sent Events, tried in that order on every attempt); the 'connected' event's info.transport says which one a connection uses
+     */
+    transport?: "auto" | "websocket" | "http-stream" | "sse";
+    /**
+     * where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
+     */
+    fallbackUrl?: string;
 };
 /**
  * The part of the WebSocket API the client uses: browsers' WebSocket and the

@@ -218,6 +218,7 @@ export class HeraldError extends Error {
  * @property {number} ping the server's ping interval in seconds (0: no pings)
  * @property {number} expires when the connection's token expires, Unix seconds (0: never)
  * @property {*} [data] application data from the server's OnConnect
+ * @property {'websocket'|'http-stream'|'sse'} transport the transport this connection uses
  */
 
 /**
@@ -232,6 +233,8 @@ export class HeraldError extends Error {
  * @property {number} [timeout] default command and connect timeout in ms (default 10000)
  * @property {number} [pingMargin] how long past the server's ping interval silence is tolerated, in ms (default 10000)
  * @property {WebSocketConstructor} [WebSocket] a WebSocket implementation (default globalThis.WebSocket); under Node.js 20 pass the `ws` package's: `import { WebSocket } from 'ws'`
+ * @property {'auto'|'websocket'|'http-stream'|'sse'} [transport] how to reach the server (default 'auto': a WebSocket, else HTTP-streaming, else Server-Sent Events, tried in that order on every attempt); the 'connected' event's info.transport says which one a connection uses
+ * @property {string} [fallbackUrl] where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
  */
 
 /**
@@ -250,6 +253,9 @@ export class HeraldError extends Error {
 /** @typedef {new (url: string) => WebSocketLike} WebSocketConstructor */
 
 const STATES = ['disconnected', 'connecting', 'connected', 'reconnecting'];
+
+// The transports the 'auto' choice tries, in order.
+const TRANSPORTS = ['websocket', 'http-stream', 'sse'];
 
 // How long before a connection's expiry the client refreshes on its own
 // when the server's `refresh` push has not come (at most a quarter of the
@@ -443,6 +449,8 @@ export class Herald {
       timeout: opts.timeout > 0 ? opts.timeout : 10000,
       pingMargin: opts.pingMargin >= 0 ? opts.pingMargin : 10000,
       WebSocket: opts.WebSocket || globalThis.WebSocket,
+      transport: opts.transport || 'auto',
+      fallbackUrl: opts.fallbackUrl || fallbackBase(url),
     };
     if (this._opts.maxBackoff < this._opts.minBackoff) this._opts.maxBackoff = this._opts.minBackoff;
     /** @private */ this._token = this._opts.token;
@@ -715,25 +723,48 @@ export class Herald {
       }
       if (gen !== this._gen) return;
     }
-    let ws;
-    try {
-      ws = new this._opts.WebSocket(this.url);
-    } catch (err) {
-      // A malformed URL: retrying cannot help.
-      this._emit('error', err);
-      this._stop({ code: 0, reason: String(err && err.message), reconnect: false }, false);
-      return;
-    }
-    this._ws = ws;
+    const order = this._opts.transport === 'auto' ? TRANSPORTS : [this._opts.transport];
     this._connectTimer = setTimeout(() => {
       if (gen !== this._gen) return;
       this._emit('error', new HeraldError(ErrorCode.TIMEOUT, `herald: no connect reply from ${this.url} within ${this._opts.timeout} ms`));
       this._closeSocket(1000, 'connect timeout');
       this._lost({ code: 0, reason: 'connect timeout', reconnect: true }, false);
     }, this._opts.timeout);
+    this._tryTransport(gen, order, 0);
+  }
 
+  // _tryTransport opens order[i]; when it fails before it opens, the next
+  // one is tried, and the last one's failure counts as the attempt's.
+  /** @private */
+  _tryTransport(gen, order, i) {
+    const kind = order[i];
+    let ws;
+    try {
+      if (kind === 'websocket') {
+        if (typeof this._opts.WebSocket !== 'function') throw new TypeError('herald: no WebSocket in this environment');
+        ws = new this._opts.WebSocket(this.url);
+      } else if (kind === 'http-stream' || kind === 'sse') {
+        ws = new StreamSocket(this._opts.fallbackUrl, kind);
+      } else {
+        throw new TypeError(`herald: unknown transport ${JSON.stringify(kind)}; use 'auto', 'websocket', 'http-stream' or 'sse'`);
+      }
+    } catch (err) {
+      if (i + 1 < order.length) {
+        this._tryTransport(gen, order, i + 1);
+        return;
+      }
+      // A malformed URL or no transport at all: retrying cannot help.
+      clearTimeout(this._connectTimer);
+      this._emit('error', err);
+      this._stop({ code: 0, reason: String(err && err.message), reconnect: false }, false);
+      return;
+    }
+    this._ws = ws;
+    this._transport = kind;
+    let opened = false;
     ws.onopen = () => {
       if (gen !== this._gen) return;
+      opened = true;
       const cmd = { id: this._nextId++, op: 'connect', name: this._opts.name, version: this._opts.version };
       if (this._token) cmd.token = this._token;
       if (this._opts.data !== undefined) cmd.data = this._opts.data;
@@ -755,6 +786,10 @@ export class Herald {
     ws.onclose = (ev) => {
       if (gen !== this._gen) return;
       this._ws = null;
+      if (!opened && i + 1 < order.length) {
+        this._tryTransport(gen, order, i + 1);
+        return;
+      }
       this._lost({ code: ev.code, reason: ev.reason, reconnect: shouldReconnect(ev.code) }, this._state === 'connected');
     };
     // onerror carries no detail in browsers; onclose follows it.
@@ -774,6 +809,7 @@ export class Herald {
       ping: res.ping || 0,
       expires: res.expires || 0,
       data: res.data,
+      transport: this._transport,
     };
     this._pingMs = this.info.ping > 0 ? this.info.ping * 1000 + this._opts.pingMargin : 0;
     this._lastSeen = Date.now();
@@ -1425,6 +1461,174 @@ export class Herald {
     }
   }
 }
+
+// fallbackBase derives where the fallback transports are from the WebSocket
+// URL: ws://host/ws gives http://host (docs/protocol.md, section 2.6).
+function fallbackBase(url) {
+  try {
+    const u = new URL(url, globalThis.location ? globalThis.location.href : undefined);
+    u.protocol = u.protocol === 'wss:' ? 'https:' : u.protocol === 'ws:' ? 'http:' : u.protocol;
+    u.pathname = u.pathname.replace(/\/[^/]*$/, '');
+    u.search = u.hash = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return url;
+  }
+}
+
+// StreamSocket is a fallback transport behind the part of the WebSocket API
+// the client uses: the server's messages come down one streamed response
+// (HTTP-streaming read with fetch, or Server-Sent Events read with an
+// EventSource), and what send() gets goes up as POSTs to /cmd, one at a
+// time, each with the stream's session id, secret and the next seq (a POST
+// that fails on the way is sent again with the same seq, which the server
+// runs once). The close code is the one of the server's disconnect push
+// (1006 without one): a stream has no close frame.
+class StreamSocket {
+  constructor(base, kind) {
+    this.readyState = 0;
+    this.onopen = this.onmessage = this.onclose = this.onerror = null;
+    this._cmdUrl = base + '/cmd';
+    this._seq = 0;
+    this._queue = [];
+    this._posting = false;
+    this._code = 1006;
+    this._reason = 'stream lost';
+    this._hello = false;
+    if (kind === 'sse') {
+      if (typeof globalThis.EventSource !== 'function') throw new TypeError('herald: no EventSource in this environment');
+      const es = new EventSource(base + '/sse', { withCredentials: true });
+      this._es = es;
+      es.addEventListener('session', (ev) => this._onHello(ev.data));
+      es.onmessage = (ev) => this._onData(ev.data);
+      // An EventSource reports the end of its stream as an error (and
+      // would reconnect by itself): this socket ends there.
+      es.onerror = () => this._end();
+    } else {
+      if (typeof globalThis.fetch !== 'function') throw new TypeError('herald: no fetch in this environment');
+      this._abort = new AbortController();
+      this._read(base + '/stream');
+    }
+  }
+
+  /** @private */
+  async _read(url) {
+    try {
+      const resp = await fetch(url, { signal: this._abort.signal, credentials: 'include', cache: 'no-store' });
+      if (!resp.ok || !resp.body) throw new Error(`herald: ${url} answered ${resp.status}`);
+      const reader = resp.body.getReader();
+      const dec = new TextDecoder();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += dec.decode(value, { stream: true });
+        const cut = buf.lastIndexOf('\n');
+        if (cut < 0) continue;
+        const lines = buf.slice(0, cut);
+        buf = buf.slice(cut + 1);
+        if (!this._hello) {
+          const nl = lines.indexOf('\n');
+          this._onHello(nl < 0 ? lines : lines.slice(0, nl));
+          if (nl >= 0) this._onData(lines.slice(nl + 1));
+        } else {
+          this._onData(lines);
+        }
+      }
+    } catch {
+      /* the stream failed or was aborted */
+    }
+    this._end();
+  }
+
+  /** @private */
+  _onHello(data) {
+    if (this._hello || this.readyState > 1) return;
+    try {
+      const h = JSON.parse(data);
+      this._session = h.session;
+      this._secret = h.secret;
+    } catch {
+      this._end();
+      return;
+    }
+    this._hello = true;
+    this.readyState = 1;
+    if (this.onopen) this.onopen({});
+  }
+
+  /** @private */
+  _onData(data) {
+    if (this.readyState !== 1 || !data) return;
+    // Remember the disconnect push's code: it is the stream's close code.
+    if (data.includes('"disconnect"')) {
+      for (const line of data.split('\n')) {
+        try {
+          const m = JSON.parse(line);
+          if (m && m.op === 'disconnect' && !m.id) {
+            this._code = m.code;
+            this._reason = m.reason || '';
+          }
+        } catch {
+          /* the client's decoder reports it */
+        }
+      }
+    }
+    if (this.onmessage) this.onmessage({ data });
+  }
+
+  send(data) {
+    if (this.readyState !== 1) return;
+    this._queue.push(String(data));
+    if (!this._posting) this._post();
+  }
+
+  /** @private */
+  async _post() {
+    this._posting = true;
+    while (this._queue.length && this.readyState === 1) {
+      const frame = this._queue.join('\n');
+      this._queue = [];
+      const body = JSON.stringify({ session: this._session, secret: this._secret, seq: ++this._seq }) + '\n' + frame;
+      for (let attempt = 0; this.readyState === 1; attempt++) {
+        let status = 0;
+        try {
+          const resp = await fetch(this._cmdUrl, { method: 'POST', body, credentials: 'include', headers: { 'Content-Type': 'text/plain' } });
+          status = resp.status;
+        } catch {
+          /* a network error: try again */
+        }
+        if (status >= 200 && status < 300) break;
+        if (status && status !== 429 && status < 500) {
+          this._end();
+          break;
+        }
+        if (attempt >= 5) {
+          this._end();
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100 * (attempt + 1)));
+      }
+    }
+    this._posting = false;
+  }
+
+  close() {
+    if (this.readyState === 3) return;
+    this.readyState = 3;
+    if (this._es) this._es.close();
+    if (this._abort) this._abort.abort();
+  }
+
+  /** @private */
+  _end() {
+    if (this.readyState === 3 && this._ended) return;
+    this._ended = true;
+    this.close();
+    if (this.onclose) this.onclose({ code: this._code, reason: this._reason });
+  }
+}
+
 
 function describe(info) {
   return info.code ? `code ${info.code}${info.reason ? ': ' + info.reason : ''}` : info.reason || 'closed';

@@ -35,8 +35,8 @@ func startServer(t *testing.T, cfg herald.Config, setup func(node *herald.Node, 
 	return startServerWrapped(t, cfg, nil, setup)
 }
 
-// startServerWrapped is startServer with the WebSocket endpoint passed
-// through wrap, when given.
+// startServerWrapped is startServer with the WebSocket endpoint and the
+// fallback endpoints passed through wrap, when given.
 func startServerWrapped(t *testing.T, cfg herald.Config, wrap func(http.Handler) http.Handler, setup func(node *herald.Node, mux *http.ServeMux)) string {
 	t.Helper()
 	node, err := herald.New(cfg)
@@ -49,6 +49,13 @@ func startServerWrapped(t *testing.T, cfg herald.Config, wrap func(http.Handler)
 		ws = wrap(ws)
 	}
 	mux.Handle("/ws", ws)
+	fallback := node.FallbackHandler()
+	if wrap != nil {
+		fallback = wrap(fallback)
+	}
+	for _, path := range []string{"/stream", "/sse", "/cmd"} {
+		mux.Handle(path, fallback)
+	}
 	mux.Handle("/herald.js", js.Handler())
 	mux.Handle("/", web.Handler())
 	// A test-only endpoint that disconnects one client, with a reconnect
@@ -105,6 +112,33 @@ func TestChatInChromium(t *testing.T) {
 	}
 	runNode(t, dir, "chat.e2e.mjs", url+"/", shot, "--kick", url+"/_e2e/disconnect")
 	t.Logf("screenshot: %s", shot)
+}
+
+// TestChatInChromiumWithoutWebSocket runs the chat in tabs whose
+// WebSocket constructor is removed: the SDK falls back to HTTP-streaming,
+// chats, and reconnects after a forced disconnect, without one upgrade.
+func TestChatInChromiumWithoutWebSocket(t *testing.T) {
+	dir := e2eDir(t)
+	var upgrades, streams, posts atomic.Int32
+	count := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.URL.Path == "/ws":
+				upgrades.Add(1)
+			case r.Method == http.MethodGet:
+				streams.Add(1)
+			case r.Method == http.MethodPost:
+				posts.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	url := startServerWrapped(t, herald.Config{ShutdownWindow: 50 * time.Millisecond}, count, nil)
+	runNode(t, dir, "chat.e2e.mjs", url+"/", filepath.Join(t.TempDir(), "fallback.png"), "--kick", url+"/_e2e/disconnect", "--no-websocket")
+	if upgrades.Load() != 0 || streams.Load() < 3 || posts.Load() == 0 {
+		t.Fatalf("%d WebSocket requests, %d streams, %d POSTs: want none, at least 3 (two tabs and a reconnect) and some",
+			upgrades.Load(), streams.Load(), posts.Load())
+	}
 }
 
 // TestChatInChromiumCompressed runs the same chat with permessage-deflate

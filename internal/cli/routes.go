@@ -15,7 +15,8 @@ import (
 	"github.com/heraldrt/herald/web"
 )
 
-// routes returns the server's main HTTP handler: the WebSocket endpoint,
+// routes returns the server's main HTTP handler: the WebSocket endpoint
+// and its fallbacks,
 // the server API, the dashboard, the browser SDK and the demo, plus the
 // admin routes when no separate admin address is set. Every route of the
 // binary is here or in adminRoutes. ctx ends the dashboard's event streams
@@ -23,6 +24,12 @@ import (
 func routes(ctx context.Context, node *herald.Node, c *Config, log *slog.Logger, reg *prometheus.Registry) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/ws", node.Handler())
+	// The fallback transports for clients without a WebSocket: streams
+	// down (HTTP-streaming, Server-Sent Events), commands up.
+	fallback := node.FallbackHandler()
+	for _, path := range []string{"/stream", "/sse", "/cmd"} {
+		mux.Handle(path, fallback)
+	}
 	mux.Handle("/api/", api.New(node, api.Config{
 		Key:      c.APIKey,
 		KeyHint:  apiKeyHint,

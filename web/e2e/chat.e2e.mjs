@@ -1,6 +1,6 @@
 // End-to-end test of the demo chat in real headless Chromium.
 //
-//   node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>]
+//   node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>] [--no-websocket]
 //
 // Opens two tabs on <server-url> (a Herald server serving the demo at /,
 // herald.js at /herald.js and the WebSocket at /ws), joins one room under two
@@ -8,8 +8,11 @@
 // other's message and the connected state. With --kick, it then POSTs
 // `<url>?client=<id of the first tab>` (the Go test mounts an endpoint that
 // disconnects that client with a reconnect code), and checks that the tab
-// reconnects, resubscribes and still receives. It saves a screenshot of the
-// first tab and exits non-zero on any failure.
+// reconnects, resubscribes and still receives. With --no-websocket, every
+// tab's WebSocket constructor is removed before the page runs, so the SDK
+// has to fall back to HTTP-streaming or SSE (the Go test counts which
+// endpoints the tabs used). It saves a screenshot of the first tab and
+// exits non-zero on any failure.
 //
 // Environment: HERALD_E2E_COLOR_SCHEME=dark renders the pages in dark mode;
 // CHROMIUM overrides the browser path (default /usr/bin/chromium).
@@ -18,6 +21,8 @@ import { chromium } from 'playwright-core';
 const args = process.argv.slice(2);
 const kickAt = args.indexOf('--kick');
 const kickURL = kickAt >= 0 ? args.splice(kickAt, 2)[1] : '';
+const noWSAt = args.indexOf('--no-websocket');
+const noWebSocket = noWSAt >= 0 && args.splice(noWSAt, 1).length > 0;
 const [serverURL, screenshotPath] = args;
 if (!serverURL || !screenshotPath) {
   console.error('usage: node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>]');
@@ -124,6 +129,12 @@ try {
     deviceScaleFactor: 1,
     colorScheme: process.env.HERALD_E2E_COLOR_SCHEME === 'dark' ? 'dark' : 'light',
   });
+  if (noWebSocket) {
+    step('remove the WebSocket constructor from every tab');
+    await context.addInitScript(() => {
+      delete window.WebSocket;
+    });
+  }
 
   step(`open two tabs on ${serverURL}`);
   pageA = await openTab(context, 'tab A');
