@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/heraldrt/herald/transport/httpstream"
 	ws "github.com/heraldrt/herald/transport/websocket"
 
 	"github.com/heraldrt/herald/protocol"
@@ -114,6 +115,8 @@ func closeCodeOf(err error) (int, string) {
 		return ce.Code, ce.Reason
 	case errors.Is(err, ws.ErrMessageTooLarge):
 		return 1009, "message too large"
+	case errors.Is(err, httpstream.ErrSlowConsumer):
+		return protocol.CloseSlowConsumer, protocol.CloseReason(protocol.CloseSlowConsumer)
 	default:
 		return 1006, "connection lost"
 	}

@@ -40,6 +40,9 @@ var (
 	ErrAborted = errors.New("httpstream: stream dropped by the server")
 	// ErrClientGone: the client ended the request.
 	ErrClientGone = errors.New("httpstream: the client closed the stream")
+	// ErrSlowConsumer: more than Config.MaxPendingBytes waited for a client
+	// that does not read, and the stream was dropped.
+	ErrSlowConsumer = errors.New("httpstream: the client did not read fast enough")
 	// errClosed is WriteText's answer once the stream is closing.
 	errClosed = errors.New("httpstream: stream closed")
 )
@@ -66,8 +69,8 @@ func (c *Conn) WriteText(data []byte) error {
 	over := len(c.buf)+c.writing > c.srv.cfg.MaxPendingBytes+64<<10
 	c.mu.Unlock()
 	if over {
-		c.abort(ErrAborted)
-		return ErrAborted
+		c.abort(ErrSlowConsumer)
+		return ErrSlowConsumer
 	}
 	c.signal()
 	return nil
