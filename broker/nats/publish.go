@@ -35,7 +35,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Public
 	if err != nil {
 		return broker.PublishResult{}, fmt.Errorf("nats: encode publication: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	tok := channelToken(channel)
 	var res broker.PublishResult
@@ -187,7 +187,7 @@ func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	err := b.nc.Publish(b.names.control(), data)
 	if err == nil {
@@ -214,7 +214,7 @@ func (b *Broker) publishPresence(ctx context.Context, channel string, info *brok
 	if err != nil {
 		return fmt.Errorf("nats: encode client info: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	err = b.nc.Publish(b.names.live(channelToken(channel)), append([]byte{kind}, data...))
 	if err == nil {

@@ -42,10 +42,9 @@ func (b *Broker) queueTrim(j trimJob) {
 
 // runTrimmer purges what queueTrim asked for, one purge at a time.
 func (b *Broker) runTrimmer() {
-	defer b.wg.Done()
 	for {
 		select {
-		case <-b.ctx.Done():
+		case <-b.life.Context().Done():
 			return
 		case j := <-b.trim:
 			opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(j.subject)}
@@ -54,10 +53,10 @@ func (b *Broker) runTrimmer() {
 			} else {
 				opts = append(opts, jetstream.WithPurgeKeep(j.keep))
 			}
-			ctx, cancel := b.opCtx(b.ctx)
+			ctx, cancel := b.life.OpCtx(b.life.Context())
 			err := b.store.Load().history.Purge(ctx, opts...)
 			cancel()
-			if err != nil && b.ctx.Err() == nil {
+			if err != nil && b.life.Context().Err() == nil {
 				b.opts.Logger.Warn("nats broker: history trim failed; the next one will catch up", "subject", j.subject, "err", err)
 			}
 		}
