@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 	"github.com/heraldrt/herald/broker/internal/lifecycle"
 	"github.com/heraldrt/herald/broker/internal/tracker"
 )
@@ -40,6 +41,8 @@ type Broker struct {
 	// they never race each other for an offset (only other nodes can).
 	seed     maphash.Seed
 	pubLocks [64]sync.Mutex
+
+	announce.Announcer // PublishJoin, PublishLeave
 
 	sub      subscriber
 	presence presenceOwner
@@ -75,6 +78,7 @@ func New(url string, opts Options) (*Broker, error) {
 		opts: opts, names: names{prefix: opts.Prefix}, life: lifecycle.New("nats", opts.Timeout),
 		seed: maphash.MakeSeed(), trim: make(chan trimJob, 1024), resync: make(chan struct{}, 1),
 	}
+	b.Announcer = announce.Announcer{Name: "nats", Send: b.sendPresence}
 	b.tracker = tracker.New(tracker.Config{Name: "nats broker", Service: "NATS", History: heads{b}, Life: b.life, Logger: opts.Logger})
 	b.sub.init()
 	b.presence.init()

@@ -2,7 +2,6 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // presenceOwner remembers the presence entries this node added, so that it
@@ -55,9 +55,9 @@ func (b *Broker) AddPresence(ctx context.Context, channel string, info *broker.C
 	if err := b.ready(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(info)
+	data, err := announce.Encode(info, 0)
 	if err != nil {
-		return fmt.Errorf("nats: encode client info: %w", err)
+		return fmt.Errorf("nats: %w", err)
 	}
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
@@ -112,8 +112,8 @@ func (b *Broker) readPresence(ctx context.Context, channel string) (map[string]*
 			if e == nil { // the initial values are all in
 				return out, nil
 			}
-			info := new(broker.ClientInfo)
-			if err := json.Unmarshal(e.Value(), info); err != nil {
+			info, err := announce.Decode(e.Value())
+			if err != nil {
 				return nil, fmt.Errorf("entry %q: %w", e.Key(), err)
 			}
 			_, client, _ := strings.Cut(e.Key(), ".")

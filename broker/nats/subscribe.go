@@ -2,11 +2,11 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 
 	"github.com/nats-io/nats.go"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // subscriber holds the node's core NATS subscriptions: one for control
@@ -107,20 +107,20 @@ func (b *Broker) onMessage(m *nats.Msg) {
 		return
 	}
 	switch m.Data[0] {
-	case kindPublication:
+	case announce.KindPublication:
 		pub, epoch, seq, err := parseLive(m.Data[1:])
 		if err != nil {
 			b.opts.Logger.Error("nats broker: dropped a malformed publication", "channel", ch, "err", err)
 			return
 		}
 		c.Deliver(pub, epoch, seq)
-	case kindJoin, kindLeave:
-		info := new(broker.ClientInfo)
-		if err := json.Unmarshal(m.Data[1:], info); err != nil {
+	case announce.KindJoin, announce.KindLeave:
+		info, err := announce.Decode(m.Data[1:])
+		if err != nil {
 			b.opts.Logger.Error("nats broker: dropped a malformed presence message", "channel", ch, "err", err)
 			return
 		}
-		if m.Data[0] == kindJoin {
+		if m.Data[0] == announce.KindJoin {
 			c.Join(info)
 		} else {
 			c.Leave(info)

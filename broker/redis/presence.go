@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // presenceOwner remembers the presence entries this node added, so that it
@@ -52,9 +52,9 @@ func (b *Broker) AddPresence(ctx context.Context, channel string, info *broker.C
 	if b.life.Closed() {
 		return broker.ErrClosed
 	}
-	data, err := json.Marshal(info)
+	data, err := announce.Encode(info, 0)
 	if err != nil {
-		return fmt.Errorf("redis: encode client info: %w", err)
+		return fmt.Errorf("redis: %w", err)
 	}
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
@@ -94,8 +94,8 @@ func (b *Broker) Presence(ctx context.Context, channel string) (map[string]*brok
 	}
 	out := make(map[string]*broker.ClientInfo, len(all))
 	for client, data := range all {
-		info := new(broker.ClientInfo)
-		if err := json.Unmarshal([]byte(data), info); err != nil {
+		info, err := announce.Decode([]byte(data))
+		if err != nil {
 			return nil, fmt.Errorf("redis: presence of %q in %q: %w", client, channel, err)
 		}
 		out[client] = info

@@ -82,27 +82,14 @@ func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
 	return b.fail("publish control", err)
 }
 
-// PublishJoin implements broker.Broker.
-func (b *Broker) PublishJoin(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindJoin)
-}
-
-// PublishLeave implements broker.Broker.
-func (b *Broker) PublishLeave(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindLeave)
-}
-
-func (b *Broker) publishPresence(ctx context.Context, channel string, info *broker.ClientInfo, kind byte) error {
+// sendPresence is announce.Announcer's Send: one PUBLISH on the
+// channel's pub/sub channel.
+func (b *Broker) sendPresence(ctx context.Context, channel string, msg []byte) error {
 	if b.life.Closed() {
 		return broker.ErrClosed
 	}
-	data, err := json.Marshal(info)
-	if err != nil {
-		return fmt.Errorf("redis: encode client info: %w", err)
-	}
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
-	msg := string(kind) + string(data)
-	err = b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
+	err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(string(msg)).Build()).Error()
 	return b.fail("publish presence", err)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 var errDisconnected = errors.New("pub/sub connection is down")
@@ -180,20 +181,20 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		return
 	}
 	switch m.Message[0] {
-	case kindPublication:
+	case announce.KindPublication:
 		pub, epoch, err := parsePub(m.Message[1:])
 		if err != nil {
 			b.opts.Logger.Error("redis broker: dropped a malformed publication", "channel", ch, "err", err)
 			return
 		}
 		c.Deliver(pub, epoch, 0)
-	case kindJoin, kindLeave:
-		info, err := parseInfo(m.Message[1:])
+	case announce.KindJoin, announce.KindLeave:
+		info, err := announce.Decode([]byte(m.Message[1:]))
 		if err != nil {
 			b.opts.Logger.Error("redis broker: dropped a malformed presence message", "channel", ch, "err", err)
 			return
 		}
-		if m.Message[0] == kindJoin {
+		if m.Message[0] == announce.KindJoin {
 			c.Join(info)
 		} else {
 			c.Leave(info)

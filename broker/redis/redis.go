@@ -10,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 	"github.com/heraldrt/herald/broker/internal/lifecycle"
 	"github.com/heraldrt/herald/broker/internal/tracker"
 )
@@ -26,6 +27,8 @@ type Broker struct {
 	life    *lifecycle.Lifecycle
 	handler broker.EventHandler
 	tracker *tracker.Tracker // what each subscribed channel was delivered
+
+	announce.Announcer // PublishJoin, PublishLeave
 
 	sub      subscriber
 	presence presenceOwner
@@ -66,6 +69,7 @@ func New(url string, opts Options) (*Broker, error) {
 	}
 	b := &Broker{client: client, opts: opts, keys: keys{prefix: opts.Prefix}, scripts: newScripts(),
 		life: lifecycle.New("redis", opts.Timeout)}
+	b.Announcer = announce.Announcer{Name: "redis", Send: b.sendPresence}
 	b.tracker = tracker.New(tracker.Config{Name: "redis broker", Service: "Redis", History: streams{b}, Life: b.life, Logger: opts.Logger})
 	b.presence.init()
 	return b, nil
