@@ -183,10 +183,10 @@ func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
 		return b.fail("start", err)
 	}
 	b.life.Every(b.opts.PositionCheck, b.tracker.CheckPositions)
-	b.life.Go(b.dispatch)
-	b.life.Go(b.runResync)
+	lifecycle.Serve(b.life, b.sub.msgs, b.onMessage) // the node's one delivery goroutine
+	lifecycle.Serve(b.life, b.resync, b.resyncOnce)
 	b.life.Every(b.opts.PresenceTTL/3, b.refreshPresence)
-	b.life.Go(b.runTrimmer)
+	lifecycle.Serve(b.life, b.trim, b.purge)
 	return nil
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
@@ -65,26 +64,12 @@ func (b *Broker) Subscribe(ctx context.Context, channel string) error {
 // Unsubscribe implements broker.Broker. The channel stops being delivered
 // when Unsubscribe returns; the client tells the server when it can.
 func (b *Broker) Unsubscribe(ctx context.Context, channel string) error {
-	if b.life.Closed() {
-		return broker.ErrClosed
-	}
-	b.tracker.Unsubscribe(ctx, channel)
-	return nil
+	return b.tracker.Unsubscribe(ctx, channel)
 }
 
-// dispatch is the node's one delivery goroutine: it hands every message
-// from NATS to the handler, in the connection's order.
-func (b *Broker) dispatch() {
-	for {
-		select {
-		case <-b.life.Context().Done():
-			return
-		case m := <-b.sub.msgs:
-			b.onMessage(m)
-		}
-	}
-}
-
+// onMessage hands one message from NATS to the handler. The node's one
+// delivery goroutine (Start) calls it for every message, in the
+// connection's order.
 func (b *Broker) onMessage(m *nats.Msg) {
 	if !b.life.Enter() {
 		return

@@ -70,11 +70,7 @@ func (b *Broker) Subscribe(ctx context.Context, channel string) error {
 // when Unsubscribe returns, even if Redis could not be told (then the
 // Redis subscription lasts until the connection is next replaced).
 func (b *Broker) Unsubscribe(ctx context.Context, channel string) error {
-	if b.life.Closed() {
-		return broker.ErrClosed
-	}
-	b.tracker.Unsubscribe(ctx, channel)
-	return nil
+	return b.tracker.Unsubscribe(ctx, channel)
 }
 
 // unsubscribe tells Redis, on the current connection if there is one.

@@ -116,6 +116,21 @@ func (l *Lifecycle) Every(d time.Duration, fn func()) {
 	})
 }
 
+// Serve calls fn for every value received from ch, one at a time, until
+// Close, on a goroutine of the broker's.
+func Serve[T any](l *Lifecycle, ch <-chan T, fn func(T)) {
+	l.Go(func() {
+		for {
+			select {
+			case <-l.ctx.Done():
+				return
+			case v := <-ch:
+				fn(v)
+			}
+		}
+	})
+}
+
 // Close marks the broker closed, ends Context, and waits for the handler
 // calls in flight and the broker's goroutines. It reports whether this
 // call closed the broker (false when it was closed already); the broker

@@ -43,8 +43,12 @@ func (t *Tracker) Subscribe(ctx context.Context, channel string, listen Listen) 
 }
 
 // Unsubscribe stops tracking channel: nothing more of it is delivered
-// once it returns. Then it stops the live feed, with ctx.
-func (t *Tracker) Unsubscribe(ctx context.Context, channel string) {
+// once it returns. Then it stops the live feed, with ctx. It fails only
+// after Close, with broker.ErrClosed: a broker's Unsubscribe is this.
+func (t *Tracker) Unsubscribe(ctx context.Context, channel string) error {
+	if err := t.cfg.Life.Ready(); err != nil {
+		return err
+	}
 	l := t.lock(channel)
 	l.Lock()
 	defer l.Unlock()
@@ -53,7 +57,7 @@ func (t *Tracker) Unsubscribe(ctx context.Context, channel string) {
 	delete(t.chans, channel)
 	t.mu.Unlock()
 	if c == nil {
-		return
+		return nil
 	}
 	c.mu.Lock()
 	c.gone = true
@@ -62,4 +66,5 @@ func (t *Tracker) Unsubscribe(ctx context.Context, channel string) {
 	if stop != nil {
 		stop(ctx)
 	}
+	return nil
 }

@@ -278,8 +278,11 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := tr.Channel("ch")
-	tr.Unsubscribe(context.Background(), "ch")
-	tr.Unsubscribe(context.Background(), "ch")
+	for range 2 {
+		if err := tr.Unsubscribe(context.Background(), "ch"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if stopped != 1 {
 		t.Fatalf("live feed stopped %d times, want 1", stopped)
 	}
