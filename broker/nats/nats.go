@@ -167,11 +167,10 @@ func (b *Broker) connectOptions(t target) ([]nats.Option, error) {
 // answer), subscribes to control messages and starts the delivery loop,
 // the reconnect catch-up, the presence refresher and the history trimmer.
 func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
-	if err := b.life.Start(); err != nil {
+	if err := b.tracker.Start(h); err != nil {
 		return err
 	}
-	b.handler = h
-	b.tracker.Start(h)
+	b.handler = h // for control messages
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	if err := b.ensureStore(ctx); err != nil {

@@ -5,7 +5,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/heraldrt/herald/broker/internal/announce"
+	"github.com/heraldrt/herald/broker/internal/tracker"
 )
 
 // subscriber holds the node's core NATS subscriptions: one for control
@@ -80,35 +80,10 @@ func (b *Broker) onMessage(m *nats.Msg) {
 		return
 	}
 	tok, ok := b.names.liveToken(m.Subject)
-	if !ok || len(m.Data) == 0 {
+	if !ok {
 		return
 	}
-	ch, err := decodeToken(tok)
-	if err != nil {
-		return
-	}
-	c := b.tracker.Channel(ch)
-	if c == nil {
-		return
-	}
-	switch m.Data[0] {
-	case announce.KindPublication:
-		pub, epoch, seq, err := parseLive(m.Data[1:])
-		if err != nil {
-			b.opts.Logger.Error("nats broker: dropped a malformed publication", "channel", ch, "err", err)
-			return
-		}
-		c.Deliver(pub, epoch, seq)
-	case announce.KindJoin, announce.KindLeave:
-		info, err := announce.Decode(m.Data[1:])
-		if err != nil {
-			b.opts.Logger.Error("nats broker: dropped a malformed presence message", "channel", ch, "err", err)
-			return
-		}
-		if m.Data[0] == announce.KindJoin {
-			c.Join(info)
-		} else {
-			c.Leave(info)
-		}
+	if ch, err := decodeToken(tok); err == nil {
+		tracker.Receive(b.tracker, ch, m.Data, parseLive)
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
-	"github.com/heraldrt/herald/broker/internal/announce"
+	"github.com/heraldrt/herald/broker/internal/tracker"
 )
 
 var errDisconnected = errors.New("pub/sub connection is down")
@@ -168,32 +168,13 @@ func (b *Broker) onMessage(m rueidis.PubSubMessage) {
 		b.handler.HandleControl([]byte(m.Message))
 		return
 	}
-	ch, ok := b.keys.channelOf(m.Channel)
-	if !ok || m.Message == "" {
-		return
+	if ch, ok := b.keys.channelOf(m.Channel); ok {
+		tracker.Receive(b.tracker, ch, m.Message, parseLive)
 	}
-	c := b.tracker.Channel(ch)
-	if c == nil {
-		return
-	}
-	switch m.Message[0] {
-	case announce.KindPublication:
-		pub, epoch, err := parsePub(m.Message[1:])
-		if err != nil {
-			b.opts.Logger.Error("redis broker: dropped a malformed publication", "channel", ch, "err", err)
-			return
-		}
-		c.Deliver(pub, epoch, 0)
-	case announce.KindJoin, announce.KindLeave:
-		info, err := announce.Decode([]byte(m.Message[1:]))
-		if err != nil {
-			b.opts.Logger.Error("redis broker: dropped a malformed presence message", "channel", ch, "err", err)
-			return
-		}
-		if m.Message[0] == announce.KindJoin {
-			c.Join(info)
-		} else {
-			c.Leave(info)
-		}
-	}
+}
+
+// parseLive is parsePub as tracker.Receive takes it: Redis has no Seq.
+func parseLive(body string) (*broker.Publication, string, uint64, error) {
+	pub, epoch, err := parsePub(body)
+	return pub, epoch, 0, err
 }

@@ -79,11 +79,10 @@ func New(url string, opts Options) (*Broker, error) {
 // with broker.ErrUnavailable if it cannot) and starts the loop that keeps
 // it open and the presence refresher.
 func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
-	if err := b.life.Start(); err != nil {
+	if err := b.tracker.Start(h); err != nil {
 		return err
 	}
-	b.handler = h
-	b.tracker.Start(h)
+	b.handler = h // for control messages
 	lost, err := b.connectPubSub(ctx)
 	if err != nil {
 		b.life.StartFailed()

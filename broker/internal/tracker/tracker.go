@@ -61,9 +61,17 @@ func New(cfg Config) *Tracker {
 	return &Tracker{cfg: cfg, seed: maphash.MakeSeed(), chans: make(map[string]*Channel)}
 }
 
-// Start sets the handler that every delivery goes to. The broker calls it
-// in its Start, before anything can be delivered.
-func (t *Tracker) Start(h broker.EventHandler) { t.handler = h }
+// Start begins the broker's life (lifecycle.Start: it fails after Close
+// or when called twice) and sets the handler that every delivery goes to.
+// The broker calls it first in its Start, before anything can be
+// delivered.
+func (t *Tracker) Start(h broker.EventHandler) error {
+	if err := t.cfg.Life.Start(); err != nil {
+		return err
+	}
+	t.handler = h
+	return nil
+}
 
 // Channel returns the state of a subscribed channel, or nil.
 func (t *Tracker) Channel(name string) *Channel {

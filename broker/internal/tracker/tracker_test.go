@@ -100,7 +100,9 @@ func setup(t *testing.T) (*Tracker, *fakeHistory, *brokertest.LossRecorder, *lif
 	life := lifecycle.New("test", time.Second)
 	t.Cleanup(func() { life.Close() })
 	tr := New(Config{Name: "test broker", Service: "Test", History: f, Life: life, Logger: slog.New(slog.DiscardHandler)})
-	tr.Start(h)
+	if err := tr.Start(h); err != nil {
+		t.Fatal(err)
+	}
 	if err := tr.Subscribe(context.Background(), "ch", noListen); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +268,9 @@ func TestUnsubscribeStopsDelivery(t *testing.T) {
 	life := lifecycle.New("test", time.Second)
 	defer life.Close()
 	tr := New(Config{Name: "test broker", History: f, Life: life, Logger: slog.New(slog.DiscardHandler)})
-	tr.Start(h)
+	if err := tr.Start(h); err != nil {
+		t.Fatal(err)
+	}
 	stopped := 0
 	listen := func(context.Context) (func(context.Context), error) {
 		return func(context.Context) { stopped++ }, nil
@@ -312,4 +316,51 @@ func TestNothingAfterClose(t *testing.T) {
 	tr.CatchUpAll()
 	tr.CheckPositions()
 	check(t, h, []uint64{1}, 0)
+}
+
+// presenceRecorder also records joins and leaves, for TestReceive.
+type presenceRecorder struct {
+	*brokertest.LossRecorder
+	events []string
+}
+
+func (r *presenceRecorder) HandleJoin(ch string, info *broker.ClientInfo) {
+	r.events = append(r.events, "join:"+ch+":"+info.Client)
+}
+
+func (r *presenceRecorder) HandleLeave(ch string, info *broker.ClientInfo) {
+	r.events = append(r.events, "leave:"+ch+":"+info.Client)
+}
+
+// Receive hands each kind of live message to the channel, and drops what
+// it cannot read or what belongs to no subscribed channel.
+func TestReceive(t *testing.T) {
+	f, h := newFakeHistory(), &presenceRecorder{LossRecorder: brokertest.NewLossRecorder()}
+	life := lifecycle.New("test", time.Second)
+	defer life.Close()
+	tr := New(Config{Name: "test broker", History: f, Life: life, Logger: slog.New(slog.DiscardHandler)})
+	if err := tr.Start(h); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Subscribe(context.Background(), "ch", noListen); err != nil {
+		t.Fatal(err)
+	}
+	parse := func(body string) (*broker.Publication, string, uint64, error) {
+		if body != "1" {
+			return nil, "", 0, errors.New("malformed")
+		}
+		return &broker.Publication{Offset: 1}, "e1", 1, nil
+	}
+	for _, m := range []string{"", "p1", "pbad", `j{"client":"a"}`, `l{"client":"a"}`, "j{", "x"} {
+		Receive(tr, "ch", m, parse)
+	}
+	Receive(tr, "other", "p1", parse)
+	Receive(tr, "other", `j{"client":"b"}`, parse)
+	check(t, h.LossRecorder, []uint64{1}, 0)
+	if !slices.Equal(h.events, []string{"join:ch:a", "leave:ch:a"}) {
+		t.Fatalf("presence events %v", h.events)
+	}
+	if n := len(h.Pubs("other")); n != 0 {
+		t.Fatalf("delivered %d on a channel not subscribed", n)
+	}
 }
