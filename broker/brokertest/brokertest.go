@@ -177,7 +177,7 @@ func data(i int) json.RawMessage { return json.RawMessage(`{"i":` + strconv.Itoa
 
 func pub(i int) *broker.Publication { return &broker.Publication{Data: data(i)} }
 
-var withHistory = broker.PublishOptions{HistorySize: 100, HistoryTTL: time.Minute}
+var withHistory = WithHistory
 
 func mustPublish(t *testing.T, b broker.Broker, ch string, p *broker.Publication, o broker.PublishOptions) broker.PublishResult {
 	t.Helper()

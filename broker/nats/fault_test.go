@@ -25,7 +25,7 @@ func publishEventually(t *testing.T, b *nats.Broker, ch string, i int, timeout t
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		res, err := b.Publish(context.Background(), ch, pubN(i), hist)
+		res, err := b.Publish(context.Background(), ch, pubN(i), brokertest.WithHistory)
 		if err == nil {
 			return res
 		}
@@ -47,11 +47,11 @@ func TestConnectionDroppedWhilePublishing(t *testing.T) {
 	prefix := testPrefix(t, s.url())
 	sub := newBroker(t, p.url(), prefix, faultOpts)
 	pubr := newBroker(t, s.url(), prefix, faultOpts)
-	h := newLossRecorder()
-	start(t, sub, h)
-	start(t, pubr, brokertest.NewRecorder())
+	h := brokertest.NewLossRecorder()
+	brokertest.Start(t, sub, h)
+	brokertest.Start(t, pubr, brokertest.NewRecorder())
 	ch := "dropped"
-	subscribe(t, sub, ch)
+	brokertest.Subscribe(t, sub, ch)
 
 	const n = 60
 	var published atomic.Int32
@@ -59,7 +59,7 @@ func TestConnectionDroppedWhilePublishing(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 1; i <= n; i++ {
-			if _, err := pubr.Publish(context.Background(), ch, pubN(i), hist); err != nil {
+			if _, err := pubr.Publish(context.Background(), ch, pubN(i), brokertest.WithHistory); err != nil {
 				t.Errorf("Publish %d: %v", i, err)
 				return
 			}
@@ -67,12 +67,12 @@ func TestConnectionDroppedWhilePublishing(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}()
-	eventually(t, 5*time.Second, "some publications", func() bool { return published.Load() >= 10 })
+	brokertest.Eventually(t, 5*time.Second, "some publications", func() bool { return published.Load() >= 10 })
 	p.cut()
-	eventually(t, 5*time.Second, "more publications while cut", func() bool { return published.Load() >= 30 })
+	brokertest.Eventually(t, 5*time.Second, "more publications while cut", func() bool { return published.Load() >= 30 })
 	p.restore()
 	<-done
-	checkInOrder(t, h, ch, n)
+	h.WaitInOrder(t, ch, n)
 	if l := h.Losses(); len(l) != 0 {
 		t.Fatalf("state loss reported although history held everything: %v", l)
 	}
@@ -83,21 +83,21 @@ func TestConnectionDroppedWhilePublishing(t *testing.T) {
 func TestRestartWithoutStore(t *testing.T) {
 	s := startOwnNATS(t)
 	prefix := testPrefix(t, s.url())
-	b, h := newBroker(t, s.url(), prefix, faultOpts), newLossRecorder()
-	start(t, b, h)
+	b, h := newBroker(t, s.url(), prefix, faultOpts), brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "wiped"
-	subscribe(t, b, ch)
-	publish(t, b, ch, 1, hist)
-	before := publish(t, b, ch, 2, hist)
-	eventually(t, 5*time.Second, "two publications", func() bool { return len(h.Pubs(ch)) == 2 })
+	brokertest.Subscribe(t, b, ch)
+	brokertest.Publish(t, b, ch, 1, brokertest.WithHistory)
+	before := brokertest.Publish(t, b, ch, 2, brokertest.WithHistory)
+	brokertest.Eventually(t, 5*time.Second, "two publications", func() bool { return len(h.Pubs(ch)) == 2 })
 
 	s.restart(true)
-	eventually(t, 10*time.Second, "the state loss", func() bool { return len(h.Losses()) == 1 })
+	brokertest.Eventually(t, 10*time.Second, "the state loss", func() bool { return len(h.Losses()) == 1 })
 	after := publishEventually(t, b, ch, 3, 5*time.Second)
 	if after.Epoch == before.Epoch || after.Offset != 1 {
 		t.Fatalf("after the store was lost: %+v, before %+v; want offset 1 in a new epoch", after.StreamPosition, before.StreamPosition)
 	}
-	eventually(t, 5*time.Second, "the new epoch's publication", func() bool { return len(h.Pubs(ch)) == 3 })
+	brokertest.Eventually(t, 5*time.Second, "the new epoch's publication", func() bool { return len(h.Pubs(ch)) == 3 })
 	if got := h.Pubs(ch)[2]; got.Offset != 1 {
 		t.Fatalf("delivered offset %d after the loss, want 1", got.Offset)
 	}
@@ -113,15 +113,15 @@ func TestRestartWithoutStore(t *testing.T) {
 func TestStalledServer(t *testing.T) {
 	s := startOwnNATS(t)
 	prefix := testPrefix(t, s.url())
-	b, h := newBroker(t, s.url(), prefix, faultOpts), newLossRecorder()
-	start(t, b, h)
+	b, h := newBroker(t, s.url(), prefix, faultOpts), brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "stalled"
-	subscribe(t, b, ch)
-	publish(t, b, ch, 1, hist)
+	brokertest.Subscribe(t, b, ch)
+	brokertest.Publish(t, b, ch, 1, brokertest.WithHistory)
 
 	s.stop()
 	began := time.Now()
-	_, err := b.Publish(context.Background(), ch, pubN(2), hist)
+	_, err := b.Publish(context.Background(), ch, pubN(2), brokertest.WithHistory)
 	took := time.Since(began)
 	if !errors.Is(err, broker.ErrUnavailable) {
 		t.Fatalf("Publish to a stalled server: %v, want ErrUnavailable", err)
@@ -139,7 +139,7 @@ func TestStalledServer(t *testing.T) {
 	if res.Offset != 2 {
 		t.Fatalf("first offset after the stall is %d, want 2 (the failed publish made nothing)", res.Offset)
 	}
-	checkInOrder(t, h, ch, 2)
+	h.WaitInOrder(t, ch, 2)
 }
 
 // A killed server makes Ping fail and publishes fail fast; once it is back
@@ -147,17 +147,17 @@ func TestStalledServer(t *testing.T) {
 func TestKilledServer(t *testing.T) {
 	s := startOwnNATS(t)
 	prefix := testPrefix(t, s.url())
-	b, h := newBroker(t, s.url(), prefix, faultOpts), newLossRecorder()
-	start(t, b, h)
+	b, h := newBroker(t, s.url(), prefix, faultOpts), brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "killed"
-	subscribe(t, b, ch)
-	first := publish(t, b, ch, 1, hist)
+	brokertest.Subscribe(t, b, ch)
+	first := brokertest.Publish(t, b, ch, 1, brokertest.WithHistory)
 
 	bin := s.cmd.Path
 	s.kill()
-	eventually(t, 5*time.Second, "Ping to fail", func() bool { return b.Ping(context.Background()) != nil })
+	brokertest.Eventually(t, 5*time.Second, "Ping to fail", func() bool { return b.Ping(context.Background()) != nil })
 	began := time.Now()
-	_, err := b.Publish(context.Background(), ch, pubN(2), hist)
+	_, err := b.Publish(context.Background(), ch, pubN(2), brokertest.WithHistory)
 	if !errors.Is(err, broker.ErrUnavailable) {
 		t.Fatalf("Publish while NATS is down: %v, want ErrUnavailable", err)
 	}
@@ -176,12 +176,12 @@ func TestKilledServer(t *testing.T) {
 	}
 
 	s.start(bin)
-	eventually(t, 10*time.Second, "Ping to succeed", func() bool { return b.Ping(context.Background()) == nil })
+	brokertest.Eventually(t, 10*time.Second, "Ping to succeed", func() bool { return b.Ping(context.Background()) == nil })
 	res := publishEventually(t, b, ch, 2, 5*time.Second)
 	if res.Epoch != first.Epoch || res.Offset != 2 {
 		t.Fatalf("after the restart: %+v, want offset 2 in epoch %s", res.StreamPosition, first.Epoch)
 	}
-	checkInOrder(t, h, ch, 2)
+	h.WaitInOrder(t, ch, 2)
 	if l := h.Losses(); len(l) != 0 {
 		t.Fatalf("state loss reported although the server kept its store: %v", l)
 	}

@@ -25,7 +25,7 @@ func (b *Broker) History(ctx context.Context, channel string, opts broker.Histor
 	if err := b.ready(); err != nil {
 		return broker.HistoryResult{}, err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	res, err := b.readHistory(ctx, channel, opts)
 	return res, b.fail("history", err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // Headers of a message in the history stream. Its body is the
@@ -84,17 +85,13 @@ func storedMsg(subject string, payload []byte, offset uint64, epoch string, size
 //	j<ClientInfo JSON>                                  a join
 //	l<ClientInfo JSON>                                  a leave
 //
-// The control subject carries the control message's bytes unchanged.
-const (
-	kindPublication = 'p'
-	kindJoin        = 'j'
-	kindLeave       = 'l'
-)
+// liveMsg writes the first form, package announce the others. The control
+// subject carries the control message's bytes unchanged.
 
 // liveMsg encodes a publication for its live subject.
 func liveMsg(offset uint64, epoch string, seq uint64, payload []byte) []byte {
 	out := make([]byte, 0, len(payload)+len(epoch)+24)
-	out = append(out, kindPublication)
+	out = append(out, announce.KindPublication)
 	out = strconv.AppendUint(out, offset, 10)
 	out = append(out, ' ')
 	out = append(out, epoch...)

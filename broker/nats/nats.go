@@ -15,6 +15,9 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
+	"github.com/heraldrt/herald/broker/internal/lifecycle"
+	"github.com/heraldrt/herald/broker/internal/tracker"
 )
 
 // Broker is a Herald broker on NATS: core subjects between nodes, history
@@ -22,20 +25,13 @@ import (
 // bucket. It implements broker.Broker, broker.PresenceStore and
 // broker.Pinger. Create it with New; it is safe for concurrent use.
 type Broker struct {
-	nc    *nats.Conn
-	js    jetstream.JetStream
-	opts  Options
-	names names
-	ctx   context.Context // ends at Close
-	// cancel ends ctx.
-	cancel context.CancelFunc
-
-	started atomic.Bool
-	closed  atomic.Bool
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	opts    Options
+	names   names
+	life    *lifecycle.Lifecycle
 	handler broker.EventHandler
-	// gate lets Close wait for handler calls in flight: deliveries hold it
-	// for reading and give up once closed is set.
-	gate sync.RWMutex
+	tracker *tracker.Tracker // what each subscribed channel was delivered
 
 	// store holds the handles of the streams and the bucket; Start sets
 	// it, and a reconnect to a server that lost them sets it again.
@@ -46,11 +42,12 @@ type Broker struct {
 	seed     maphash.Seed
 	pubLocks [64]sync.Mutex
 
+	announce.Announcer // PublishJoin, PublishLeave
+
 	sub      subscriber
 	presence presenceOwner
 	trim     chan trimJob  // publications to drop from history, done in the background
 	resync   chan struct{} // a reconnect happened: catch up every channel
-	wg       sync.WaitGroup
 }
 
 var (
@@ -77,27 +74,28 @@ func New(url string, opts Options) (*Broker, error) {
 	if opts, err = opts.withDefaults(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	b := &Broker{
-		opts: opts, names: names{prefix: opts.Prefix}, ctx: ctx, cancel: cancel,
+		opts: opts, names: names{prefix: opts.Prefix}, life: lifecycle.New("nats", opts.Timeout),
 		seed: maphash.MakeSeed(), trim: make(chan trimJob, 1024), resync: make(chan struct{}, 1),
 	}
+	b.Announcer = announce.Announcer{Name: "nats", Send: b.sendPresence}
+	b.tracker = tracker.New(tracker.Config{Name: "nats broker", Service: "NATS", History: heads{b}, Life: b.life, Logger: opts.Logger})
 	b.sub.init()
 	b.presence.init()
 	copts, err := b.connectOptions(t)
 	if err != nil {
-		cancel()
+		b.life.Close()
 		return nil, err
 	}
 	nc, err := nats.Connect(t.servers, copts...)
 	if err != nil {
-		cancel()
+		b.life.Close()
 		return nil, fmt.Errorf("nats: connect to %s: %w: %w", t.redacted, broker.ErrUnavailable, err)
 	}
 	b.nc = nc
 	if b.js, err = jetstream.New(nc); err != nil {
 		nc.Close()
-		cancel()
+		b.life.Close()
 		return nil, fmt.Errorf("nats: %w", err)
 	}
 	return b, nil
@@ -169,29 +167,25 @@ func (b *Broker) connectOptions(t target) ([]nats.Option, error) {
 // answer), subscribes to control messages and starts the delivery loop,
 // the reconnect catch-up, the presence refresher and the history trimmer.
 func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	if err := b.tracker.Start(h); err != nil {
+		return err
 	}
-	if !b.started.CompareAndSwap(false, true) {
-		return errors.New("nats: Start called twice")
-	}
-	b.handler = h
-	ctx, cancel := b.opCtx(ctx)
+	b.handler = h // for control messages
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	if err := b.ensureStore(ctx); err != nil {
-		b.started.Store(false)
+		b.life.StartFailed()
 		return b.fail("start", err)
 	}
 	if err := b.sub.listenControl(ctx, b); err != nil {
-		b.started.Store(false)
+		b.life.StartFailed()
 		return b.fail("start", err)
 	}
-	b.wg.Add(5)
-	go b.checkPositions()
-	go b.dispatch()
-	go b.runResync()
-	go b.refreshPresence()
-	go b.runTrimmer()
+	b.life.Every(b.opts.PositionCheck, b.tracker.CheckPositions)
+	lifecycle.Serve(b.life, b.sub.msgs, b.onMessage) // the node's one delivery goroutine
+	lifecycle.Serve(b.life, b.resync, b.resyncOnce)
+	b.life.Every(b.opts.PresenceTTL/3, b.refreshPresence)
+	lifecycle.Serve(b.life, b.trim, b.purge)
 	return nil
 }
 
@@ -201,7 +195,7 @@ func (b *Broker) Ping(ctx context.Context) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	_, err := b.js.AccountInfo(ctx)
 	return b.fail("ping", err)
@@ -210,13 +204,9 @@ func (b *Broker) Ping(ctx context.Context) error {
 // Close implements broker.Broker: it stops delivery, waits for the handler
 // calls in flight and the broker's goroutines, and closes the connection.
 func (b *Broker) Close(context.Context) error {
-	if !b.closed.CompareAndSwap(false, true) {
+	if !b.life.Close() {
 		return nil
 	}
-	b.cancel()
-	b.gate.Lock() // wait for deliveries in flight
-	b.gate.Unlock()
-	b.wg.Wait()
 	b.nc.Close()
 	return nil
 }
@@ -224,8 +214,8 @@ func (b *Broker) Close(context.Context) error {
 // ready fails fast, before any request: after Close, and while the
 // client is not connected (a request would only wait for its timeout).
 func (b *Broker) ready() error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	if err := b.life.Ready(); err != nil {
+		return err
 	}
 	if !b.nc.IsConnected() {
 		return fmt.Errorf("nats: not connected (%s): %w", b.nc.Status(), broker.ErrUnavailable)
@@ -233,38 +223,34 @@ func (b *Broker) ready() error {
 	return nil
 }
 
-// opCtx bounds one operation by Options.Timeout and by Close.
-func (b *Broker) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
-	stop := context.AfterFunc(b.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
-}
-
-// fail turns a client error into the error a caller sees: nil stays nil,
-// ErrClosed after Close, a JetStream API error as it is (it says what is
-// wrong with the request) unless it means JetStream cannot serve now, and
-// anything else (timeouts, no responders, a lost connection) wrapped in
-// broker.ErrUnavailable. A stream that is gone (the server lost its data)
-// makes the broker create it again in the background.
+// fail turns a client error into the error a caller sees (see
+// lifecycle.Fail): a JetStream API error is the request's unless it means
+// JetStream cannot serve now, and an error that already says
+// ErrUnavailable or ErrClosed stays as it is. A stream that is gone (the
+// server lost its data) makes the broker create it again in the
+// background.
 func (b *Broker) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if b.closed.Load() {
-		return fmt.Errorf("nats: %s: %w", op, broker.ErrClosed)
-	}
-	if errors.Is(err, broker.ErrUnavailable) || errors.Is(err, broker.ErrClosed) {
-		return fmt.Errorf("nats: %s: %w", op, err)
-	}
-	if storeLost(err) {
+	if err != nil && !b.life.Closed() && !alreadySaid(err) && storeLost(err) {
 		b.kickResync()
 		return fmt.Errorf("nats: %s: %w: JetStream lost the broker's streams; recreating them: %w", op, broker.ErrUnavailable, err)
 	}
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.Code < 500 && apiErr.Code != 408 {
-		return fmt.Errorf("nats: %s: %w", op, err)
+	return b.life.Fail(op, err, requestError)
+}
+
+// requestError reports whether err is one to pass on as it is: one that
+// already says what it is, or a JetStream API error about the request.
+func requestError(err error) bool {
+	if alreadySaid(err) {
+		return true
 	}
-	return fmt.Errorf("nats: %s: %w: %w", op, broker.ErrUnavailable, err)
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.Code < 500 && apiErr.Code != 408
+}
+
+// alreadySaid reports whether err already wraps ErrUnavailable or
+// ErrClosed.
+func alreadySaid(err error) bool {
+	return errors.Is(err, broker.ErrUnavailable) || errors.Is(err, broker.ErrClosed)
 }
 
 // storeLost reports whether err says a stream or the bucket is missing.
@@ -272,19 +258,6 @@ func storeLost(err error) bool {
 	return errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, jetstream.ErrStreamNotFound) ||
 		errors.Is(err, jetstream.ErrBucketNotFound) || errors.Is(err, nats.ErrNoResponders)
 }
-
-// enter is called before a call into the handler; it returns false once
-// the broker is closing. A true result must be paired with leave.
-func (b *Broker) enter() bool {
-	b.gate.RLock()
-	if b.closed.Load() {
-		b.gate.RUnlock()
-		return false
-	}
-	return true
-}
-
-func (b *Broker) leave() { b.gate.RUnlock() }
 
 func (b *Broker) pubLock(channel string) *sync.Mutex {
 	return &b.pubLocks[maphash.String(b.seed, channel)%uint64(len(b.pubLocks))]

@@ -2,16 +2,15 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // presenceOwner remembers the presence entries this node added, so that it
@@ -56,11 +55,11 @@ func (b *Broker) AddPresence(ctx context.Context, channel string, info *broker.C
 	if err := b.ready(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(info)
+	data, err := announce.Encode(info, 0)
 	if err != nil {
-		return fmt.Errorf("nats: encode client info: %w", err)
+		return fmt.Errorf("nats: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	key := presenceKey(channel, info.Client)
 	if _, err := b.store.Load().presence.Put(ctx, key, data); err != nil {
@@ -78,7 +77,7 @@ func (b *Broker) RemovePresence(ctx context.Context, channel, client string) err
 	if err := b.ready(); err != nil {
 		return err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	return b.fail("remove presence", b.store.Load().presence.Delete(ctx, key))
 }
@@ -89,7 +88,7 @@ func (b *Broker) Presence(ctx context.Context, channel string) (map[string]*brok
 	if err := b.ready(); err != nil {
 		return nil, err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	out, err := b.readPresence(ctx, channel)
 	return out, b.fail("presence", err)
@@ -113,8 +112,8 @@ func (b *Broker) readPresence(ctx context.Context, channel string) (map[string]*
 			if e == nil { // the initial values are all in
 				return out, nil
 			}
-			info := new(broker.ClientInfo)
-			if err := json.Unmarshal(e.Value(), info); err != nil {
+			info, err := announce.Decode(e.Value())
+			if err != nil {
 				return nil, fmt.Errorf("entry %q: %w", e.Key(), err)
 			}
 			_, client, _ := strings.Cut(e.Key(), ".")
@@ -125,38 +124,29 @@ func (b *Broker) readPresence(ctx context.Context, channel string) (map[string]*
 	}
 }
 
-// refreshPresence puts this node's entries again every third of the TTL,
-// so that one missed refresh does not make anyone disappear.
+// refreshPresence puts this node's entries again. Start runs it every
+// third of the TTL, so that one missed refresh does not make anyone
+// disappear.
 func (b *Broker) refreshPresence() {
-	defer b.wg.Done()
-	t := time.NewTicker(b.opts.PresenceTTL / 3)
-	defer t.Stop()
-	for {
-		select {
-		case <-b.ctx.Done():
-			return
-		case <-t.C:
+	b.presence.mu.Lock()
+	entries := make(map[string][]byte, len(b.presence.entries))
+	for k, v := range b.presence.entries {
+		entries[k] = v
+	}
+	b.presence.mu.Unlock()
+	kv := b.store.Load().presence
+	for key, data := range entries {
+		if !b.presence.has(key) {
+			continue // removed since the copy: do not bring it back
 		}
-		b.presence.mu.Lock()
-		entries := make(map[string][]byte, len(b.presence.entries))
-		for k, v := range b.presence.entries {
-			entries[k] = v
-		}
-		b.presence.mu.Unlock()
-		kv := b.store.Load().presence
-		for key, data := range entries {
-			if !b.presence.has(key) {
-				continue // removed since the copy: do not bring it back
+		ctx, cancel := b.life.OpCtx(b.life.Context())
+		_, err := kv.Put(ctx, key, data)
+		cancel()
+		if err != nil {
+			if b.life.Context().Err() == nil {
+				b.opts.Logger.Warn("nats broker: presence refresh failed", "err", err)
 			}
-			ctx, cancel := b.opCtx(b.ctx)
-			_, err := kv.Put(ctx, key, data)
-			cancel()
-			if err != nil {
-				if b.ctx.Err() == nil {
-					b.opts.Logger.Warn("nats broker: presence refresh failed", "err", err)
-				}
-				break
-			}
+			break
 		}
 	}
 }

@@ -17,8 +17,8 @@ func TestPresenceOfCrashedNodeExpires(t *testing.T) {
 	needNATS(t, url)
 	prefix := testPrefix(t, url)
 	a, b := newBroker(t, url, prefix), newBroker(t, url, prefix)
-	start(t, a, brokertest.NewRecorder())
-	start(t, b, brokertest.NewRecorder())
+	brokertest.Start(t, a, brokertest.NewRecorder())
+	brokertest.Start(t, b, brokertest.NewRecorder())
 	ctx := context.Background()
 	ch := "presence:ttl"
 	if err := a.AddPresence(ctx, ch, &broker.ClientInfo{Client: "ca"}); err != nil {
@@ -32,7 +32,7 @@ func TestPresenceOfCrashedNodeExpires(t *testing.T) {
 		t.Fatalf("refreshed entries after the TTL: %+v %v", got, err)
 	}
 	_ = a.Close(ctx) // a crash: a's entry is never removed
-	eventually(t, 4*time.Second, "the closed node's entry to expire", func() bool {
+	brokertest.Eventually(t, 4*time.Second, "the closed node's entry to expire", func() bool {
 		got, err := b.Presence(ctx, ch)
 		return err == nil && len(got) == 1 && got["cb"] != nil
 	})
@@ -44,11 +44,11 @@ func TestIdempotencyWithoutHistory(t *testing.T) {
 	url := sharedURL()
 	needNATS(t, url)
 	prefix := testPrefix(t, url)
-	a, b, h := newBroker(t, url, prefix), newBroker(t, url, prefix), newLossRecorder()
-	start(t, a, brokertest.NewRecorder())
-	start(t, b, h)
+	a, b, h := newBroker(t, url, prefix), newBroker(t, url, prefix), brokertest.NewLossRecorder()
+	brokertest.Start(t, a, brokertest.NewRecorder())
+	brokertest.Start(t, b, h)
 	ch := "nohist"
-	subscribe(t, b, ch)
+	brokertest.Subscribe(t, b, ch)
 	o := broker.PublishOptions{IdempotencyKey: "k", IdempotencyWindow: time.Second}
 	first, err := a.Publish(context.Background(), ch, pubN(1), o)
 	if err != nil || first.Duplicate || first.Offset != 0 {
@@ -63,7 +63,7 @@ func TestIdempotencyWithoutHistory(t *testing.T) {
 	if err != nil || later.Duplicate {
 		t.Fatalf("past the window: %+v %v", later, err)
 	}
-	eventually(t, 5*time.Second, "two publications", func() bool { return len(h.Pubs(ch)) == 2 })
+	brokertest.Eventually(t, 5*time.Second, "two publications", func() bool { return len(h.Pubs(ch)) == 2 })
 	time.Sleep(50 * time.Millisecond)
 	if p := h.Pubs(ch); len(p) != 2 || string(p[1].Data) != `{"i":3}` {
 		t.Fatalf("delivered %d publications", len(p))

@@ -2,7 +2,6 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -35,7 +34,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Public
 	if err != nil {
 		return broker.PublishResult{}, fmt.Errorf("nats: encode publication: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	tok := channelToken(channel)
 	var res broker.PublishResult
@@ -187,7 +186,7 @@ func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	err := b.nc.Publish(b.names.control(), data)
 	if err == nil {
@@ -196,27 +195,15 @@ func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
 	return b.fail("publish control", err)
 }
 
-// PublishJoin implements broker.Broker.
-func (b *Broker) PublishJoin(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindJoin)
-}
-
-// PublishLeave implements broker.Broker.
-func (b *Broker) PublishLeave(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindLeave)
-}
-
-func (b *Broker) publishPresence(ctx context.Context, channel string, info *broker.ClientInfo, kind byte) error {
+// sendPresence is announce.Announcer's Send: one message on the
+// channel's live subject, confirmed by the server.
+func (b *Broker) sendPresence(ctx context.Context, channel string, msg []byte) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
-	data, err := json.Marshal(info)
-	if err != nil {
-		return fmt.Errorf("nats: encode client info: %w", err)
-	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
-	err = b.nc.Publish(b.names.live(channelToken(channel)), append([]byte{kind}, data...))
+	err := b.nc.Publish(b.names.live(channelToken(channel)), msg)
 	if err == nil {
 		err = b.nc.FlushWithContext(ctx)
 	}

@@ -2,45 +2,23 @@ package nats
 
 import (
 	"context"
-	"encoding/json"
-	"hash/maphash"
-	"sync"
 
 	"github.com/nats-io/nats.go"
 
-	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/tracker"
 )
 
 // subscriber holds the node's core NATS subscriptions: one for control
-// messages and one per subscribed channel (never one per client). They
-// all feed one Go channel that the node's one delivery goroutine reads,
-// so that a subscription costs no goroutine. Lock order: a channel's
-// entry in locks, then mu, then a chanState's mu; mu is never held across
-// a network call.
+// messages and one per subscribed channel (never one per client; the
+// tracker keeps which). They all feed one Go channel that the node's one
+// delivery goroutine reads, so that a subscription costs no goroutine.
 type subscriber struct {
-	seed  maphash.Seed
-	locks [32]sync.Mutex // serialize Subscribe/Unsubscribe of one channel
-	msgs  chan *nats.Msg
-
-	mu      sync.Mutex
-	chans   map[string]*chanState
+	msgs    chan *nats.Msg
 	control *nats.Subscription
 }
 
 func (s *subscriber) init() {
-	s.seed = maphash.MakeSeed()
-	s.chans = make(map[string]*chanState)
 	s.msgs = make(chan *nats.Msg, deliveryBuffer)
-}
-
-func (s *subscriber) lock(channel string) *sync.Mutex {
-	return &s.locks[maphash.String(s.seed, channel)%uint64(len(s.locks))]
-}
-
-func (s *subscriber) get(channel string) *chanState {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.chans[channel]
 }
 
 // listenControl subscribes to the control subject.
@@ -66,127 +44,46 @@ func (b *Broker) Subscribe(ctx context.Context, channel string) error {
 	if err := b.ready(); err != nil {
 		return err
 	}
-	l := b.sub.lock(channel)
-	l.Lock()
-	defer l.Unlock()
-	if b.sub.get(channel) != nil {
-		return nil
-	}
-	ctx, cancel := b.opCtx(ctx)
-	defer cancel()
-	tok := channelToken(channel)
-	h, err := b.head(ctx, tok)
-	if err != nil {
-		return b.fail("subscribe", err)
-	}
-	st := &chanState{epoch: h.epoch, last: h.offset, seq: h.seq}
-	b.sub.mu.Lock()
-	b.sub.chans[channel] = st
-	b.sub.mu.Unlock()
-	sub, err := b.nc.ChanSubscribe(b.names.live(tok), b.sub.msgs)
-	if err == nil {
-		if err = b.nc.FlushWithContext(ctx); err != nil {
-			_ = sub.Unsubscribe()
+	return b.fail("subscribe", b.tracker.Subscribe(ctx, channel, func(ctx context.Context) (func(context.Context), error) {
+		sub, err := b.nc.ChanSubscribe(b.names.live(channelToken(channel)), b.sub.msgs)
+		if err != nil {
+			return nil, err
 		}
-	}
-	if err != nil {
-		b.sub.mu.Lock()
-		delete(b.sub.chans, channel)
-		b.sub.mu.Unlock()
-		return b.fail("subscribe", err)
-	}
-	st.mu.Lock()
-	st.sub = sub
-	st.mu.Unlock()
-	return nil
+		if err := b.nc.FlushWithContext(ctx); err != nil {
+			_ = sub.Unsubscribe()
+			return nil, err
+		}
+		return func(context.Context) {
+			if err := sub.Unsubscribe(); err != nil {
+				b.opts.Logger.Warn("nats broker: unsubscribe failed", "channel", channel, "err", err)
+			}
+		}, nil
+	}))
 }
 
 // Unsubscribe implements broker.Broker. The channel stops being delivered
 // when Unsubscribe returns; the client tells the server when it can.
-func (b *Broker) Unsubscribe(_ context.Context, channel string) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
-	}
-	l := b.sub.lock(channel)
-	l.Lock()
-	defer l.Unlock()
-	b.sub.mu.Lock()
-	st := b.sub.chans[channel]
-	delete(b.sub.chans, channel)
-	b.sub.mu.Unlock()
-	if st == nil {
-		return nil
-	}
-	st.mu.Lock()
-	st.gone = true
-	sub := st.sub
-	st.mu.Unlock()
-	if sub != nil {
-		if err := sub.Unsubscribe(); err != nil {
-			b.opts.Logger.Warn("nats broker: unsubscribe failed", "channel", channel, "err", err)
-		}
-	}
-	return nil
+func (b *Broker) Unsubscribe(ctx context.Context, channel string) error {
+	return b.tracker.Unsubscribe(ctx, channel)
 }
 
-// dispatch is the node's one delivery goroutine: it hands every message
-// from NATS to the handler, in the connection's order.
-func (b *Broker) dispatch() {
-	defer b.wg.Done()
-	for {
-		select {
-		case <-b.ctx.Done():
-			return
-		case m := <-b.sub.msgs:
-			b.onMessage(m)
-		}
-	}
-}
-
+// onMessage hands one message from NATS to the handler. The node's one
+// delivery goroutine (Start) calls it for every message, in the
+// connection's order.
 func (b *Broker) onMessage(m *nats.Msg) {
-	if !b.enter() {
+	if !b.life.Enter() {
 		return
 	}
-	defer b.leave()
+	defer b.life.Leave()
 	if m.Subject == b.names.control() {
 		b.handler.HandleControl(m.Data)
 		return
 	}
 	tok, ok := b.names.liveToken(m.Subject)
-	if !ok || len(m.Data) == 0 {
+	if !ok {
 		return
 	}
-	ch, err := decodeToken(tok)
-	if err != nil {
-		return
-	}
-	st := b.sub.get(ch)
-	if st == nil {
-		return
-	}
-	switch m.Data[0] {
-	case kindPublication:
-		pub, epoch, seq, err := parseLive(m.Data[1:])
-		if err != nil {
-			b.opts.Logger.Error("nats broker: dropped a malformed publication", "channel", ch, "err", err)
-			return
-		}
-		b.deliver(ch, st, pub, epoch, seq)
-	case kindJoin, kindLeave:
-		info := new(broker.ClientInfo)
-		if err := json.Unmarshal(m.Data[1:], info); err != nil {
-			b.opts.Logger.Error("nats broker: dropped a malformed presence message", "channel", ch, "err", err)
-			return
-		}
-		st.mu.Lock()
-		defer st.mu.Unlock()
-		if st.gone {
-			return
-		}
-		if m.Data[0] == kindJoin {
-			b.handler.HandleJoin(ch, info)
-		} else {
-			b.handler.HandleLeave(ch, info)
-		}
+	if ch, err := decodeToken(tok); err == nil {
+		tracker.Receive(b.tracker, ch, m.Data, parseLive)
 	}
 }

@@ -40,27 +40,20 @@ func (b *Broker) queueTrim(j trimJob) {
 	}
 }
 
-// runTrimmer purges what queueTrim asked for, one purge at a time.
-func (b *Broker) runTrimmer() {
-	defer b.wg.Done()
-	for {
-		select {
-		case <-b.ctx.Done():
-			return
-		case j := <-b.trim:
-			opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(j.subject)}
-			if j.below > 0 {
-				opts = append(opts, jetstream.WithPurgeSequence(j.below))
-			} else {
-				opts = append(opts, jetstream.WithPurgeKeep(j.keep))
-			}
-			ctx, cancel := b.opCtx(b.ctx)
-			err := b.store.Load().history.Purge(ctx, opts...)
-			cancel()
-			if err != nil && b.ctx.Err() == nil {
-				b.opts.Logger.Warn("nats broker: history trim failed; the next one will catch up", "subject", j.subject, "err", err)
-			}
-		}
+// purge does what queueTrim asked for; the trimmer goroutine (Start)
+// does one purge at a time.
+func (b *Broker) purge(j trimJob) {
+	opts := []jetstream.StreamPurgeOpt{jetstream.WithPurgeSubject(j.subject)}
+	if j.below > 0 {
+		opts = append(opts, jetstream.WithPurgeSequence(j.below))
+	} else {
+		opts = append(opts, jetstream.WithPurgeKeep(j.keep))
+	}
+	ctx, cancel := b.life.OpCtx(b.life.Context())
+	err := b.store.Load().history.Purge(ctx, opts...)
+	cancel()
+	if err != nil && b.life.Context().Err() == nil {
+		b.opts.Logger.Warn("nats broker: history trim failed; the next one will catch up", "subject", j.subject, "err", err)
 	}
 }
 

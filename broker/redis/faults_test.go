@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/brokertest"
 	"github.com/heraldrt/herald/broker/redis"
 )
 
@@ -48,21 +49,21 @@ func shortTimeout(o *redis.Options) { o.Timeout = 500 * time.Millisecond }
 // starts a new epoch, and the subscribed node is told about the loss.
 func TestRestartWithoutPersistenceGivesNewEpoch(t *testing.T) {
 	r := startOwnRedis(t)
-	b, h := newBroker(t, r.url(), "restart", shortTimeout), newLossRecorder()
-	start(t, b, h)
+	b, h := newBroker(t, r.url(), "restart", shortTimeout), brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "news"
 	if err := b.Subscribe(context.Background(), ch); err != nil {
 		t.Fatal(err)
 	}
 	var before broker.PublishResult
 	for i := 1; i <= 3; i++ {
-		before = publish(t, b, ch, i, hist)
+		before = brokertest.Publish(t, b, ch, i, brokertest.WithHistory)
 	}
 	h.WaitPubs(t, 5*time.Second, ch, 3)
 	r.restart()
 	var after broker.PublishResult
 	eventually(t, 5*time.Second, "publish after the restart", func() (err error) {
-		after, err = b.Publish(context.Background(), ch, &broker.Publication{Data: []byte(`{}`)}, hist)
+		after, err = b.Publish(context.Background(), ch, &broker.Publication{Data: []byte(`{}`)}, brokertest.WithHistory)
 		return err
 	})
 	if after.Epoch == before.Epoch || after.Offset != 1 {
@@ -82,10 +83,10 @@ func TestRestartWithoutPersistenceGivesNewEpoch(t *testing.T) {
 // stream where pub/sub lost them.
 func TestPubSubKilledWhilePublishing(t *testing.T) {
 	r := startOwnRedis(t)
-	sub, h := newBroker(t, r.url(), "kill", shortTimeout), newLossRecorder()
-	start(t, sub, h)
+	sub, h := newBroker(t, r.url(), "kill", shortTimeout), brokertest.NewLossRecorder()
+	brokertest.Start(t, sub, h)
 	pubr := newBroker(t, r.url(), "kill", shortTimeout)
-	start(t, pubr, newLossRecorder())
+	brokertest.Start(t, pubr, brokertest.NewLossRecorder())
 	ch := "flow"
 	if err := sub.Subscribe(context.Background(), ch); err != nil {
 		t.Fatal(err)
@@ -107,14 +108,14 @@ func TestPubSubKilledWhilePublishing(t *testing.T) {
 	// fillable, so no state loss is acceptable.
 	o := broker.PublishOptions{HistorySize: n, HistoryTTL: time.Minute}
 	for i := 1; i <= n; i++ {
-		publish(t, pubr, ch, i, o)
+		brokertest.Publish(t, pubr, ch, i, o)
 		if i%20 == 0 {
 			time.Sleep(10 * time.Millisecond) // let several kills land mid-stream
 		}
 	}
 	close(done)
 	wg.Wait()
-	checkInOrder(t, h, ch, n)
+	h.WaitInOrder(t, ch, n)
 	if l := h.Losses(); len(l) != 0 {
 		t.Fatalf("state loss reported though history held everything: %v", l)
 	}
@@ -126,19 +127,19 @@ func TestPubSubKilledWhilePublishing(t *testing.T) {
 func TestStalledRedisFailsFast(t *testing.T) {
 	r := startOwnRedis(t)
 	b := newBroker(t, r.url(), "stall", shortTimeout)
-	h := newLossRecorder()
-	start(t, b, h)
+	h := brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "stall"
 	if err := b.Subscribe(context.Background(), ch); err != nil {
 		t.Fatal(err)
 	}
-	publish(t, b, ch, 1, hist)
+	brokertest.Publish(t, b, ch, 1, brokertest.WithHistory)
 	r.stop()
 	stopped := time.Now()
 	ctx := context.Background()
 	for name, call := range map[string]func() error{
 		"Publish": func() error {
-			_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, hist)
+			_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, brokertest.WithHistory)
 			return err
 		},
 		"History": func() error { _, err := b.History(ctx, ch, broker.HistoryOptions{Limit: -1}); return err },
@@ -154,7 +155,7 @@ func TestStalledRedisFailsFast(t *testing.T) {
 	time.Sleep(2*time.Second - time.Since(stopped))
 	r.cont()
 	eventually(t, 5*time.Second, "publish after SIGCONT", func() error {
-		_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, hist)
+		_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, brokertest.WithHistory)
 		return err
 	})
 	if err := b.Ping(ctx); err != nil {
@@ -166,15 +167,15 @@ func TestStalledRedisFailsFast(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInOrder(t, h, ch, int(res.Position.Offset))
+	h.WaitInOrder(t, ch, int(res.Position.Offset))
 }
 
 // Redis is killed: Ping fails, calls fail fast; when it is back the broker
 // serves again, with its subscriptions restored.
 func TestKilledRedisRecovers(t *testing.T) {
 	r := startOwnRedis(t)
-	b, h := newBroker(t, r.url(), "killed", shortTimeout), newLossRecorder()
-	start(t, b, h)
+	b, h := newBroker(t, r.url(), "killed", shortTimeout), brokertest.NewLossRecorder()
+	brokertest.Start(t, b, h)
 	ch := "back"
 	if err := b.Subscribe(context.Background(), ch); err != nil {
 		t.Fatal(err)
@@ -184,7 +185,7 @@ func TestKilledRedisRecovers(t *testing.T) {
 	t0 := time.Now()
 	wantUnavailable(t, "Ping with Redis down", time.Since(t0), b.Ping(ctx))
 	t0 = time.Now()
-	_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, hist)
+	_, err := b.Publish(ctx, ch, &broker.Publication{Data: []byte(`{}`)}, brokertest.WithHistory)
 	wantUnavailable(t, "Publish with Redis down", time.Since(t0), err)
 	r.start()
 	eventually(t, 5*time.Second, "Ping after Redis is back", func() error { return b.Ping(ctx) })

@@ -16,10 +16,10 @@ import (
 // kept for Options.EmptyStreamTTL), so that the epoch a subscriber is told
 // is still the stream's when the first publication arrives.
 func (b *Broker) History(ctx context.Context, channel string, opts broker.HistoryOptions) (broker.HistoryResult, error) {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return broker.HistoryResult{}, broker.ErrClosed
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	res, err := b.readStream(ctx, channel, opts, true)
 	return res, b.fail("history", err)

@@ -15,13 +15,8 @@ import (
 //	j<ClientInfo JSON>                     a join
 //	l<ClientInfo JSON>                     a leave
 //
-// publish.lua writes the first form itself; the control channel carries
-// the control message's bytes unchanged.
-const (
-	kindPublication = 'p'
-	kindJoin        = 'j'
-	kindLeave       = 'l'
-)
+// publish.lua writes the first form itself; package announce the others.
+// The control channel carries the control message's bytes unchanged.
 
 // pubMessage encodes a publication for PUBLISH, as publish.lua does.
 func pubMessage(offset uint64, epoch string, payload []byte) string {
@@ -56,13 +51,4 @@ func decodePub(payload string, offset uint64) (*broker.Publication, error) {
 	}
 	pub.Offset = offset
 	return pub, nil
-}
-
-// parseInfo decodes the body of a join or leave message.
-func parseInfo(body string) (*broker.ClientInfo, error) {
-	info := new(broker.ClientInfo)
-	if err := json.Unmarshal([]byte(body), info); err != nil {
-		return nil, err
-	}
-	return info, nil
 }

@@ -2,7 +2,6 @@ package redis
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
@@ -11,6 +10,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
 )
 
 // presenceOwner remembers the presence entries this node added, so that it
@@ -49,14 +49,14 @@ func (p *presenceOwner) remove(channel, client string) {
 // AddPresence implements broker.PresenceStore: the entry lives for
 // Options.PresenceTTL, and this node refreshes it until RemovePresence.
 func (b *Broker) AddPresence(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return broker.ErrClosed
 	}
-	data, err := json.Marshal(info)
+	data, err := announce.Encode(info, 0)
 	if err != nil {
-		return fmt.Errorf("redis: encode client info: %w", err)
+		return fmt.Errorf("redis: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	if err := b.presenceAdd(channel, info.Client, string(data)).exec(ctx, b); err != nil {
 		return b.fail("add presence", err)
@@ -67,11 +67,11 @@ func (b *Broker) AddPresence(ctx context.Context, channel string, info *broker.C
 
 // RemovePresence implements broker.PresenceStore.
 func (b *Broker) RemovePresence(ctx context.Context, channel, client string) error {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return broker.ErrClosed
 	}
 	b.presence.remove(channel, client)
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	err := b.scripts.presenceRemove.Exec(ctx, b.client,
 		[]string{b.keys.presence(channel), b.keys.presenceExpiry(channel)}, []string{client}).Error()
@@ -81,10 +81,10 @@ func (b *Broker) RemovePresence(ctx context.Context, channel, client string) err
 // Presence implements broker.PresenceStore: it drops expired entries and
 // returns the others, from every node.
 func (b *Broker) Presence(ctx context.Context, channel string) (map[string]*broker.ClientInfo, error) {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return nil, broker.ErrClosed
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	now := strconv.FormatInt(time.Now().UnixMilli(), 10)
 	all, err := b.scripts.presenceGet.Exec(ctx, b.client,
@@ -94,8 +94,8 @@ func (b *Broker) Presence(ctx context.Context, channel string) (map[string]*brok
 	}
 	out := make(map[string]*broker.ClientInfo, len(all))
 	for client, data := range all {
-		info := new(broker.ClientInfo)
-		if err := json.Unmarshal([]byte(data), info); err != nil {
+		info, err := announce.Decode([]byte(data))
+		if err != nil {
 			return nil, fmt.Errorf("redis: presence of %q in %q: %w", client, channel, err)
 		}
 		out[client] = info
@@ -121,15 +121,10 @@ func (c presenceCall) exec(ctx context.Context, b *Broker) error {
 // refreshBatch is how many entries one pipelined refresh carries.
 const refreshBatch = 256
 
-// refreshPresence re-adds this node's entries every third of the TTL, so
-// that one missed refresh does not make anyone disappear.
+// refreshPresence re-adds every entry this node added, in pipelined
+// batches. Start runs it every third of the TTL, so that one missed
+// refresh does not make anyone disappear.
 func (b *Broker) refreshPresence() {
-	b.every(b.opts.PresenceTTL/3, b.refreshPresenceOnce)
-}
-
-// refreshPresenceOnce re-adds every entry this node added, in pipelined
-// batches.
-func (b *Broker) refreshPresenceOnce() {
 	b.presence.mu.Lock()
 	calls := make([]rueidis.LuaExec, 0)
 	for ch, set := range b.presence.entries {
@@ -140,7 +135,7 @@ func (b *Broker) refreshPresenceOnce() {
 	b.presence.mu.Unlock()
 	for len(calls) > 0 {
 		n := min(len(calls), refreshBatch)
-		ctx, cancel := b.opCtx(b.ctx)
+		ctx, cancel := b.life.OpCtx(b.life.Context())
 		for _, r := range b.scripts.presenceAdd.ExecMulti(ctx, b.client, calls[:n]...) {
 			if err := r.Error(); err != nil {
 				b.opts.Logger.Warn("redis broker: presence refresh failed", "err", err)

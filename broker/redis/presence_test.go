@@ -17,8 +17,8 @@ func TestPresenceOfStoppedNodeExpires(t *testing.T) {
 	needRedis(t, url)
 	prefix := testPrefix(t, url)
 	live, dead := newBroker(t, url, prefix), newBroker(t, url, prefix) // PresenceTTL 1.5 s
-	start(t, live, brokertest.NewRecorder())
-	start(t, dead, brokertest.NewRecorder())
+	brokertest.Start(t, live, brokertest.NewRecorder())
+	brokertest.Start(t, dead, brokertest.NewRecorder())
 	ctx := context.Background()
 	ch := "room"
 	if err := live.AddPresence(ctx, ch, &broker.ClientInfo{Client: "alive"}); err != nil {

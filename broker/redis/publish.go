@@ -16,7 +16,7 @@ import (
 // wrapping broker.ErrUnavailable means Redis did not confirm within
 // Options.Timeout: the publication may or may not have been made.
 func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Publication, opts broker.PublishOptions) (broker.PublishResult, error) {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return broker.PublishResult{}, broker.ErrClosed
 	}
 	stored := *pub
@@ -25,7 +25,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Public
 	if err != nil {
 		return broker.PublishResult{}, fmt.Errorf("redis: encode publication: %w", err)
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	if opts.HistorySize <= 0 && opts.IdempotencyKey == "" {
 		msg := pubMessage(0, "", payload)
@@ -73,36 +73,23 @@ func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Public
 // PublishControl implements broker.Broker: one PUBLISH on the control
 // channel, which every node's pub/sub connection listens to.
 func (b *Broker) PublishControl(ctx context.Context, data []byte) error {
-	if b.closed.Load() {
+	if b.life.Closed() {
 		return broker.ErrClosed
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.control()).Message(string(data)).Build()).Error()
 	return b.fail("publish control", err)
 }
 
-// PublishJoin implements broker.Broker.
-func (b *Broker) PublishJoin(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindJoin)
-}
-
-// PublishLeave implements broker.Broker.
-func (b *Broker) PublishLeave(ctx context.Context, channel string, info *broker.ClientInfo) error {
-	return b.publishPresence(ctx, channel, info, kindLeave)
-}
-
-func (b *Broker) publishPresence(ctx context.Context, channel string, info *broker.ClientInfo, kind byte) error {
-	if b.closed.Load() {
+// sendPresence is announce.Announcer's Send: one PUBLISH on the
+// channel's pub/sub channel.
+func (b *Broker) sendPresence(ctx context.Context, channel string, msg []byte) error {
+	if b.life.Closed() {
 		return broker.ErrClosed
 	}
-	data, err := json.Marshal(info)
-	if err != nil {
-		return fmt.Errorf("redis: encode client info: %w", err)
-	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
-	msg := string(kind) + string(data)
-	err = b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
+	err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(string(msg)).Build()).Error()
 	return b.fail("publish presence", err)
 }

@@ -4,15 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base32"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"github.com/redis/rueidis"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/internal/announce"
+	"github.com/heraldrt/herald/broker/internal/lifecycle"
+	"github.com/heraldrt/herald/broker/internal/tracker"
 )
 
 // Broker is a Herald broker on Redis: pub/sub between nodes, history in
@@ -24,23 +24,14 @@ type Broker struct {
 	opts    Options
 	keys    keys
 	scripts scripts
-	ctx     context.Context // ends at Close
-	cancel  context.CancelFunc
-
-	started atomic.Bool
-	closed  atomic.Bool
+	life    *lifecycle.Lifecycle
 	handler broker.EventHandler
-	// gate lets Close wait for handler calls in flight: deliveries hold it
-	// for reading and give up once closed is set.
-	gate sync.RWMutex
+	tracker *tracker.Tracker // what each subscribed channel was delivered
+
+	announce.Announcer // PublishJoin, PublishLeave
 
 	sub      subscriber
 	presence presenceOwner
-	wg       sync.WaitGroup // the pub/sub loop, the presence refresher and the position check
-
-	// positionFixes counts position checks that found a channel behind
-	// its stream and caught it up.
-	positionFixes atomic.Int64
 }
 
 var (
@@ -76,9 +67,10 @@ func New(url string, opts Options) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("redis: connect to %s: %w: %w", broker.RedactURL(url), broker.ErrUnavailable, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	b := &Broker{client: client, opts: opts, keys: keys{prefix: opts.Prefix}, scripts: newScripts(), ctx: ctx, cancel: cancel}
-	b.sub.init()
+	b := &Broker{client: client, opts: opts, keys: keys{prefix: opts.Prefix}, scripts: newScripts(),
+		life: lifecycle.New("redis", opts.Timeout)}
+	b.Announcer = announce.Announcer{Name: "redis", Send: b.sendPresence}
+	b.tracker = tracker.New(tracker.Config{Name: "redis broker", Service: "Redis", History: streams{b}, Life: b.life, Logger: opts.Logger})
 	b.presence.init()
 	return b, nil
 }
@@ -87,32 +79,28 @@ func New(url string, opts Options) (*Broker, error) {
 // with broker.ErrUnavailable if it cannot) and starts the loop that keeps
 // it open and the presence refresher.
 func (b *Broker) Start(ctx context.Context, h broker.EventHandler) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
-	}
-	if !b.started.CompareAndSwap(false, true) {
-		return errors.New("redis: Start called twice")
-	}
-	b.handler = h
-	lost, err := b.connectPubSub(ctx)
-	if err != nil {
-		b.started.Store(false)
+	if err := b.tracker.Start(h); err != nil {
 		return err
 	}
-	b.wg.Add(3)
-	go b.checkPositions()
-	go b.runPubSub(lost)
-	go b.refreshPresence()
+	b.handler = h // for control messages
+	lost, err := b.connectPubSub(ctx)
+	if err != nil {
+		b.life.StartFailed()
+		return err
+	}
+	b.life.Every(b.opts.PositionCheck, b.tracker.CheckPositions)
+	b.life.Go(func() { b.runPubSub(lost) })
+	b.life.Every(b.opts.PresenceTTL/3, b.refreshPresence)
 	return nil
 }
 
 // Ping implements broker.Pinger: it fails while Redis does not answer
 // within Options.Timeout.
 func (b *Broker) Ping(ctx context.Context) error {
-	if b.closed.Load() {
-		return broker.ErrClosed
+	if err := b.life.Ready(); err != nil {
+		return err
 	}
-	ctx, cancel := b.opCtx(ctx)
+	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	return b.fail("ping", b.client.Do(ctx, b.client.B().Ping().Build()).Error())
 }
@@ -120,41 +108,26 @@ func (b *Broker) Ping(ctx context.Context) error {
 // Close implements broker.Broker: it stops delivery, waits for the handler
 // calls in flight and the broker's goroutines, and closes the connections.
 func (b *Broker) Close(context.Context) error {
-	if !b.closed.CompareAndSwap(false, true) {
+	if !b.life.Close() {
 		return nil
 	}
-	b.cancel()
-	b.gate.Lock() // wait for deliveries in flight
-	b.gate.Unlock()
-	b.wg.Wait()
 	b.sub.disconnect()
 	b.client.Close()
 	return nil
 }
 
-// opCtx bounds one operation by Options.Timeout and by Close.
-func (b *Broker) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, b.opts.Timeout)
-	stop := context.AfterFunc(b.ctx, cancel)
-	return ctx, func() { stop(); cancel() }
+// fail turns a rueidis error into the error a caller sees (see
+// lifecycle.Fail): a Redis reply error is the request's unless it means
+// the server cannot serve now.
+func (b *Broker) fail(op string, err error) error {
+	return b.life.Fail(op, err, requestError)
 }
 
-// fail turns a rueidis error into the error a caller sees: nil stays nil,
-// ErrClosed after Close, a Redis reply error as it is (it says what is
-// wrong with the request) unless it means the server cannot serve now, and
-// anything else (timeouts, refused or broken connections) wrapped in
-// broker.ErrUnavailable.
-func (b *Broker) fail(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	if b.closed.Load() {
-		return fmt.Errorf("redis: %s: %w", op, broker.ErrClosed)
-	}
-	if re, ok := rueidis.IsRedisErr(err); ok && !unavailableReply(re.Error()) {
-		return fmt.Errorf("redis: %s: %w", op, err)
-	}
-	return fmt.Errorf("redis: %s: %w: %w", op, broker.ErrUnavailable, err)
+// requestError reports whether err is a Redis reply that says what is
+// wrong with the request.
+func requestError(err error) bool {
+	re, ok := rueidis.IsRedisErr(err)
+	return ok && !unavailableReply(re.Error())
 }
 
 // unavailableReply reports whether a Redis error reply means the server
@@ -167,19 +140,6 @@ func unavailableReply(msg string) bool {
 	}
 	return false
 }
-
-// enter is called before a call into the handler; it returns false once
-// the broker is closing. A true result must be paired with leave.
-func (b *Broker) enter() bool {
-	b.gate.RLock()
-	if b.closed.Load() {
-		b.gate.RUnlock()
-		return false
-	}
-	return true
-}
-
-func (b *Broker) leave() { b.gate.RUnlock() }
 
 var epochEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
