@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -94,6 +95,10 @@ func (b *Broker) Presence(ctx context.Context, channel string) (map[string]*brok
 	return out, b.fail("presence", err)
 }
 
+// presenceSettle is how long a presence read listens on after its initial
+// values, for an entry refreshed while the read started.
+const presenceSettle = 10 * time.Millisecond
+
 func (b *Broker) readPresence(ctx context.Context, channel string) (map[string]*broker.ClientInfo, error) {
 	w, err := b.store.Load().presence.Watch(ctx, channelToken(channel)+".*", jetstream.IgnoreDeletes())
 	if err != nil {
@@ -101,16 +106,24 @@ func (b *Broker) readPresence(ctx context.Context, channel string) (map[string]*
 	}
 	defer func() { _ = w.Stop() }()
 	out := make(map[string]*broker.ClientInfo)
+	// The watcher's "initial values are in" marker can come before an
+	// entry whose refresh replaced it while the watcher started (the old
+	// message is gone, the new one not yet counted): such an entry arrives
+	// just after the marker. Listen on briefly, until it is quiet.
+	var quiet <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		case <-quiet:
+			return out, nil
 		case e, ok := <-w.Updates():
 			if !ok {
 				return nil, errors.New("presence watcher stopped")
 			}
-			if e == nil { // the initial values are all in
-				return out, nil
+			if e == nil {
+				quiet = time.After(presenceSettle)
+				continue
 			}
 			info, err := announce.Decode(e.Value())
 			if err != nil {
