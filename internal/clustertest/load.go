@@ -17,7 +17,10 @@ import (
 // subscribed through nginx, all recorded by a Checker.
 type Load struct {
 	Checker *Checker
-	seq     atomic.Int64 // the next sequence number
+	// Transport is the transport the clients use (default: auto, which is
+	// WebSocket where it works).
+	Transport client.Transport
+	seq       atomic.Int64 // the next sequence number
 
 	nodesMu sync.Mutex
 	nodes   []*Node // where publishes go
@@ -54,7 +57,10 @@ func (l *Load) Subscribe(t testing.TB, url string, n int, channels []string) {
 	for i := range n {
 		// Reconnects back off as in production, capped low so that a
 		// scenario takes seconds.
-		c := client.New(url, client.Options{MinReconnectDelay: 100 * time.Millisecond, MaxReconnectDelay: time.Second})
+		c := client.New(url, client.Options{
+			MinReconnectDelay: 100 * time.Millisecond, MaxReconnectDelay: time.Second,
+			Transport: l.Transport,
+		})
 		l.clients = append(l.clients, c)
 		t.Cleanup(func() { c.Close() })
 		if err := c.Connect(ctx); err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/client"
 	"github.com/heraldrt/herald/internal/leaktest"
 )
 
@@ -29,6 +30,12 @@ type testCluster struct {
 
 func startCluster(t *testing.T, kind string, clients int) *testCluster {
 	t.Helper()
+	return startClusterWith(t, kind, clients, client.TransportAuto)
+}
+
+// startClusterWith is startCluster with the clients on transport.
+func startClusterWith(t *testing.T, kind string, clients int, transport client.Transport) *testCluster {
+	t.Helper()
 	c := &testCluster{broker: StartBroker(t, kind)}
 	broker := c.broker.URL() + "?presence_ttl=" + presenceTTL.String()
 	for i := range 3 {
@@ -37,6 +44,7 @@ func startCluster(t *testing.T, kind string, clients int) *testCluster {
 	}
 	c.nginx = StartNginx(t, c.nodes)
 	c.load = NewLoad(c.nodes)
+	c.load.Transport = transport
 	c.load.Subscribe(t, c.nginx.WSURL(), clients, channels)
 	return c
 }
@@ -237,5 +245,29 @@ func expectClearErrors(t *testing.T, rep Report) {
 		if !strings.Contains(msg, "503") || !strings.Contains(msg, "broker is unavailable") {
 			t.Errorf("a publish failed without saying the broker is away: %s", msg)
 		}
+	}
+}
+
+// TestFallbackClientsThroughNginx: clients that cannot use WebSocket
+// (HTTP-streaming and Server-Sent Events) behind nginx, without sticky
+// sessions: each command they POST may land on any node, which routes it
+// through the broker to the node holding the stream. They subscribe, get
+// every publication, and recover when their node is killed.
+func TestFallbackClientsThroughNginx(t *testing.T) {
+	for _, transport := range []client.Transport{client.TransportHTTPStream, client.TransportSSE} {
+		t.Run(string(transport), func(t *testing.T) {
+			onEachBroker(t, func(t *testing.T, kind string) {
+				c := startClusterWith(t, kind, 4, transport)
+				c.load.Publish(channels, 20*time.Millisecond)
+				time.Sleep(time.Second)
+				c.nodes[1].Kill()
+				c.load.SetNodes([]*Node{c.nodes[0], c.nodes[2]})
+				time.Sleep(1500 * time.Millisecond)
+				rep := c.finish(t)
+				if rep.Reported != 0 {
+					t.Errorf("a node crash should be recovered from history, not reported: %v", rep)
+				}
+			})
+		})
 	}
 }
