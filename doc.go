@@ -90,19 +90,22 @@
 //   - publish.go, history.go, presence.go, hub.go: publishing, a channel's
 //     stream, who is present, and the local fan-out.
 //   - namespace.go, access.go, origin.go, clientip.go, limits.go,
-//     expiry.go: channel settings, permissions (including private
-//     channels), Origin checks, the client's address, limits, and
-//     credential expiry and refresh.
+//     expiry.go, user_limit.go: channel settings, permissions (including
+//     private channels), Origin checks, the client's address, limits, and
+//     credential expiry and refresh; the per-user connection limit, which
+//     counts across the cluster.
 //   - write_queue.go, writer.go: a session's bounded queue of outgoing
 //     messages and the writer pool that drains it into sockets.
 //   - heartbeat.go, wheel.go: pings and pongs, on one timing wheel per node.
 //   - fallback.go: the fallback transports (package transport/httpstream:
 //     HTTP-streaming and Server-Sent Events down, POSTed commands up), and
 //     the routing of a POST that reached another node to the stream's.
-//   - control.go, seams.go, instrumented_broker.go: messages between nodes,
-//     the adapters through which the broker and the transport call the
-//     engine (broker.EventHandler and websocket.Peer, kept off the public
-//     API), and the broker wrapper that counts calls for the metrics.
+//   - control.go, cluster.go, seams.go, instrumented_broker.go: messages
+//     between nodes, the cluster view (Node.Nodes: every node announces
+//     itself), the adapters through which the broker and the transport
+//     call the engine (broker.EventHandler with its StateLossHandler, and
+//     websocket.Peer, kept off the public API), and the broker wrapper that
+//     counts calls for the metrics.
 //   - events.go, errors.go, info.go, stats.go, metrics.go: the handler
 //     types, every error, and what the node tells about itself.
 //
