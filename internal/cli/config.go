@@ -155,6 +155,11 @@ type Config struct {
 	// With any namespace configured, channels in unlisted namespaces are
 	// refused (error 102).
 	Namespaces map[string]Namespace `yaml:"namespaces"`
+	// ProxyURL sends every event (or those proxy.events lists) to the
+	// application's backend at this URL plus /connect, /rpc... (proxy.go).
+	ProxyURL string `yaml:"proxy_url"`
+	// Proxy is the config file's proxy section (config file only).
+	Proxy *ProxyConfig `yaml:"proxy"`
 }
 
 // Defaults returns the settings used when neither a flag, the environment

@@ -89,6 +89,9 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 	if verifier != nil {
 		installAuth(node, verifier, c, log)
 	}
+	if err := installProxy(node, c, verifier, reg, log); err != nil {
+		return nil, err
+	}
 	logModes(log, c)
 	go logCluster(ctx, node, c, log)
 	admin, err := startAdmin(node, c, log)
