@@ -160,6 +160,12 @@ type Config struct {
 	ProxyURL string `yaml:"proxy_url"`
 	// Proxy is the config file's proxy section (config file only).
 	Proxy *ProxyConfig `yaml:"proxy"`
+	// WebhookURL receives every webhook event, signed with WebhookSecret
+	// (webhooks.go).
+	WebhookURL    string `yaml:"webhook_url"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	// Webhooks lists more receivers (config file only).
+	Webhooks []WebhookEndpoint `yaml:"webhooks"`
 }
 
 // Defaults returns the settings used when neither a flag, the environment

@@ -37,6 +37,9 @@ func (c *Config) checkCombinations() error {
 	if _, _, err := c.proxyConfig(); err != nil {
 		return err
 	}
+	if err := c.checkWebhooks(); err != nil {
+		return err
+	}
 	if c.Pprof && c.AdminAddr == "" {
 		return errors.New("pprof is served only on the admin address: set --admin-addr (a loopback one, like 127.0.0.1:9090) with --pprof")
 	}
