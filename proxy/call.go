@@ -54,9 +54,10 @@ func (f *failure) Error() string { return f.client.Message + ": " + f.cause.Erro
 func (f *failure) Unwrap() error { return f.client }
 
 // call POSTs body to ep for event, forwarding the allowed headers and
-// cookies of header, and returns the backend's answer. Its error is a
-// *failure when there is no usable answer.
-func (p *Proxy) call(ctx context.Context, event string, ep *Endpoint, header http.Header, body any) (*answer, error) {
+// cookies of header, and returns the backend's answer, its result decoded
+// into res when res is not nil. Its error is a *failure when there is no
+// usable answer.
+func (p *Proxy) call(ctx context.Context, event string, ep *Endpoint, header http.Header, body, res any) (*answer, error) {
 	select {
 	case p.sem <- struct{}{}:
 	default:
@@ -73,6 +74,9 @@ func (p *Proxy) call(ctx context.Context, event string, ep *Endpoint, header htt
 	}()
 
 	a, err := p.attempts(ctx, event, ep, header, body)
+	if err == nil && a.Result != nil && res != nil {
+		err = decodeResult(a.Result, res)
+	}
 	outcome := outcomeOK
 	var f *failure
 	switch {
@@ -163,6 +167,19 @@ func (p *Proxy) once(ctx context.Context, event string, ep *Endpoint, header htt
 		return nil, false, &failure{outcomeBadAnswer, ErrBadAnswer, err}
 	}
 	return a, false, nil
+}
+
+// decodeResult decodes a result into res: a *json.RawMessage takes it as
+// is, anything else must match its JSON.
+func decodeResult(result json.RawMessage, res any) error {
+	if raw, ok := res.(*json.RawMessage); ok {
+		*raw = result
+		return nil
+	}
+	if err := json.Unmarshal(result, res); err != nil {
+		return &failure{outcomeBadAnswer, ErrBadAnswer, fmt.Errorf("result: %w", err)}
+	}
+	return nil
 }
 
 // decodeAnswer checks that raw is the documented JSON: an object with one

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/heraldrt/herald"
@@ -171,7 +170,7 @@ var errDisconnected = herald.NewError(103, "the application's backend closed thi
 // error becomes the client's *herald.Error; a disconnect answer closes s,
 // or refuses the connect with its code when s is nil.
 func (p *Proxy) ask(ctx context.Context, event string, ep *Endpoint, header map[string][]string, req, res any, s *herald.Session) error {
-	a, err := p.call(ctx, event, ep, header, req)
+	a, err := p.call(ctx, event, ep, header, req, res)
 	if err != nil {
 		var f *failure
 		if errors.As(err, &f) {
@@ -188,18 +187,6 @@ func (p *Proxy) ask(ctx context.Context, event string, ep *Endpoint, header map[
 		}
 		s.Disconnect(a.Disconnect.Code, a.Disconnect.Reason)
 		return errDisconnected
-	}
-	if res == nil {
-		return nil
-	}
-	if raw, ok := res.(*json.RawMessage); ok {
-		*raw = a.Result
-		return nil
-	}
-	if err := json.Unmarshal(a.Result, res); err != nil {
-		p.m.calls.WithLabelValues(event, outcomeBadAnswer).Inc()
-		p.logFailure(event, outcomeBadAnswer, fmt.Errorf("result: %w", err))
-		return ErrBadAnswer
 	}
 	return nil
 }

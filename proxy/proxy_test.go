@@ -376,3 +376,24 @@ func TestPreferToken(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectResultOfWrongShape checks that a connect result that does
+// not match ConnectResult gives 112, closes with 3004 (reconnect later),
+// and counts as bad_answer only.
+func TestConnectResultOfWrongShape(t *testing.T) {
+	url := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"result":{"user":5}}`)
+	})
+	_, wsURL, reg := node(t, proxy.Config{Connect: ep(url)})
+	c := wstest.Dial(t, wsURL)
+	id := c.Command(map[string]any{"op": "connect"})
+	if r := c.WaitReply(id); r.Error == nil || r.Error.Code != 112 {
+		t.Fatalf("got %+v, want 112", r.Error)
+	}
+	if code := c.ExpectClose(5 * time.Second); code != 3004 {
+		t.Fatalf("closed with %d, want 3004", code)
+	}
+	if bad, ok := counter(t, reg, "connect", "bad_answer"), counter(t, reg, "connect", "ok"); bad != 1 || ok != 0 {
+		t.Fatalf("bad_answer %v, ok %v; want 1 and 0", bad, ok)
+	}
+}
