@@ -40,16 +40,17 @@ type Activity struct {
 // one connection. It must not block.
 type ActivityHandler func(a Activity)
 
-// OnActivity registers the handler told about connections and
-// subscriptions as they start and end on this node, replacing any earlier
-// one.
+// OnActivity adds a handler told about connections and subscriptions as
+// they start and end on this node. Unlike the other handlers it does not
+// replace earlier ones: several integrations may observe (webhooks, the
+// HTTP proxy), each told in the order they were added.
 func (n *Node) OnActivity(fn ActivityHandler) {
-	n.updateHandlers(func(h *handlers) { h.activity = fn })
+	n.updateHandlers(func(h *handlers) { h.activity = append(h.activity[:len(h.activity):len(h.activity)], fn) })
 }
 
-// notify tells the activity handler, if any, about a.
+// notify tells the activity handlers about a.
 func (n *Node) notify(a Activity) {
-	if h := n.handlers.Load().activity; h != nil {
+	for _, h := range n.handlers.Load().activity {
 		h(a)
 	}
 }

@@ -88,3 +88,18 @@ func TestConnectDisconnectError(t *testing.T) {
 		t.Fatalf("close code %d, want 4123", code)
 	}
 }
+
+// TestActivityHandlersAdd checks that a second OnActivity handler is added
+// to the first, not put in its place.
+func TestActivityHandlersAdd(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	var a, b sync.WaitGroup
+	a.Add(1)
+	b.Add(1)
+	var onceA, onceB sync.Once
+	ts.node.OnActivity(func(herald.Activity) { onceA.Do(a.Done) })
+	ts.node.OnActivity(func(herald.Activity) { onceB.Do(b.Done) })
+	ts.dial(t)
+	a.Wait()
+	b.Wait()
+}

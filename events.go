@@ -125,7 +125,7 @@ type handlers struct {
 	rpc        map[string]RPCHandler
 
 	rpcFallback RPCFallbackHandler // rpc_fallback.go
-	activity    ActivityHandler    // activity.go
+	activity    []ActivityHandler  // activity.go
 }
 
 func (h *handlers) clone() *handlers {
