@@ -51,8 +51,9 @@ type Endpoint struct {
 	// DefaultTimeout.
 	Timeout time.Duration
 	// Headers and Cookies list, by name, the request headers and cookies
-	// of the client's WebSocket handshake that are forwarded (connect
-	// only: they are what the handshake carried). Nothing else is.
+	// of the client's WebSocket handshake that are forwarded. Nothing else
+	// is. After connect, they are what the handshake carried, kept for the
+	// connection's life (see Capture).
 	Headers []string
 	Cookies []string
 	// StaticHeaders are set on every call (a shared secret, say).

@@ -170,6 +170,9 @@ var errDisconnected = herald.NewError(103, "the application's backend closed thi
 // error becomes the client's *herald.Error; a disconnect answer closes s,
 // or refuses the connect with its code when s is nil.
 func (p *Proxy) ask(ctx context.Context, event string, ep *Endpoint, header map[string][]string, req, res any, s *herald.Session) error {
+	if s != nil {
+		header = p.captures.header(s)
+	}
 	a, err := p.call(ctx, event, ep, header, req, res)
 	if err != nil {
 		var f *failure

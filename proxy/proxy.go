@@ -19,6 +19,7 @@ type Proxy struct {
 	maxResponse int64
 	m           *metrics
 	log         *slog.Logger
+	captures    *captures // nil when no endpoint after connect forwards headers
 
 	logMu    sync.Mutex
 	loggedAt map[string]time.Time // event+outcome -> last failure logged
@@ -50,16 +51,22 @@ func New(cfg Config) (*Proxy, error) {
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	p.client = &c
 	p.m = newMetrics(cfg.Registry)
+	p.captures = newCaptures(&p.cfg)
 	return p, nil
 }
 
 // Install registers on node the handlers of the events p's Config lists:
 // OnConnect, OnRefresh, OnSubscribe, OnPublish, OnMessage (send) and
 // OnRPCFallback (RPC routes), replacing the node's earlier ones. Use
-// PreferToken to keep JWT for connects that carry a token.
+// PreferToken to keep JWT for connects that carry a token, and Capture
+// around a connect handler that is not the proxy's when later endpoints
+// forward headers or cookies.
 func (p *Proxy) Install(node *herald.Node) {
 	if p.cfg.Connect != nil {
-		node.OnConnect(p.ConnectHandler())
+		node.OnConnect(p.Capture(p.ConnectHandler()))
+	}
+	if p.captures != nil {
+		node.OnActivity(p.captures.forget)
 	}
 	if p.cfg.Refresh != nil {
 		node.OnRefresh(p.RefreshHandler())

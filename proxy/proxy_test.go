@@ -397,3 +397,53 @@ func TestConnectResultOfWrongShape(t *testing.T) {
 		t.Fatalf("bad_answer %v, ok %v; want 1 and 0", bad, ok)
 	}
 }
+
+// TestHeadersAfterConnect checks that the handshake's cookies and headers
+// that later endpoints list reach them, whoever decided connect: the
+// connect proxy (through Install) or another handler wrapped by Capture.
+func TestHeadersAfterConnect(t *testing.T) {
+	got := make(chan string, 4)
+	url := backend(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/subscribe" {
+			got <- r.Header.Get("Cookie") + "|" + r.Header.Get("X-Tenant") + "|" + r.Header.Get("X-Other")
+		}
+		io.WriteString(w, `{"result":{"user":"ann"}}`)
+	})
+	sub := &proxy.Endpoint{URL: url + "/subscribe", Cookies: []string{"sid"}, Headers: []string{"X-Tenant"}}
+	h := http.Header{"Cookie": {"sid=abc; other=x"}, "X-Tenant": {"t1"}, "X-Other": {"no"}}
+
+	_, wsURL, _ := node(t, proxy.Config{Connect: ep(url + "/connect"), Subscribe: sub})
+	c := wstest.Dial(t, wsURL, h)
+	c.Connect()
+	if r := c.Call(map[string]any{"op": "subscribe", "channel": "x"}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+	if g := <-got; g != "sid=abc|t1|" {
+		t.Fatalf("with the connect proxy, subscribe got %q", g)
+	}
+
+	// Another connect handler (JWT, say), wrapped by Capture.
+	n, err := herald.New(herald.Config{ShutdownWindow: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := proxy.New(proxy.Config{Subscribe: sub})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Install(n)
+	n.OnConnect(p.Capture(nil))
+	hs := httptest.NewServer(n.Handler())
+	defer func() {
+		hs.Close()
+		_ = n.Shutdown(context.Background())
+	}()
+	c2 := wstest.Dial(t, wstest.WSURL(hs.URL, ""), h)
+	c2.Connect()
+	if r := c2.Call(map[string]any{"op": "subscribe", "channel": "x"}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+	if g := <-got; g != "sid=abc|t1|" {
+		t.Fatalf("with Capture, subscribe got %q", g)
+	}
+}

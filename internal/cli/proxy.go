@@ -169,8 +169,15 @@ func installProxy(node *herald.Node, c *Config, v *auth.Verifier, reg prometheus
 		return err
 	}
 	p.Install(node)
-	if cfg.Connect != nil && v != nil {
-		node.OnConnect(proxy.PreferToken(logRefusals(auth.ConnectHandler(v), log), p.ConnectHandler()))
+	// Capture keeps the handshake's headers and cookies that endpoints
+	// after connect forward, whoever decides connect.
+	switch {
+	case cfg.Connect != nil && v != nil:
+		node.OnConnect(p.Capture(proxy.PreferToken(logRefusals(auth.ConnectHandler(v), log), p.ConnectHandler())))
+	case cfg.Connect == nil && v != nil:
+		node.OnConnect(p.Capture(logRefusals(auth.ConnectHandler(v), log)))
+	case cfg.Connect == nil:
+		node.OnConnect(p.Capture(nil)) // open mode: anonymous, as without a handler
 	}
 	var events []string
 	for _, e := range []struct {

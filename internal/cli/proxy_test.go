@@ -122,3 +122,29 @@ func TestProxyConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestServeProxyCookiesAfterJWTConnect: a connection authenticated by a
+// token still has its sid cookie forwarded to the subscribe endpoint.
+func TestServeProxyCookiesAfterJWTConnect(t *testing.T) {
+	got := make(chan string, 1)
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- r.URL.Path + " " + r.Header.Get("Cookie")
+		io.WriteString(w, `{"result":{}}`)
+	}))
+	defer backend.Close()
+	cfg := writeConfig(t, "proxy:\n  events: [subscribe]\n  cookies: [sid]\n")
+	r := startServeEnv(t, map[string]string{"HERALD_TOKEN_SECRET": testSecret},
+		"--addr=127.0.0.1:0", "--shutdown-window=50ms", "--proxy-url", backend.URL, "--config", cfg)
+	tok, err := auth.Mint([]byte(testSecret), "HS256", auth.Claims{User: "bob", Expires: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := wstest.Dial(t, r.url(), http.Header{"Cookie": {"sid=bob-session; theme=dark"}})
+	c.Connect(map[string]any{"token": tok})
+	if rep := c.Call(map[string]any{"op": "subscribe", "channel": "news"}); rep.Error != nil {
+		t.Fatal(rep.Error)
+	}
+	if g := <-got; g != "/subscribe sid=bob-session" {
+		t.Fatalf("backend got %q", g)
+	}
+}
