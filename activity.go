@@ -1,5 +1,11 @@
 package herald
 
+import (
+	"encoding/json"
+
+	"github.com/heraldrt/herald/protocol"
+)
+
 // Activity hooks: what happens on this node, told as it happens, for
 // integrations that follow connections and subscriptions (package webhook
 // turns them into cluster-wide events). They are observers: they cannot
@@ -23,17 +29,29 @@ const (
 	// ActivityUnsubscribed: a subscription ended, however it ended
 	// (unsubscribe, server unsubscribe, the connection closing).
 	ActivityUnsubscribed
+	// ActivityPublished: this node accepted a publication (from a client,
+	// the API or Node.Publish; not a duplicate), told once in the cluster,
+	// on the node that published. Session is nil.
+	ActivityPublished
 )
 
 // Activity is one connection or subscription starting or ending on this
-// node.
+// node, or a publication it accepted.
 type Activity struct {
 	Kind    ActivityKind
-	Session *Session
-	// Channel is the channel of a subscription ("" for connections).
+	Session *Session // nil for ActivityPublished
+	// Channel is the channel of a subscription or publication ("" for
+	// connections).
 	Channel string
 	// Presence reports whether the channel's namespace keeps presence.
 	Presence bool
+	// Data, Offset and User describe an ActivityPublished: the
+	// publication's data, its offset in the channel's stream (0 without
+	// history) and the publishing client's user ("" for the server or an
+	// anonymous client).
+	Data   json.RawMessage
+	Offset uint64
+	User   string
 }
 
 // ActivityHandler is told about every Activity on this node, in order for
@@ -53,4 +71,17 @@ func (n *Node) notify(a Activity) {
 	for _, h := range n.handlers.Load().activity {
 		h(a)
 	}
+}
+
+// notifyPublished tells the activity handlers about an accepted
+// publication; info is the publishing client's, or nil.
+func (n *Node) notifyPublished(channel string, data json.RawMessage, offset uint64, info *protocol.ClientInfo) {
+	if len(n.handlers.Load().activity) == 0 {
+		return
+	}
+	a := Activity{Kind: ActivityPublished, Channel: channel, Data: data, Offset: offset}
+	if info != nil {
+		a.User = info.User
+	}
+	n.notify(a)
 }

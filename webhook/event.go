@@ -3,6 +3,7 @@ package webhook
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 )
 
 // Event names.
@@ -13,10 +14,11 @@ const (
 	MemberRemoved   = "member_removed"   // the user's last one ended
 	UserOnline      = "user_online"      // a user's first connection in the cluster
 	UserOffline     = "user_offline"     // the user's last connection ended
+	Publication     = "publication"      // a publication in a namespace of Config.Publications
 )
 
 // Names lists every event name.
-var Names = []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved, UserOnline, UserOffline}
+var Names = []string{ChannelOccupied, ChannelVacated, MemberAdded, MemberRemoved, UserOnline, UserOffline, Publication}
 
 // Event is one webhook event. ID is unique: a receiver that sees an ID
 // twice (delivery is at least once) ignores the second.
@@ -28,6 +30,9 @@ type Event struct {
 	User    string `json:"user,omitempty"`
 	// Node is the node that saw the change.
 	Node string `json:"node"`
+	// Data and Offset are a publication's (User is its publisher's).
+	Data   json.RawMessage `json:"data,omitempty"`
+	Offset uint64          `json:"offset,omitempty"`
 
 	seq uint64 // position in a sender's queue
 }

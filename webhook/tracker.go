@@ -88,6 +88,10 @@ func newTracker(w *Webhooks) *tracker {
 
 // observe is the node's activity handler: it only counts and marks.
 func (t *tracker) observe(a herald.Activity) {
+	if a.Kind == herald.ActivityPublished {
+		t.w.published(a)
+		return
+	}
 	user := a.Session.User()
 	var keys []key
 	switch a.Kind {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +41,10 @@ type Endpoint struct {
 // Config configures the webhooks of one node.
 type Config struct {
 	Endpoints []Endpoint
+	// Publications lists the namespaces whose publications are sent as
+	// publication events ("" for channels without a namespace); none by
+	// default. Each publication is sent once, by the node that accepted it.
+	Publications []string
 	// Presence is the broker's presence store, which joins the nodes'
 	// views into cluster-wide events; nil means this node alone (the
 	// embedded broker).
@@ -152,7 +157,28 @@ func (w *Webhooks) Attach(node *herald.Node) {
 
 // emit queues an event for every endpoint that takes it.
 func (w *Webhooks) emit(name, channel, user string) {
-	ev := Event{ID: newID(), Name: name, TimeMS: time.Now().UnixMilli(), Channel: channel, User: user, Node: w.tr.node}
+	w.send(Event{ID: newID(), Name: name, TimeMS: time.Now().UnixMilli(), Channel: channel, User: user, Node: w.tr.node})
+}
+
+// published sends a publication event when its namespace is listed.
+func (w *Webhooks) published(a herald.Activity) {
+	if len(w.cfg.Publications) == 0 {
+		return
+	}
+	ns, _, found := strings.Cut(a.Channel, ":")
+	if !found {
+		ns = ""
+	}
+	if !slices.Contains(w.cfg.Publications, ns) {
+		return
+	}
+	w.send(Event{ID: newID(), Name: Publication, TimeMS: time.Now().UnixMilli(), Channel: a.Channel, User: a.User,
+		Node: w.tr.node, Data: a.Data, Offset: a.Offset})
+}
+
+// send queues ev for every endpoint that takes it.
+func (w *Webhooks) send(ev Event) {
+	name := ev.Name
 	for _, s := range w.senders {
 		if s.accepts(name) {
 			s.enqueue(ev)

@@ -93,12 +93,12 @@ func (r *receiver) wait(t *testing.T, want ...string) {
 
 // startNode starts a node with webhooks to url; b is its broker (nil: the
 // embedded one).
-func startNode(t *testing.T, url string, b *redis.Broker) string {
+func startNode(t *testing.T, url string, b *redis.Broker, publications ...string) string {
 	t.Helper()
 	cfg := herald.Config{ShutdownWindow: 10 * time.Millisecond, Namespaces: map[string]herald.ChannelOptions{
 		"room": {Presence: true}, "news": {},
 	}}
-	wc := webhook.Config{Endpoints: []webhook.Endpoint{{URL: url, Secret: secret}}, FlushDelay: time.Millisecond}
+	wc := webhook.Config{Endpoints: []webhook.Endpoint{{URL: url, Secret: secret}}, FlushDelay: time.Millisecond, Publications: publications}
 	if b != nil {
 		cfg.Broker = b
 		wc.Presence = b
@@ -194,4 +194,18 @@ func TestEventsTwoNodesOnRedis(t *testing.T) {
 	rcv.wait(t) // nothing: ann is still on node 2
 	b.Conn.Close(1000, "")
 	rcv.wait(t, "user_offline  ann", "channel_vacated room:1 ", "member_removed room:1 ann")
+}
+
+// TestPublicationEvents: publications in a listed namespace are sent, with
+// their data and publisher; others are not.
+func TestPublicationEvents(t *testing.T) {
+	rcv, url := newReceiver(t)
+	ws := startNode(t, url, nil, "news")
+	c := connect(t, ws, "ann")
+	for _, ch := range []string{"news:1", "room:1"} {
+		if r := c.Call(map[string]any{"op": "publish", "channel": ch, "data": map[string]int{"n": 1}}); r.Error != nil {
+			t.Fatal(r.Error)
+		}
+	}
+	rcv.wait(t, "user_online  ann", "publication news:1 ann")
 }

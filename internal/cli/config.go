@@ -164,6 +164,9 @@ type Config struct {
 	// (webhooks.go).
 	WebhookURL    string `yaml:"webhook_url"`
 	WebhookSecret string `yaml:"webhook_secret"`
+	// WebhookPublications lists the namespaces whose publications are sent
+	// as publication webhooks.
+	WebhookPublications stringList `yaml:"webhook_publications"`
 	// Webhooks lists more receivers (config file only).
 	Webhooks []WebhookEndpoint `yaml:"webhooks"`
 }

@@ -174,6 +174,8 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.WebhookURL }, valid: validProxyURL},
 	{name: "webhook-secret", arg: "SECRET", usage: "key of the webhooks' HMAC-SHA256 signature (the Herald-Signature header), at least 16 bytes; prefer the environment variable",
 		field: func(c *Config) any { return &c.WebhookSecret }, secret: true},
+	{name: "webhook-publications", arg: "LIST", usage: "namespaces, comma-separated, whose publications are also sent as publication webhooks (with their data), once each, by the node that accepted them",
+		field: func(c *Config) any { return &c.WebhookPublications }, list: true},
 	{name: "memory-trim-after", arg: "DURATION", usage: "after a burst of allocation (a wave of connects), once the server has been quiet this long, collect garbage and return free memory to the OS; 0 turns it off", def: "2s",
 		field: func(c *Config) any { return &c.MemoryTrimAfter }},
 }

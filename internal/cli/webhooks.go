@@ -37,8 +37,8 @@ func (c *Config) webhookEndpoints() []webhook.Endpoint {
 func (c *Config) checkWebhooks() error {
 	eps := c.webhookEndpoints()
 	if len(eps) == 0 {
-		if c.WebhookSecret != "" {
-			return fmt.Errorf("webhook_secret needs webhook_url (--webhook-url)")
+		if c.WebhookSecret != "" || c.WebhookPublications != "" {
+			return fmt.Errorf("webhook_secret and webhook_publications need a receiver: set webhook_url (--webhook-url) or the webhooks list")
 		}
 		return nil
 	}
@@ -57,7 +57,7 @@ func startWebhooks(node *herald.Node, c *Config, b broker.Broker, reg prometheus
 	if len(eps) == 0 {
 		return nil, nil
 	}
-	wc := webhook.Config{Endpoints: eps, Registry: reg, Logger: log}
+	wc := webhook.Config{Endpoints: eps, Registry: reg, Logger: log, Publications: c.WebhookPublications.items()}
 	if ps, ok := b.(broker.PresenceStore); ok {
 		wc.Presence = ps
 	}
