@@ -103,7 +103,7 @@
 //     types, every error, and what the node tells about itself.
 //   - activity.go, rpc_fallback.go, refuse.go: what integrations (packages
 //     proxy and webhook) plug into: OnActivity hears connections and
-//     subscriptions start and end, OnRPCFallback answers methods without
+//     subscriptions start and end and publications accepted, OnRPCFallback answers methods without
 //     a handler of their own, and DisconnectError lets OnConnect refuse
 //     with a close code of its choice.
 //

@@ -18,7 +18,8 @@
 // last, in the whole cluster), member_added and member_removed (a user's
 // first and last subscription to a channel whose namespace keeps
 // presence), user_online and user_offline (a user's first and last
-// connection). tracker.go says how nodes agree on first and last through
+// connection), and publication (each publication in the namespaces of
+// Config.Publications, sent by the node that accepted it). tracker.go says how nodes agree on first and last through
 // the broker's presence store, and which races give duplicates.
 //
 // # Delivery
