@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/heraldrt/herald"
 )
@@ -19,10 +20,27 @@ import (
 // later call, and forgets them when the connection ends (OnActivity).
 
 // captures holds the kept headers of each connection, by client id.
+// Capture keeps them as pending until the connection completes connect
+// (ActivityConnected): a connect the node refuses after its handler
+// accepted it (a connection limit, say) never ends with
+// ActivityDisconnected, so its pending headers are swept after
+// pendingTTL instead of being kept forever.
 type captures struct {
 	headers, cookies []string // what any endpoint after connect lists
-	byClient         sync.Map // client id -> http.Header
+	byClient         sync.Map // client id -> http.Header, connected
+
+	mu        sync.Mutex
+	pending   map[string]pendingHeader
+	lastSweep time.Time
 }
+
+type pendingHeader struct {
+	h  http.Header
+	at time.Time
+}
+
+// pendingTTL bounds how long headers wait for their connect to complete.
+const pendingTTL = time.Minute
 
 // newCaptures returns the captures cfg needs, or nil when no endpoint
 // after connect forwards anything.
@@ -52,7 +70,26 @@ func newCaptures(cfg *Config) *captures {
 	if len(c.headers) == 0 && len(c.cookies) == 0 {
 		return nil
 	}
+	c.pending = map[string]pendingHeader{}
 	return c
+}
+
+// keep holds h for client until its connect completes, sweeping what
+// waited too long.
+func (c *captures) keep(client string, h http.Header) {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pending[client] = pendingHeader{h, now}
+	if now.Sub(c.lastSweep) < pendingTTL {
+		return
+	}
+	c.lastSweep = now
+	for id, p := range c.pending {
+		if now.Sub(p.at) > pendingTTL {
+			delete(c.pending, id)
+		}
+	}
 }
 
 // Capture wraps the node's connect handler (the proxy's, the JWT rules',
@@ -78,7 +115,7 @@ func (p *Proxy) Capture(next herald.ConnectHandler) herald.ConnectHandler {
 			kept := http.Header{}
 			forward(kept, e.Header, &Endpoint{Headers: c.headers, Cookies: c.cookies})
 			if len(kept) > 0 {
-				c.byClient.Store(e.ClientID, kept)
+				c.keep(e.ClientID, kept)
 			}
 		}
 		return rep, err
@@ -96,11 +133,19 @@ func (c *captures) header(s *herald.Session) http.Header {
 	return nil
 }
 
-// forget drops what was kept for a connection that ended (or that never
-// completed connect: its Disconnected never comes, so a refused connect
-// keeps nothing, see Capture).
-func (c *captures) forget(a herald.Activity) {
-	if a.Kind == herald.ActivityDisconnected {
+// follow is the node's activity handler: it makes a connected
+// connection's headers current, and forgets them when it ends.
+func (c *captures) follow(a herald.Activity) {
+	switch a.Kind {
+	case herald.ActivityConnected:
+		c.mu.Lock()
+		p, ok := c.pending[a.Session.ID()]
+		delete(c.pending, a.Session.ID())
+		c.mu.Unlock()
+		if ok {
+			c.byClient.Store(a.Session.ID(), p.h)
+		}
+	case herald.ActivityDisconnected:
 		c.byClient.Delete(a.Session.ID())
 	}
 }

@@ -53,7 +53,8 @@ type Endpoint struct {
 	// Headers and Cookies list, by name, the request headers and cookies
 	// of the client's WebSocket handshake that are forwarded. Nothing else
 	// is. After connect, they are what the handshake carried, kept for the
-	// connection's life (see Capture).
+	// connection's life (see Capture). Cookie in Headers is ignored: list
+	// cookies by name in Cookies.
 	Headers []string
 	Cookies []string
 	// StaticHeaders are set on every call (a shared secret, say).

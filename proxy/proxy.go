@@ -66,7 +66,7 @@ func (p *Proxy) Install(node *herald.Node) {
 		node.OnConnect(p.Capture(p.ConnectHandler()))
 	}
 	if p.captures != nil {
-		node.OnActivity(p.captures.forget)
+		node.OnActivity(p.captures.follow)
 	}
 	if p.cfg.Refresh != nil {
 		node.OnRefresh(p.RefreshHandler())
