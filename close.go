@@ -102,6 +102,7 @@ func (s *Session) handleClose(err error) {
 		if h := s.node.handlers.Load().disconnect; h != nil {
 			h(s, DisconnectEvent{Code: code, Reason: reason})
 		}
+		s.node.notify(Activity{Kind: ActivityDisconnected, Session: s})
 	}
 }
 

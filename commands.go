@@ -154,7 +154,7 @@ func (s *Session) replyError(id uint64, e *protocol.Error) {
 }
 
 func (s *Session) handleRPC(ctx context.Context, cmd *protocol.Command) result {
-	h := s.node.handlers.Load().rpc[cmd.Method]
+	h := s.node.handlers.Load().rpcHandler(cmd.Method)
 	if h == nil {
 		return fail(protocol.NewError(protocol.CodeMethodNotFound, "method not found: "+quoteOp(cmd.Method)))
 	}

@@ -17,6 +17,10 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 			ClientID: s.id, Token: cmd.Token, Name: cmd.Name, Version: cmd.Version,
 			Data: cmd.Data, RemoteAddr: s.remoteAddr, Header: s.header,
 		})
+		if de, ok := asDisconnect(err); ok {
+			s.closeWith(de.Code, de.Reason)
+			return errStop
+		}
 		if err != nil {
 			pe, known := toProtocolError(err)
 			if !known {
@@ -59,6 +63,7 @@ func (s *Session) handleConnect(cmd *protocol.Command) error {
 	s.mu.Unlock()
 	n.metrics.connects.Inc()
 	s.startHeartbeat()
+	n.notify(Activity{Kind: ActivityConnected, Session: s})
 
 	res := &protocol.ConnectResult{
 		Client: s.id, Node: n.cfg.Name, User: s.user,

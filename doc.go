@@ -108,6 +108,11 @@
 //     counts calls for the metrics.
 //   - events.go, errors.go, info.go, stats.go, metrics.go: the handler
 //     types, every error, and what the node tells about itself.
+//   - activity.go, rpc_fallback.go, refuse.go: what integrations (packages
+//     proxy and webhook) plug into: OnActivity hears connections and
+//     subscriptions start and end and publications accepted, OnRPCFallback answers methods without
+//     a handler of their own, and DisconnectError lets OnConnect refuse
+//     with a close code of its choice.
 //
 // The wire protocol is specified in docs/protocol.md; the Go client is
 // package client and the browser client is served at /herald.js.

@@ -123,6 +123,9 @@ type handlers struct {
 	disconnect DisconnectHandler
 	refresh    RefreshHandler
 	rpc        map[string]RPCHandler
+
+	rpcFallback RPCFallbackHandler // rpc_fallback.go
+	activity    []ActivityHandler  // activity.go
 }
 
 func (h *handlers) clone() *handlers {

@@ -77,6 +77,9 @@ func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("herald: publish to %q: %w", channel, err)
 	}
+	if !res.Duplicate {
+		n.notifyPublished(channel, d, res.Offset, o.info)
+	}
 	return PublishResult{Offset: res.Offset, Epoch: res.Epoch, Duplicate: res.Duplicate}, nil
 }
 

@@ -81,6 +81,7 @@ func (s *Session) subscribe(ctx context.Context, req subscribeRequest) (*subscri
 	if opts.Presence {
 		n.join(ctx, req.channel, s.clientInfo(), opts)
 	}
+	n.notify(Activity{Kind: ActivitySubscribed, Session: s, Channel: req.channel, Presence: opts.Presence})
 	return sub, res, nil
 }
 
@@ -237,4 +238,5 @@ func (n *Node) dropSubscription(ctx context.Context, sub *subscription) {
 	if sub.presence {
 		n.leave(ctx, sub.channel(), sub.session.clientInfo())
 	}
+	n.notify(Activity{Kind: ActivityUnsubscribed, Session: sub.session, Channel: sub.channel(), Presence: sub.presence})
 }

@@ -120,5 +120,5 @@ func (e *replyError) Is(target error) bool {
 // temporary reports whether a subscribe refused with code is worth retrying
 // on the same connection.
 func temporary(code int) bool {
-	return code == protocol.CodeInternal || code == protocol.CodeTooManyRequests
+	return code == protocol.CodeInternal || code == protocol.CodeTooManyRequests || code == protocol.CodeBackendUnavailable
 }

@@ -29,6 +29,8 @@ import (
 	"github.com/heraldrt/herald/broker/memory"
 	"github.com/heraldrt/herald/dashboard"
 	"github.com/heraldrt/herald/internal/wstest"
+	"github.com/heraldrt/herald/proxy"
+	"github.com/heraldrt/herald/webhook"
 )
 
 // The documentation of the metrics (docs/operations.md, the Grafana
@@ -74,9 +76,29 @@ func scrape(t *testing.T) map[string]dto.MetricType {
 	s := start(t, herald.Config{Registry: reg, Broker: fb, Channels: herald.ChannelOptions{HistorySize: 10}}, dashboard0())
 	apiHandler := api.New(s.node, api.Config{Key: testKey, Registry: reg})
 
+	// The backend integrations: a proxied RPC and a webhook delivery.
+	backend := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, `{"result":1}`)
+	}))
+	t.Cleanup(backend.Close)
+	p, err := proxy.New(proxy.Config{Registry: reg, RPC: []proxy.RPCRoute{{Method: "proxied", Endpoint: proxy.Endpoint{URL: backend.URL}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Install(s.node)
+	wh, err := webhook.New(webhook.Config{Endpoints: []webhook.Endpoint{{URL: backend.URL, Secret: "0123456789abcdef"}}, Registry: reg, FlushDelay: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = wh.Close(context.Background()) })
+	wh.Attach(s.node)
+
 	c := wstest.Dial(t, wstest.WSURL(s.url, "/ws"))
 	c.Connect()
 	if r := c.Call(map[string]any{"op": "subscribe", "channel": "m"}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+	if r := c.Call(map[string]any{"op": "rpc", "method": "proxied"}); r.Error != nil {
 		t.Fatal(r.Error)
 	}
 	if r := c.Call(map[string]any{"op": "publish", "channel": "m", "data": 1}); r.Error != nil {
@@ -99,7 +121,8 @@ func scrape(t *testing.T) map[string]dto.MetricType {
 	apiHandler.ServeHTTP(httptest.NewRecorder(), req)
 
 	want := []string{"herald_disconnects_total", "herald_recoveries_total", "herald_broker_errors_total",
-		"herald_command_errors_total", "herald_api_requests_total"}
+		"herald_command_errors_total", "herald_api_requests_total", "herald_proxy_calls_total",
+		"herald_webhook_events_total", "herald_webhook_requests_total"}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		families, err := reg.Gather()

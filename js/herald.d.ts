@@ -44,6 +44,8 @@ export const ErrorCode: Readonly<{
     TOKEN_EXPIRED: 109;
     TOO_MANY_REQUESTS: 110;
     NOT_SUBSCRIBED: 111;
+    /** The application's backend (the HTTP proxy) did not answer usably: retry later. */
+    BACKEND_UNAVAILABLE: 112;
     /** No reply arrived within the command's timeout. */
     TIMEOUT: "timeout";
     /** The connection was lost before the reply arrived; the command may or may not have run. */
@@ -99,7 +101,8 @@ export class HeraldError extends Error {
     code: number | string;
     /**
      * Reports whether retrying the same command later may succeed: the server
-     * failed (100), was busy (110), or the reply never came.
+     * failed (100), was busy (110), the application's backend did not answer
+     * (112), or the reply never came.
      * @returns {boolean}
      */
     get temporary(): boolean;

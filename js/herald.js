@@ -51,6 +51,8 @@ export const ErrorCode = Object.freeze({
   TOKEN_EXPIRED: 109,
   TOO_MANY_REQUESTS: 110,
   NOT_SUBSCRIBED: 111,
+  /** The application's backend (the HTTP proxy) did not answer usably: retry later. */
+  BACKEND_UNAVAILABLE: 112,
   /** No reply arrived within the command's timeout. */
   TIMEOUT: 'timeout',
   /** The connection was lost before the reply arrived; the command may or may not have run. */
@@ -121,11 +123,12 @@ export class HeraldError extends Error {
 
   /**
    * Reports whether retrying the same command later may succeed: the server
-   * failed (100), was busy (110), or the reply never came.
+   * failed (100), was busy (110), the application's backend did not answer
+   * (112), or the reply never came.
    * @returns {boolean}
    */
   get temporary() {
-    return /** @type {Array<number|string>} */ ([ErrorCode.INTERNAL, ErrorCode.TOO_MANY_REQUESTS, ErrorCode.TIMEOUT, ErrorCode.DISCONNECTED]).includes(this.code);
+    return /** @type {Array<number|string>} */ ([ErrorCode.INTERNAL, ErrorCode.TOO_MANY_REQUESTS, ErrorCode.BACKEND_UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.DISCONNECTED]).includes(this.code);
   }
 }
 

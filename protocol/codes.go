@@ -15,6 +15,10 @@ const (
 	CodeTokenExpired      = 109 // the token expired; refresh it
 	CodeTooManyRequests   = 110 // the connection sends commands too fast
 	CodeNotSubscribed     = 111 // the connection is not subscribed to the channel
+	// CodeBackendUnavailable: the application's backend, called through
+	// the HTTP proxy, did not answer usably in time (unreachable, slow,
+	// failing, or too many calls already in flight); retry later.
+	CodeBackendUnavailable = 112
 )
 
 // Codes of the `unsub` push, which ends a subscription on the server's
@@ -87,18 +91,19 @@ func ShouldReconnect(code int) bool {
 }
 
 var errorMessages = map[int]string{
-	CodeInternal:          "internal server error",
-	CodeUnauthorized:      "unauthorized",
-	CodeUnknownChannel:    "unknown channel",
-	CodePermissionDenied:  "permission denied",
-	CodeMethodNotFound:    "method not found",
-	CodeAlreadySubscribed: "already subscribed",
-	CodeLimitExceeded:     "limit exceeded",
-	CodeBadRequest:        "bad request",
-	CodeNotAvailable:      "not available",
-	CodeTokenExpired:      "token expired",
-	CodeTooManyRequests:   "too many requests",
-	CodeNotSubscribed:     "not subscribed",
+	CodeInternal:           "internal server error",
+	CodeUnauthorized:       "unauthorized",
+	CodeUnknownChannel:     "unknown channel",
+	CodePermissionDenied:   "permission denied",
+	CodeMethodNotFound:     "method not found",
+	CodeAlreadySubscribed:  "already subscribed",
+	CodeLimitExceeded:      "limit exceeded",
+	CodeBadRequest:         "bad request",
+	CodeNotAvailable:       "not available",
+	CodeTokenExpired:       "token expired",
+	CodeTooManyRequests:    "too many requests",
+	CodeNotSubscribed:      "not subscribed",
+	CodeBackendUnavailable: "backend unavailable",
 }
 
 // ErrorMessage returns the standard message for a Herald error code, or "" for
@@ -118,7 +123,7 @@ func RefusedConnectCloseCode(code int) int {
 		return CloseTokenExpired
 	case CodeLimitExceeded:
 		return CloseConnectionLimit
-	case CodeTooManyRequests:
+	case CodeTooManyRequests, CodeBackendUnavailable:
 		return CloseForceReconnect // come back later, with backoff
 	default:
 		return CloseForbidden

@@ -155,6 +155,20 @@ type Config struct {
 	// With any namespace configured, channels in unlisted namespaces are
 	// refused (error 102).
 	Namespaces map[string]Namespace `yaml:"namespaces"`
+	// ProxyURL sends every event (or those proxy.events lists) to the
+	// application's backend at this URL plus /connect, /rpc... (proxy.go).
+	ProxyURL string `yaml:"proxy_url"`
+	// Proxy is the config file's proxy section (config file only).
+	Proxy *ProxyConfig `yaml:"proxy"`
+	// WebhookURL receives every webhook event, signed with WebhookSecret
+	// (webhooks.go).
+	WebhookURL    string `yaml:"webhook_url"`
+	WebhookSecret string `yaml:"webhook_secret"`
+	// WebhookPublications lists the namespaces whose publications are sent
+	// as publication webhooks.
+	WebhookPublications stringList `yaml:"webhook_publications"`
+	// Webhooks lists more receivers (config file only).
+	Webhooks []WebhookEndpoint `yaml:"webhooks"`
 }
 
 // Defaults returns the settings used when neither a flag, the environment

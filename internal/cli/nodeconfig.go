@@ -52,7 +52,7 @@ func (c *Config) namespaces(top herald.Permissions) map[string]herald.ChannelOpt
 // access returns a top-level access setting: as set, or user with
 // authentication and anyone in open mode (accessDefault).
 func (c *Config) access(v string) herald.Access {
-	if c.authConfigured() {
+	if !c.openMode() {
 		return accessOr(v, herald.AccessUser)
 	}
 	return accessOr(v, herald.AccessAnyone)

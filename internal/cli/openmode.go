@@ -8,8 +8,9 @@ import (
 )
 
 // openMode reports whether the server runs in open mode: no token key is
-// configured, so clients connect anonymously and may subscribe and publish.
-func (c *Config) openMode() bool { return !c.authConfigured() }
+// configured and no backend authenticates connects (a connect proxy), so
+// clients connect anonymously and may subscribe and publish.
+func (c *Config) openMode() bool { return !c.authConfigured() && !c.proxyConnects() }
 
 // checkOpenMode refuses to serve an open-mode node on addr unless addr is a
 // loopback address or insecure is set: anyone who can reach a non-loopback

@@ -34,6 +34,12 @@ func (c *Config) checkCombinations() error {
 	if !c.authConfigured() && (c.TokenAudience != "" || c.TokenIssuer != "" || c.TokenLeeway != 0) {
 		return errors.New("token_audience, token_issuer and token_leeway need a token key: set --token-secret, --token-public-key or --token-jwks-url")
 	}
+	if _, _, err := c.proxyConfig(); err != nil {
+		return err
+	}
+	if err := c.checkWebhooks(); err != nil {
+		return err
+	}
 	if c.Pprof && c.AdminAddr == "" {
 		return errors.New("pprof is served only on the admin address: set --admin-addr (a loopback one, like 127.0.0.1:9090) with --pprof")
 	}

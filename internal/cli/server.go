@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/auth"
+	"github.com/heraldrt/herald/webhook"
 )
 
 // HTTP server limits.
@@ -28,18 +29,21 @@ const (
 	// defaultShutdownWindow is herald.Config's default ShutdownWindow,
 	// used to size the shutdown deadline when the setting is 0.
 	defaultShutdownWindow = 5 * time.Second
+	// webhookFlushTimeout bounds delivering the queued webhooks at exit.
+	webhookFlushTimeout = 5 * time.Second
 )
 
 // server is herald once started: the node and the HTTP servers in front
 // of it.
 type server struct {
 	node     *herald.Node
-	http     *http.Server // on --addr
-	admin    *http.Server // on --admin-addr, or nil
-	acmeHTTP *http.Server // on --acme-http-addr, or nil
-	served   chan error   // what the main server's Serve returned
-	addr     net.Addr     // where the main server listens
-	url      string       // its URL, http:// or https://
+	http     *http.Server      // on --addr
+	admin    *http.Server      // on --admin-addr, or nil
+	acmeHTTP *http.Server      // on --acme-http-addr, or nil
+	webhooks *webhook.Webhooks // or nil
+	served   chan error        // what the main server's Serve returned
+	addr     net.Addr          // where the main server listens
+	url      string            // its URL, http:// or https://
 }
 
 // startServer builds the node that c describes and serves it on c.Addr,
@@ -89,6 +93,16 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 	if verifier != nil {
 		installAuth(node, verifier, c, log)
 	}
+	if err := installProxy(node, c, verifier, reg, log); err != nil {
+		return nil, err
+	}
+	hooks, err := startWebhooks(node, c, nodeConf.Broker, reg, log)
+	if err != nil {
+		return nil, err
+	}
+	if hooks != nil {
+		undo = append(undo, func() { _ = hooks.Close(context.Background()) })
+	}
 	logModes(log, c)
 	go logCluster(ctx, node, c, log)
 	admin, err := startAdmin(node, c, log)
@@ -115,7 +129,7 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 		hs.Protocols = http1Only()
 		ln = tls.NewListener(ln, tlsConf)
 	}
-	s = &server{node: node, http: hs, admin: admin, acmeHTTP: acmeHTTP, served: make(chan error, 1),
+	s = &server{node: node, http: hs, admin: admin, acmeHTTP: acmeHTTP, webhooks: hooks, served: make(chan error, 1),
 		addr: ln.Addr(), url: scheme + "://" + ln.Addr().String() + "/"}
 	go func() { s.served <- hs.Serve(ln) }()
 	return s, nil
@@ -125,6 +139,14 @@ func startServer(ctx context.Context, c *Config, o serveOptions, log *slog.Logge
 // /readyz answers 503 while the node drains.
 func (s *server) stop(c *Config, log *slog.Logger) error {
 	err := shutdown(s.http, s.served, s.node, c, log)
+	if s.webhooks != nil {
+		// The events of the last disconnects, with a few seconds to go.
+		ctx, cancel := context.WithTimeout(context.Background(), webhookFlushTimeout)
+		if werr := s.webhooks.Close(ctx); werr != nil {
+			log.Warn("webhooks still queued at exit were not delivered", "error", werr)
+		}
+		cancel()
+	}
 	stopHTTP(s.acmeHTTP)
 	stopHTTP(s.admin)
 	return err

@@ -168,6 +168,14 @@ var settings = []setting{
 		field: func(c *Config) any { return &c.AdminAddr }, valid: optionalAddr},
 	{name: "pprof", usage: "serve Go's profiler at /debug/pprof/ on --admin-addr (never on the main address)",
 		field: func(c *Config) any { return &c.Pprof }},
+	{name: "proxy-url", arg: "URL", usage: "ask the application's backend over HTTP: every event is POSTed as JSON to URL/connect, /refresh, /subscribe, /publish, /rpc and /send (the config file's proxy section chooses events and sets timeouts, forwarded headers and cookies); see docs/backend.md",
+		field: func(c *Config) any { return &c.ProxyURL }, valid: validProxyURL},
+	{name: "webhook-url", arg: "URL", usage: "POST webhook events (channel_occupied, channel_vacated, member_added, member_removed, user_online, user_offline), batched and signed with --webhook-secret, to URL; see docs/backend.md",
+		field: func(c *Config) any { return &c.WebhookURL }, valid: validProxyURL},
+	{name: "webhook-secret", arg: "SECRET", usage: "key of the webhooks' HMAC-SHA256 signature (the Herald-Signature header), at least 16 bytes; prefer the environment variable",
+		field: func(c *Config) any { return &c.WebhookSecret }, secret: true},
+	{name: "webhook-publications", arg: "LIST", usage: "namespaces, comma-separated, whose publications are also sent as publication webhooks (with their data), once each, by the node that accepted them",
+		field: func(c *Config) any { return &c.WebhookPublications }, list: true},
 	{name: "memory-trim-after", arg: "DURATION", usage: "after a burst of allocation (a wave of connects), once the server has been quiet this long, collect garbage and return free memory to the OS; 0 turns it off", def: "2s",
 		field: func(c *Config) any { return &c.MemoryTrimAfter }},
 }
@@ -180,4 +188,6 @@ const accessDefault = "user with authentication, anyone in open mode"
 // structured settings (see Namespace), with what they mean.
 var fileOnlyKeys = []struct{ key, usage string }{
 	{"namespaces", "channel settings per namespace (chat for chat:lobby), with the keys of the namespace table; with any namespace configured, channels in unlisted namespaces are refused (102)"},
+	{"proxy", "the events the application's backend decides over HTTP: events (those --proxy-url serves), timeout, headers, cookies, static_headers, max_concurrent, max_response_size, and per event connect, refresh, subscribe, publish, send ({url, timeout, headers, cookies, static_headers, retries}) and rpc (a list of routes with a method name or pattern); see docs/backend.md"},
+	{"webhooks", "more webhook receivers, a list of {url, secret, events}: events lists the event names a receiver takes (all when left out); see docs/backend.md"},
 }
