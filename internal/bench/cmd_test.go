@@ -37,7 +37,18 @@ type testServer struct {
 
 func startServer(t *testing.T) testServer {
 	t.Helper()
-	node, err := herald.New(herald.Config{ShutdownWindow: 50 * time.Millisecond})
+	s, _ := startNode(t, herald.Config{})
+	return s
+}
+
+// startNode starts a node with cfg (a short shutdown window unless cfg
+// sets one), serves it with its HTTP API, and stops both after the test.
+func startNode(t *testing.T, cfg herald.Config) (testServer, *herald.Node) {
+	t.Helper()
+	if cfg.ShutdownWindow == 0 {
+		cfg.ShutdownWindow = 50 * time.Millisecond
+	}
+	node, err := herald.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +62,7 @@ func startServer(t *testing.T) testServer {
 		defer cancel()
 		_ = node.Shutdown(ctx)
 	})
-	return testServer{ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", api: hs.URL + "/api"}
+	return testServer{ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", api: hs.URL + "/api"}, node
 }
 
 // runJSON runs Main with --json against s and decodes the result.
