@@ -84,7 +84,7 @@ func runJSON(t *testing.T, s testServer, args ...string) Result {
 func TestFanoutNoLossAcrossWorkers(t *testing.T) {
 	s := startServer(t)
 	r := runJSON(t, s, "fanout", "--clients", "300", "--workers", "2", "--rate", "20", "--duration", "1s",
-		"--source-ips", "127.0.0.1-127.0.0.3")
+		"--source-ips", "127.0.0.1-127.0.0.3", "--server-pid", strconv.Itoa(os.Getpid()))
 	if r.Connected != 300 || r.ConnectFailures != 0 || r.SourceIPs != 3 {
 		t.Fatalf("connected %d, failed %d; want 300, 0", r.Connected, r.ConnectFailures)
 	}
@@ -97,6 +97,12 @@ func TestFanoutNoLossAcrossWorkers(t *testing.T) {
 	}
 	if len(r.Generator.Workers) != 2 || r.Generator.Workers[0].Clients+r.Generator.Workers[1].Clients != 300 {
 		t.Fatalf("workers %+v", r.Generator.Workers)
+	}
+	// The server (this process) wrote the deliveries: its write calls are
+	// counted, and per delivery they cannot be zero.
+	if sv := r.Server; sv == nil || sv.CPUPerDeliveryUS <= 0 || sv.WriteCalls <= 0 || sv.WriteCallsPerDelivery <= 0 ||
+		len(sv.Processes) != 1 || sv.Processes[0].WriteCalls != sv.WriteCalls {
+		t.Fatalf("server %+v", r.Server)
 	}
 }
 

@@ -43,14 +43,17 @@ func writeText(w io.Writer, r *Result) {
 		if s.CPUPerDeliveryUS > 0 {
 			line += fmt.Sprintf(", %.2f µs per delivery", s.CPUPerDeliveryUS)
 		}
+		if s.WriteCallsPerDelivery > 0 {
+			line += fmt.Sprintf(", %.3f write calls per delivery", s.WriteCallsPerDelivery)
+		}
 		if len(s.Processes) > 1 {
 			line = "sum: " + line
 		}
 		p("%-16s %s", label, line)
 		if len(s.Processes) > 1 {
 			for _, pu := range s.Processes {
-				p("%-16s pid %d %s: RSS %.1f MiB -> %.1f MiB; CPU %.2fs (%.0f%% of a core)", "", pu.PID, pu.Name,
-					float64(pu.RSSBeforeKiB)/1024, float64(pu.RSSAfterKiB)/1024, pu.CPUSeconds, pu.CPUPercent)
+				p("%-16s pid %d %s: RSS %.1f MiB -> %.1f MiB; CPU %.2fs (%.0f%% of a core); %d write calls", "", pu.PID, pu.Name,
+					float64(pu.RSSBeforeKiB)/1024, float64(pu.RSSAfterKiB)/1024, pu.CPUSeconds, pu.CPUPercent, pu.WriteCalls)
 			}
 		}
 	}

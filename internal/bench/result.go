@@ -95,15 +95,21 @@ type Publications struct {
 type ServerUsage struct {
 	// PID is the first process of --server-pid (the only one when one was
 	// given), as before the list existed; PIDs lists them all.
-	PID               int            `json:"pid"`
-	PIDs              []int          `json:"pids"`
-	RSSBeforeKiB      int64          `json:"rss_before_kib"`
-	RSSAfterKiB       int64          `json:"rss_after_kib"`
-	RSSPerClientBytes float64        `json:"rss_per_client_bytes"`
-	CPUSeconds        float64        `json:"cpu_seconds"`
-	CPUPercent        float64        `json:"cpu_percent"`
-	CPUPerDeliveryUS  float64        `json:"cpu_per_delivery_us,omitempty"`
-	Processes         []ProcessUsage `json:"processes"`
+	PID               int     `json:"pid"`
+	PIDs              []int   `json:"pids"`
+	RSSBeforeKiB      int64   `json:"rss_before_kib"`
+	RSSAfterKiB       int64   `json:"rss_after_kib"`
+	RSSPerClientBytes float64 `json:"rss_per_client_bytes"`
+	CPUSeconds        float64 `json:"cpu_seconds"`
+	CPUPercent        float64 `json:"cpu_percent"`
+	CPUPerDeliveryUS  float64 `json:"cpu_per_delivery_us,omitempty"`
+	// WriteCalls is the write system calls the processes made during the
+	// measured phase (syscw of /proc/<pid>/io; 0 where it could not be
+	// read), and WriteCallsPerDelivery that over the deliveries: below 1
+	// when a server puts several messages into one write.
+	WriteCalls            int64          `json:"write_calls"`
+	WriteCallsPerDelivery float64        `json:"write_calls_per_delivery,omitempty"`
+	Processes             []ProcessUsage `json:"processes"`
 }
 
 // ProcessUsage is one server process's memory and CPU during the
@@ -115,6 +121,7 @@ type ProcessUsage struct {
 	RSSAfterKiB  int64   `json:"rss_after_kib"`
 	CPUSeconds   float64 `json:"cpu_seconds"`
 	CPUPercent   float64 `json:"cpu_percent"`
+	WriteCalls   int64   `json:"write_calls"`
 }
 
 // GeneratorUsage is the load generator's own CPU and memory.

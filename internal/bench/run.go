@@ -136,6 +136,7 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 		}
 		if r.Deliveries > 0 {
 			r.Server.CPUPerDeliveryUS = r.Server.CPUSeconds * 1e6 / float64(r.Deliveries)
+			r.Server.WriteCallsPerDelivery = float64(r.Server.WriteCalls) / float64(r.Deliveries)
 		}
 	}
 	r.warn()

@@ -13,6 +13,7 @@ import (
 type serverWatch struct {
 	usage ServerUsage
 	cpu0  []float64 // each process's CPU seconds at the start of the measured phase
+	w0    []int64   // each one's write calls then, or -1 when they could not be read
 }
 
 // newServerWatch records each process's name and memory before the run;
@@ -34,10 +35,15 @@ func newServerWatch(pids []int) (*serverWatch, error) {
 
 // start records each process's CPU time at the start of the measured phase.
 func (s *serverWatch) start() {
-	s.cpu0 = s.cpu0[:0]
+	s.cpu0, s.w0 = s.cpu0[:0], s.w0[:0]
 	for _, p := range s.usage.Processes {
-		cpu, _ := procCPU(strconv.Itoa(p.PID))
-		s.cpu0 = append(s.cpu0, cpu)
+		id := strconv.Itoa(p.PID)
+		cpu, _ := procCPU(id)
+		w, err := procWriteCalls(id)
+		if err != nil {
+			w = -1
+		}
+		s.cpu0, s.w0 = append(s.cpu0, cpu), append(s.w0, w)
 	}
 }
 
@@ -55,6 +61,10 @@ func (s *serverWatch) stop(elapsed float64) *ServerUsage {
 		}
 		p.CPUPercent = 100 * p.CPUSeconds / elapsed
 		p.RSSAfterKiB, _ = procRSS(id)
+		if w, err := procWriteCalls(id); err == nil && i < len(s.w0) && s.w0[i] >= 0 {
+			p.WriteCalls = w - s.w0[i]
+		}
+		u.WriteCalls += p.WriteCalls
 		u.CPUSeconds += p.CPUSeconds
 		u.RSSAfterKiB += p.RSSAfterKiB
 	}
