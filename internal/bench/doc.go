@@ -31,8 +31,8 @@
 // over the nodes whatever the number of workers, and fanout publishes
 // through the first URL's API unless --api-url says otherwise.
 // --server-pid may name several processes (the nodes and their broker):
-// the server's CPU, memory and CPU per delivery are then their sums, and
-// the report gives each process's share.
+// the server's CPU, memory, CPU per delivery and write system calls per
+// delivery are then their sums, and the report gives each process's share.
 //
 // Every target must be a loopback address: bench refuses anything else.
 // Every run is bounded by --duration and --clients, and stops by itself.
