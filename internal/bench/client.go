@@ -39,7 +39,7 @@ type client struct {
 // is ready to read.
 func (w *worker) open(idx int, channel string) (*client, error) {
 	start := time.Now()
-	ws, err := dialWS(w.dialer(idx), w.u, handshakeTimeout)
+	ws, err := dialWS(w.dialer(idx), w.urlOf(idx), handshakeTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}

@@ -37,7 +37,18 @@ type testServer struct {
 
 func startServer(t *testing.T) testServer {
 	t.Helper()
-	node, err := herald.New(herald.Config{ShutdownWindow: 50 * time.Millisecond})
+	s, _ := startNode(t, herald.Config{})
+	return s
+}
+
+// startNode starts a node with cfg (a short shutdown window unless cfg
+// sets one), serves it with its HTTP API, and stops both after the test.
+func startNode(t *testing.T, cfg herald.Config) (testServer, *herald.Node) {
+	t.Helper()
+	if cfg.ShutdownWindow == 0 {
+		cfg.ShutdownWindow = 50 * time.Millisecond
+	}
+	node, err := herald.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +62,7 @@ func startServer(t *testing.T) testServer {
 		defer cancel()
 		_ = node.Shutdown(ctx)
 	})
-	return testServer{ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", api: hs.URL + "/api"}
+	return testServer{ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/ws", api: hs.URL + "/api"}, node
 }
 
 // runJSON runs Main with --json against s and decodes the result.
@@ -73,7 +84,7 @@ func runJSON(t *testing.T, s testServer, args ...string) Result {
 func TestFanoutNoLossAcrossWorkers(t *testing.T) {
 	s := startServer(t)
 	r := runJSON(t, s, "fanout", "--clients", "300", "--workers", "2", "--rate", "20", "--duration", "1s",
-		"--source-ips", "127.0.0.1-127.0.0.3")
+		"--source-ips", "127.0.0.1-127.0.0.3", "--server-pid", strconv.Itoa(os.Getpid()))
 	if r.Connected != 300 || r.ConnectFailures != 0 || r.SourceIPs != 3 {
 		t.Fatalf("connected %d, failed %d; want 300, 0", r.Connected, r.ConnectFailures)
 	}
@@ -86,6 +97,12 @@ func TestFanoutNoLossAcrossWorkers(t *testing.T) {
 	}
 	if len(r.Generator.Workers) != 2 || r.Generator.Workers[0].Clients+r.Generator.Workers[1].Clients != 300 {
 		t.Fatalf("workers %+v", r.Generator.Workers)
+	}
+	// The server (this process) wrote the deliveries: its write calls are
+	// counted, and per delivery they cannot be zero.
+	if sv := r.Server; sv == nil || sv.CPUPerDeliveryUS <= 0 || sv.WriteCalls <= 0 || sv.WriteCallsPerDelivery <= 0 ||
+		len(sv.Processes) != 1 || sv.Processes[0].WriteCalls != sv.WriteCalls {
+		t.Fatalf("server %+v", r.Server)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,7 +42,8 @@ const (
 type config struct {
 	Scenario     string        `json:"scenario"`
 	Target       string        `json:"target"`
-	URL          string        `json:"url"`
+	URL          string        `json:"url"`  // --url as given: one URL, or several separated by commas
+	URLs         []string      `json:"urls"` // the URLs of --url; client i dials URLs[i%len(URLs)]
 	APIURL       string        `json:"api_url"`
 	APIKey       string        `json:"-"` // the coordinator's only; never sent to workers
 	Clients      int           `json:"clients"`
@@ -57,11 +59,12 @@ type config struct {
 	Drain        time.Duration `json:"drain"`
 	JSON         bool          `json:"-"`
 	HTML         string        `json:"-"`
-	ServerPID    int           `json:"server_pid,omitempty"`
+	ServerPIDs   []int         `json:"server_pids,omitempty"`
 	Quiet        bool          `json:"-"`
 	Profile      string        `json:"profile,omitempty"`
 	AllowRemote  bool          `json:"allow_remote,omitempty"`
 	sourceSpec   string
+	pidSpec      string
 }
 
 // parseConfig reads the scenario (first positional argument) and flags.
@@ -71,9 +74,9 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { writeUsage(stderr, fs) }
 	fs.StringVar(&c.Target, "target", targetHerald, "server protocol: herald or centrifugo")
-	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL (loopback only, unless --allow-remote)")
+	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL, or several separated by commas: client i dials the (i mod n)th (loopback only, unless --allow-remote)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address: only a deployment you run yourself")
-	fs.StringVar(&c.APIURL, "api-url", "", "HTTP API base URL (default: http://<url host>/api)")
+	fs.StringVar(&c.APIURL, "api-url", "", "HTTP API base URL (default: http://<first url's host>/api)")
 	fs.StringVar(&c.APIKey, "api-key", "", "HTTP API key, sent as X-API-Key (fanout)")
 	fs.IntVar(&c.Clients, "clients", 1000, "clients (churn: concurrent connect loops)")
 	fs.Float64Var(&c.Rate, "rate", 0, "fanout, chat: publications per second in total; churn: connections per second (0: unlimited)")
@@ -88,7 +91,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "after the measured phase, wait up to this long for deliveries in flight")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as JSON on stdout")
 	fs.StringVar(&c.HTML, "html", "", "write an HTML report to this file")
-	fs.IntVar(&c.ServerPID, "server-pid", 0, "server process id, to report its memory and CPU (read from /proc)")
+	fs.StringVar(&c.pidSpec, "server-pid", "", "server process id, or several separated by commas (the nodes and their broker), to report their memory and CPU, summed (read from /proc)")
 	fs.BoolVar(&c.Quiet, "quiet", false, "no progress line")
 	fs.StringVar(&c.Profile, "cpuprofile-dir", "", "write each worker's CPU profile to this directory (worker-N.pprof)")
 
@@ -160,15 +163,12 @@ func (c *config) finish() error {
 	if c.Scenario == scenarioFanout && c.APIKey == "" {
 		return errors.New("fanout publishes through the HTTP API: pass --api-key")
 	}
-	u, err := url.Parse(c.URL)
-	if err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("--url %q: want ws://host:port/path (wss is not supported)", c.URL)
-	}
-	if err := c.checkTarget(u.Host); err != nil {
-		return fmt.Errorf("--url: %w", err)
+	urls, err := c.parseURLs()
+	if err != nil {
+		return err
 	}
 	if c.APIURL == "" {
-		c.APIURL = "http://" + u.Host + "/api"
+		c.APIURL = "http://" + urls[0].Host + "/api"
 	}
 	a, err := url.Parse(c.APIURL)
 	if err != nil || a.Scheme != "http" || a.Host == "" {
@@ -176,6 +176,9 @@ func (c *config) finish() error {
 	}
 	if err := c.checkTarget(a.Host); err != nil {
 		return fmt.Errorf("--api-url: %w", err)
+	}
+	if c.ServerPIDs, err = parsePIDs(c.pidSpec); err != nil {
+		return fmt.Errorf("--server-pid: %w", err)
 	}
 	if c.Workers <= 0 {
 		c.Workers = (c.Clients + defaultPerWorker - 1) / defaultPerWorker
@@ -186,7 +189,52 @@ func (c *config) finish() error {
 	if per := (c.Clients + c.Workers - 1) / c.Workers; per > maxPerWorker {
 		return fmt.Errorf("%d clients per worker exceeds %d (a process may hold at most 20,000 files): raise --workers", per, maxPerWorker)
 	}
-	return c.chooseSourceIPs(u.Hostname())
+	hosts := make([]string, len(urls))
+	for i, u := range urls {
+		hosts[i] = u.Hostname()
+	}
+	return c.chooseSourceIPs(hosts)
+}
+
+// parseURLs splits --url at its commas into c.URLs and checks each URL as
+// a single one is checked: a ws:// URL with a host that checkTarget
+// accepts.
+func (c *config) parseURLs() ([]*url.URL, error) {
+	c.URLs = c.URLs[:0]
+	var out []*url.URL
+	for raw := range strings.SplitSeq(c.URL, ",") {
+		raw = strings.TrimSpace(raw)
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "ws" && u.Scheme != "http") || u.Host == "" {
+			return nil, fmt.Errorf("--url %q: want ws://host:port/path, or several separated by commas (wss is not supported)", raw)
+		}
+		if err := c.checkTarget(u.Host); err != nil {
+			return nil, fmt.Errorf("--url %s: %w", raw, err)
+		}
+		c.URLs = append(c.URLs, raw)
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// parsePIDs reads --server-pid: empty, or process ids separated by commas.
+// A process named twice would be counted twice, so that is refused.
+func parsePIDs(spec string) ([]int, error) {
+	if strings.TrimSpace(spec) == "" {
+		return nil, nil
+	}
+	var pids []int
+	for part := range strings.SplitSeq(spec, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("%q is not a process id: give one or more positive numbers separated by commas", part)
+		}
+		if slices.Contains(pids, pid) {
+			return nil, fmt.Errorf("process %d is named twice: its CPU and memory would be counted twice", pid)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
 }
 
 // checkTarget refuses a target that is not a loopback address, unless
@@ -204,8 +252,10 @@ func (c *config) checkTarget(hostport string) error {
 }
 
 // chooseSourceIPs parses --source-ips, or picks enough 127.0.0.x addresses
-// that no address needs more ports than the ephemeral range offers.
-func (c *config) chooseSourceIPs(targetHost string) error {
+// that no address needs more ports than the ephemeral range offers. It
+// counts as if every client went to one server, which errs on the safe
+// side when --url names several.
+func (c *config) chooseSourceIPs(targetHosts []string) error {
 	perIP := portsPerSource()
 	if c.sourceSpec != "" {
 		ips, err := parseSourceIPs(c.sourceSpec)
@@ -214,8 +264,10 @@ func (c *config) chooseSourceIPs(targetHost string) error {
 		}
 		c.SourceIPs = ips
 	} else if c.Scenario != scenarioChurn && c.Clients > perIP {
-		if !isIPv4Loopback(targetHost) {
-			return fmt.Errorf("%d clients need more than one source address, which needs an IPv4 loopback target", c.Clients)
+		for _, h := range targetHosts {
+			if !isIPv4Loopback(h) {
+				return fmt.Errorf("%d clients need more than one source address, which needs IPv4 loopback targets (%s is not)", c.Clients, h)
+			}
 		}
 		n := (c.Clients + perIP - 1) / perIP
 		ips, err := parseSourceIPs(fmt.Sprintf("127.0.0.1-127.0.0.%d", n))

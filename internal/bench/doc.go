@@ -26,6 +26,14 @@
 // latency histogram); the coordinator merges them and prints a text report,
 // JSON (--json) and an HTML page with the latency distribution (--html).
 //
+// --url may name several servers (the nodes of a cluster), separated by
+// commas: client i dials the (i mod n)th, so subscribers split evenly
+// over the nodes whatever the number of workers, and fanout publishes
+// through the first URL's API unless --api-url says otherwise.
+// --server-pid may name several processes (the nodes and their broker):
+// the server's CPU, memory, CPU per delivery and write system calls per
+// delivery are then their sums, and the report gives each process's share.
+//
 // Every target must be a loopback address: bench refuses anything else.
 // Every run is bounded by --duration and --clients, and stops by itself.
 //

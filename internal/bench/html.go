@@ -177,7 +177,7 @@ svg text{font-size:11px;fill:#444} .grid{stroke:#e4e4e4} .line{fill:none;stroke:
 .warn{color:#a30}
 </style></head><body>
 <h1>herald bench {{.R.Scenario}} — {{.R.Target}}</h1>
-<p>{{.R.Clients}} clients, {{.R.Workers}} worker(s), payload {{.R.Size}} B, duration {{.R.Duration}} s, target {{.R.URL}}</p>
+<p>{{.R.Clients}} clients, {{.R.Workers}} worker(s), payload {{.R.Size}} B, duration {{.R.Duration}} s, target {{range $i, $u := .R.URLs}}{{if $i}}, {{end}}{{$u}}{{end}}</p>
 {{range .R.Warnings}}<p class="warn">warning: {{.}}</p>{{end}}
 <table>
 <tr><th>connections/s</th><td>{{printf "%.0f" .R.ConnectionsPerSecond}}</td></tr>

@@ -75,3 +75,19 @@ func machineCPU() (busy, total float64, err error) {
 	}
 	return busy, total, nil
 }
+
+// procWriteCalls returns how many write-type system calls (write(2),
+// writev(2) and the like: syscw in /proc/<pid>/io) process pid has made.
+// Reading another process's io file needs the right to trace it.
+func procWriteCalls(pid string) (int64, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/io")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "syscw:"); ok {
+			return strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("/proc/%s/io: no syscw", pid)
+}

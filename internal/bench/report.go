@@ -4,12 +4,13 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 )
 
 // writeText prints a result for people.
 func writeText(w io.Writer, r *Result) {
 	p := func(format string, a ...any) { fmt.Fprintf(w, format+"\n", a...) }
-	p("herald bench %s: target %s at %s", r.Scenario, r.Target, r.URL)
+	p("herald bench %s: target %s at %s", r.Scenario, r.Target, strings.Join(r.urls(), ", "))
 	p("%-16s %d clients, %d worker(s), %d source address(es), size %d B, duration %.0fs",
 		"setup", r.Clients, r.Workers, r.SourceIPs, r.Size, r.Duration)
 	if r.Scenario == scenarioChurn {
@@ -30,6 +31,10 @@ func writeText(w io.Writer, r *Result) {
 		p("%-16s %s", "latency", latencyLine(r.Latency))
 	}
 	if s := r.Server; s != nil {
+		label := "server"
+		if len(s.Processes) > 1 {
+			label = fmt.Sprintf("server (%d PIDs)", len(s.Processes))
+		}
 		line := fmt.Sprintf("RSS %.1f MiB -> %.1f MiB", float64(s.RSSBeforeKiB)/1024, float64(s.RSSAfterKiB)/1024)
 		if s.RSSPerClientBytes != 0 {
 			line += fmt.Sprintf(" (%.2f KB per client)", s.RSSPerClientBytes/1000)
@@ -38,7 +43,19 @@ func writeText(w io.Writer, r *Result) {
 		if s.CPUPerDeliveryUS > 0 {
 			line += fmt.Sprintf(", %.2f µs per delivery", s.CPUPerDeliveryUS)
 		}
-		p("%-16s %s", "server", line)
+		if s.WriteCallsPerDelivery > 0 {
+			line += fmt.Sprintf(", %.3f write calls per delivery", s.WriteCallsPerDelivery)
+		}
+		if len(s.Processes) > 1 {
+			line = "sum: " + line
+		}
+		p("%-16s %s", label, line)
+		if len(s.Processes) > 1 {
+			for _, pu := range s.Processes {
+				p("%-16s pid %d %s: RSS %.1f MiB -> %.1f MiB; CPU %.2fs (%.0f%% of a core); %d write calls", "", pu.PID, pu.Name,
+					float64(pu.RSSBeforeKiB)/1024, float64(pu.RSSAfterKiB)/1024, pu.CPUSeconds, pu.CPUPercent, pu.WriteCalls)
+			}
+		}
 	}
 	for _, g := range r.Generator.Workers {
 		p("%-16s worker %d: %d clients, %.0f%% of a core (peak %.0f%%), RSS %.1f MiB",
@@ -78,4 +95,13 @@ func ms(v float64) string {
 	default:
 		return fmt.Sprintf("%.0fms", v)
 	}
+}
+
+// urls is every target URL, or the single one of a result that predates
+// the list.
+func (r *Result) urls() []string {
+	if len(r.URLs) > 0 {
+		return r.URLs
+	}
+	return []string{r.URL}
 }

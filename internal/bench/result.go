@@ -7,16 +7,17 @@ import (
 // Result is the outcome of a run, as --json prints it. Times are in
 // milliseconds unless a field's name says otherwise.
 type Result struct {
-	Scenario  string  `json:"scenario"`
-	Target    string  `json:"target"`
-	URL       string  `json:"url"`
-	Clients   int     `json:"clients"`
-	Workers   int     `json:"workers"`
-	SourceIPs int     `json:"source_addresses"`
-	Rate      float64 `json:"rate"`
-	Size      int     `json:"size"`
-	Rooms     int     `json:"rooms,omitempty"`
-	Duration  float64 `json:"duration_seconds"`
+	Scenario  string   `json:"scenario"`
+	Target    string   `json:"target"`
+	URL       string   `json:"url"`  // the first URL of --url (the only one, when one was given)
+	URLs      []string `json:"urls"` // every URL of --url; client i dialled URLs[i%len(URLs)]
+	Clients   int      `json:"clients"`
+	Workers   int      `json:"workers"`
+	SourceIPs int      `json:"source_addresses"`
+	Rate      float64  `json:"rate"`
+	Size      int      `json:"size"`
+	Rooms     int      `json:"rooms,omitempty"`
+	Duration  float64  `json:"duration_seconds"`
 
 	Connected            int64   `json:"connected"`
 	ConnectFailures      int64   `json:"connect_failures"`
@@ -86,16 +87,41 @@ type Publications struct {
 }
 
 // ServerUsage is the server's memory and CPU, read from /proc when
-// --server-pid is given. RSSPerClientBytes is reported for idle only:
-// under traffic the heap's size says little about the connections.
+// --server-pid is given. With several PIDs (the nodes of a cluster and
+// their broker) every figure is the sum over them, CPU per delivery
+// included, and Processes gives each one's share. RSSPerClientBytes is
+// reported for idle only: under traffic the heap's size says little about
+// the connections.
 type ServerUsage struct {
+	// PID is the first process of --server-pid (the only one when one was
+	// given), as before the list existed; PIDs lists them all.
 	PID               int     `json:"pid"`
+	PIDs              []int   `json:"pids"`
 	RSSBeforeKiB      int64   `json:"rss_before_kib"`
 	RSSAfterKiB       int64   `json:"rss_after_kib"`
 	RSSPerClientBytes float64 `json:"rss_per_client_bytes"`
 	CPUSeconds        float64 `json:"cpu_seconds"`
 	CPUPercent        float64 `json:"cpu_percent"`
 	CPUPerDeliveryUS  float64 `json:"cpu_per_delivery_us,omitempty"`
+	// WriteCalls is the write system calls the processes made during the
+	// measured phase (syscw of /proc/<pid>/io; 0 where it could not be
+	// read), and WriteCallsPerDelivery that over the deliveries: below 1
+	// when a server puts several messages into one write.
+	WriteCalls            int64          `json:"write_calls"`
+	WriteCallsPerDelivery float64        `json:"write_calls_per_delivery,omitempty"`
+	Processes             []ProcessUsage `json:"processes"`
+}
+
+// ProcessUsage is one server process's memory and CPU during the
+// measured phase; Name is its command name from /proc/<pid>/comm.
+type ProcessUsage struct {
+	PID          int     `json:"pid"`
+	Name         string  `json:"name"`
+	RSSBeforeKiB int64   `json:"rss_before_kib"`
+	RSSAfterKiB  int64   `json:"rss_after_kib"`
+	CPUSeconds   float64 `json:"cpu_seconds"`
+	CPUPercent   float64 `json:"cpu_percent"`
+	WriteCalls   int64   `json:"write_calls"`
 }
 
 // GeneratorUsage is the load generator's own CPU and memory.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
+	"strings"
 	"time"
 )
 
@@ -13,16 +13,14 @@ import (
 func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result, error) {
 	co := &coordinator{cfg: cfg, stderr: stderr, started: time.Now(), phase: "setup"}
 	r := &Result{
-		Scenario: cfg.Scenario, Target: cfg.Target, URL: cfg.URL,
+		Scenario: cfg.Scenario, Target: cfg.Target, URL: cfg.URLs[0], URLs: cfg.URLs,
 		Clients: cfg.Clients, Workers: cfg.Workers, SourceIPs: max(1, len(cfg.SourceIPs)),
 		Rate: cfg.Rate, Size: cfg.Size, Rooms: cfg.Rooms, Duration: cfg.Duration.Seconds(),
 	}
-	pid := ""
-	if cfg.ServerPID > 0 {
-		pid = strconv.Itoa(cfg.ServerPID)
-		r.Server = &ServerUsage{PID: cfg.ServerPID}
+	var srv *serverWatch
+	if len(cfg.ServerPIDs) > 0 {
 		var err error
-		if r.Server.RSSBeforeKiB, err = procRSS(pid); err != nil {
+		if srv, err = newServerWatch(cfg.ServerPIDs); err != nil {
 			return nil, fmt.Errorf("--server-pid: %w", err)
 		}
 	}
@@ -56,7 +54,7 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 			co.command("stop")
 			co.until(context.Background(), time.Now().Add(5*time.Second), co.allResults)
 			_ = co.finish(15 * time.Second)
-			return nil, fmt.Errorf("no client could connect to %s (is the server running?): %s", cfg.URL, co.firstErrors())
+			return nil, fmt.Errorf("no client could connect to %s (is the server running?): %s", strings.Join(cfg.URLs, ", "), co.firstErrors())
 		}
 		r.ConnectionsPerSecond = float64(setup.Connects) / r.SetupSeconds
 	}
@@ -65,9 +63,8 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 	co.phase = "run"
 	selfCPU0, _ := procCPU("self")
 	busy0, total0, _ := machineCPU()
-	var srvCPU0 float64
-	if pid != "" {
-		srvCPU0, _ = procCPU(pid)
+	if srv != nil {
+		srv.start()
 	}
 	runStart := time.Now()
 	co.command("go")
@@ -90,11 +87,8 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 	cancel()
 	runEnd := time.Now()
 	elapsed := runEnd.Sub(runStart).Seconds()
-	if pid != "" {
-		srvCPU1, _ := procCPU(pid)
-		r.Server.CPUSeconds = srvCPU1 - srvCPU0
-		r.Server.CPUPercent = 100 * r.Server.CPUSeconds / elapsed
-		r.Server.RSSAfterKiB, _ = procRSS(pid)
+	if srv != nil {
+		r.Server = srv.stop(elapsed)
 	}
 	busy1, total1, _ := machineCPU()
 	if total1 > total0 {
@@ -142,6 +136,7 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 		}
 		if r.Deliveries > 0 {
 			r.Server.CPUPerDeliveryUS = r.Server.CPUSeconds * 1e6 / float64(r.Deliveries)
+			r.Server.WriteCallsPerDelivery = float64(r.Server.WriteCalls) / float64(r.Deliveries)
 		}
 	}
 	r.warn()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,7 +22,7 @@ import (
 type worker struct {
 	cfg     config
 	spec    workerSpec
-	u       *url.URL
+	urls    []*url.URL // client idx dials urls[idx%len(urls)]
 	codec   codec
 	dialers []*net.Dialer
 	st      *stats
@@ -131,14 +132,22 @@ func (l *lineWriter) send(m workerMsg) {
 // newWorker prepares a worker for spec.
 func newWorker(spec workerSpec) (*worker, error) {
 	cfg := spec.Config
-	u, err := url.Parse(cfg.URL)
-	if err != nil {
-		return nil, err
+	w := &worker{cfg: cfg, spec: spec, codec: newCodec(cfg.Target), st: newStats()}
+	for _, raw := range cfg.URLs {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return nil, err
+		}
+		// Checked again here, as the coordinator did, under the same
+		// --allow-remote.
+		if err := cfg.checkTarget(u.Host); err != nil {
+			return nil, err
+		}
+		w.urls = append(w.urls, u)
 	}
-	if err := checkLoopback(u.Host); err != nil {
-		return nil, err
+	if len(w.urls) == 0 {
+		return nil, errors.New("worker: no URL to dial")
 	}
-	w := &worker{cfg: cfg, spec: spec, u: u, codec: newCodec(cfg.Target), st: newStats()}
 	for _, ip := range cfg.SourceIPs {
 		a, err := net.ResolveTCPAddr("tcp", net.JoinHostPort(ip, "0"))
 		if err != nil {
@@ -161,6 +170,10 @@ func newWorker(spec workerSpec) (*worker, error) {
 
 // dialer is the dialer of client idx (its source address).
 func (w *worker) dialer(idx int) *net.Dialer { return w.dialers[idx%len(w.dialers)] }
+
+// urlOf is the server client idx dials: the URLs of --url in turn, by the
+// client's global index, so that the split does not depend on --workers.
+func (w *worker) urlOf(idx int) *url.URL { return w.urls[idx%len(w.urls)] }
 
 // progress snapshots the running totals.
 func (w *worker) progress() progress {
