@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/heraldrt/herald/transport"
 )
 
 // Conn is the write side of one stream. Its methods are safe for concurrent
@@ -124,13 +126,7 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, f format) {
 	}
 	peer, status, msg := s.accept(r, c)
 	if peer == nil {
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
-		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-		http.Error(w, msg, status)
+		transport.Refuse(w, status, msg)
 		return
 	}
 	c.peer = peer

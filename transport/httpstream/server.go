@@ -41,18 +41,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/heraldrt/herald/transport"
 )
 
-// Peer is the upper layer's side of one stream.
-type Peer interface {
-	// HandleFrame handles the commands of one POST, newline-separated.
-	// Calls for one stream are serialized, in seq order. frame is only
-	// valid during the call; text is always true.
-	HandleFrame(frame []byte, text bool)
-	// HandleClose is called once, after the stream ended. err is nil when
-	// the server closed it (Conn.Close) and says why otherwise.
-	HandleClose(err error)
-}
+// Peer is the upper layer's side of one stream (transport.Peer). Its
+// HandleFrame gets the commands of one POST, in seq order, with text
+// always true; HandleClose's err is nil when the server closed the stream
+// (Conn.Close) and says why otherwise.
+type Peer = transport.Peer
 
 // Config holds the transport's settings. The zero value of each field picks
 // the documented default.

@@ -35,22 +35,16 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/heraldrt/herald/transport"
 	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp"
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
-// Peer is the upper layer's side of one connection.
-type Peer interface {
-	// HandleFrame handles one message. Calls for one connection are
-	// serialized, in arrival order. frame is only valid during the call.
-	// text is false for a binary message.
-	HandleFrame(frame []byte, text bool)
-	// HandleClose is called once, after the connection closed. err says why
-	// when the transport closed it (a protocol error, a size limit), and is
-	// nil for a normal close.
-	HandleClose(err error)
-}
+// Peer is the upper layer's side of one connection (transport.Peer): the
+// transport calls its HandleFrame for each message and HandleClose once
+// at the end.
+type Peer = transport.Peer
 
 // Config holds the transport's settings. The zero value of each field picks
 // the documented default.
@@ -219,13 +213,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	adm, status, msg := s.accept(r)
 	if adm == nil {
-		if status == 0 {
-			status = http.StatusServiceUnavailable
-		}
-		if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
-			w.Header().Set("Retry-After", "1")
-		}
-		http.Error(w, msg, status)
+		transport.Refuse(w, status, msg)
 		return
 	}
 	c := &Conn{srv: s}
