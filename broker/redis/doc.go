@@ -115,7 +115,11 @@
 //
 // Subscriptions use plain SUBSCRIBE; on a Redis Cluster every message goes
 // to every cluster node (sharded pub/sub, SSUBSCRIBE, would not, and is
-// left for later). Catch-up after a reconnect reads channels one at a time.
+// left for later), and the cluster forwards it between its nodes
+// asynchronously: a join or leave published just before a node subscribes
+// may still reach it. Publications are unaffected: offsets make them
+// exact. TestOnRedisCluster runs the two-node suite on a real three-master
+// Redis Cluster. Catch-up after a reconnect reads channels one at a time.
 // A client removed while a presence refresh is in flight may stay present
 // until its entry's TTL.
 package redis

@@ -98,11 +98,13 @@ func newBroker(t testing.TB, url, prefix string, opts ...func(*redis.Options)) *
 type ownRedis struct {
 	t    testing.TB
 	port int
+	args []string // more arguments of redis-server
 	cmd  *exec.Cmd
 }
 
-// startOwnRedis starts a redis-server without persistence on a free port.
-func startOwnRedis(t testing.TB) *ownRedis {
+// startOwnRedis starts a redis-server without persistence on a free port,
+// with more arguments args.
+func startOwnRedis(t testing.TB, args ...string) *ownRedis {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		browsertest.NeedService(t, "redis fault test: redis-server is not installed (apt-get install redis-server)")
@@ -113,7 +115,7 @@ func startOwnRedis(t testing.TB) *ownRedis {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	r := &ownRedis{t: t, port: port}
+	r := &ownRedis{t: t, port: port, args: args}
 	r.start()
 	t.Cleanup(r.kill)
 	return r
@@ -123,8 +125,8 @@ func (r *ownRedis) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.p
 
 func (r *ownRedis) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--logfile", "")
+	r.cmd = exec.Command("redis-server", append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--logfile", ""}, r.args...)...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
 	}
