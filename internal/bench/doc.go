@@ -33,6 +33,9 @@
 // --server-pid may name several processes (the nodes and their broker):
 // the server's CPU, memory, CPU per delivery and write system calls per
 // delivery are then their sums, and the report gives each process's share.
+// When the generator may run on a CPU that one of them may run on, bench
+// prints a one-line reminder to pin them apart (taskset -c 0 for the
+// server, taskset -c 1 for bench), as docs/benchmarks.md's figures are.
 //
 // Every target must be a loopback address: bench refuses anything else.
 // Every run is bounded by --duration and --clients, and stops by itself.

@@ -23,6 +23,9 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 		if srv, err = newServerWatch(cfg.ServerPIDs); err != nil {
 			return nil, fmt.Errorf("--server-pid: %w", err)
 		}
+		if note := affinityReminder(cfg.ServerPIDs); note != "" {
+			fmt.Fprintln(stderr, note)
+		}
 	}
 	if err := co.spawn(); err != nil {
 		_ = co.finish(5 * time.Second)
