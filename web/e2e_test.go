@@ -141,6 +141,30 @@ func TestChatInChromiumWithoutWebSocket(t *testing.T) {
 	}
 }
 
+// TestChatInChromiumOverSSE runs the same chat forced onto Server-Sent
+// Events (the demo's ?transport=sse), WebSocket removed: every stream the
+// tabs open is an EventSource on /sse.
+func TestChatInChromiumOverSSE(t *testing.T) {
+	dir := e2eDir(t)
+	var sse, other atomic.Int32
+	count := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			switch {
+			case r.Method == http.MethodGet && r.URL.Path == "/sse":
+				sse.Add(1)
+			case r.URL.Path == "/ws" || (r.Method == http.MethodGet && r.URL.Path == "/stream"):
+				other.Add(1)
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	url := startServerWrapped(t, herald.Config{ShutdownWindow: 50 * time.Millisecond}, count, nil)
+	runNode(t, dir, "chat.e2e.mjs", url+"/", filepath.Join(t.TempDir(), "sse.png"), "--kick", url+"/_e2e/disconnect", "--no-websocket", "--transport", "sse")
+	if sse.Load() < 3 || other.Load() != 0 {
+		t.Fatalf("%d SSE streams and %d WebSocket or HTTP-stream requests: want at least 3 (two tabs and a reconnect) and none", sse.Load(), other.Load())
+	}
+}
+
 // TestChatInChromiumCompressed runs the same chat with permessage-deflate
 // on: Chromium offers it on every connection, so every message both ways is
 // compressed (by Chromium, and by Herald's compressor on the way out).

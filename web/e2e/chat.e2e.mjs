@@ -1,6 +1,6 @@
 // End-to-end test of the demo chat in real headless Chromium.
 //
-//   node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>] [--no-websocket]
+//   node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>] [--no-websocket] [--transport sse]
 //
 // Opens two tabs on <server-url> (a Herald server serving the demo at /,
 // herald.js at /herald.js and the WebSocket at /ws), joins one room under two
@@ -23,6 +23,9 @@ const kickAt = args.indexOf('--kick');
 const kickURL = kickAt >= 0 ? args.splice(kickAt, 2)[1] : '';
 const noWSAt = args.indexOf('--no-websocket');
 const noWebSocket = noWSAt >= 0 && args.splice(noWSAt, 1).length > 0;
+// --transport T opens the demo with ?transport=T, which makes the SDK use T.
+const transportAt = args.indexOf('--transport');
+const transport = transportAt >= 0 ? args.splice(transportAt, 2)[1] : '';
 const [serverURL, screenshotPath] = args;
 if (!serverURL || !screenshotPath) {
   console.error('usage: node chat.e2e.mjs <server-url> <screenshot.png> [--kick <url>]');
@@ -57,7 +60,7 @@ async function openTab(context, label) {
     page.__errors = (page.__errors || 0) + 1;
   });
   page.on('requestfailed', (r) => log.push(`[${label} requestfailed] ${r.url()} ${r.failure()?.errorText}`));
-  const res = await page.goto(serverURL, { waitUntil: 'load' });
+  const res = await page.goto(transport ? `${serverURL}?transport=${transport}` : serverURL, { waitUntil: 'load' });
   assert(res && res.ok(), `${label}: GET ${serverURL} answered ${res && res.status()}`);
   return page;
 }

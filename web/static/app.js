@@ -54,7 +54,14 @@ const TYPING_EVERY_MS = 2000; // at most one typing signal this often
 const TYPING_SHOWN_MS = 4000; // how long "X is typing" lasts after a signal
 
 const wsURL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
-const herald = new Herald(wsURL, { name: 'herald-demo', version: '1.0.0' });
+// ?transport=http-stream (or sse, websocket) forces one transport, to try
+// the fallbacks; the SDK's default tries WebSocket, then the others.
+const forcedTransport = new URLSearchParams(location.search).get('transport');
+const herald = new Herald(wsURL, {
+  name: 'herald-demo',
+  version: '1.0.0',
+  ...(['websocket', 'http-stream', 'sse'].includes(forcedTransport) ? { transport: forcedTransport } : {}),
+});
 
 /**
  * The room being shown, or null on the join screen: {room, user, sub,
