@@ -119,7 +119,7 @@
 // asynchronously: a join or leave published just before a node subscribes
 // may still reach it. Publications are unaffected: offsets make them
 // exact. TestOnRedisCluster runs the two-node suite on a real three-master
-// Redis Cluster. Catch-up after a reconnect reads channels one at a time.
+// Redis Cluster, and TestThroughSentinel through a real Sentinel. Catch-up after a reconnect reads channels one at a time.
 // A client removed while a presence refresh is in flight may stay present
 // until its entry's TTL.
 package redis

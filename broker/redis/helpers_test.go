@@ -98,13 +98,23 @@ func newBroker(t testing.TB, url, prefix string, opts ...func(*redis.Options)) *
 type ownRedis struct {
 	t    testing.TB
 	port int
-	args []string // more arguments of redis-server
+	args []string // the arguments of redis-server, when not the defaults
 	cmd  *exec.Cmd
 }
 
 // startOwnRedis starts a redis-server without persistence on a free port,
 // with more arguments args.
 func startOwnRedis(t testing.TB, args ...string) *ownRedis {
+	t.Helper()
+	return startOwnRedisWith(t, func(port int) []string {
+		return append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--logfile", ""}, args...)
+	})
+}
+
+// startOwnRedisWith starts redis-server on a free port with the arguments
+// args gives for that port (a config file and --sentinel, say).
+func startOwnRedisWith(t testing.TB, args func(port int) []string) *ownRedis {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		browsertest.NeedService(t, "redis fault test: redis-server is not installed (apt-get install redis-server)")
@@ -115,7 +125,8 @@ func startOwnRedis(t testing.TB, args ...string) *ownRedis {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
-	r := &ownRedis{t: t, port: port, args: args}
+	r := &ownRedis{t: t, port: port}
+	r.args = args(port)
 	r.start()
 	t.Cleanup(r.kill)
 	return r
@@ -125,8 +136,7 @@ func (r *ownRedis) url() string { return "redis://127.0.0.1:" + strconv.Itoa(r.p
 
 func (r *ownRedis) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--logfile", ""}, r.args...)...)
+	r.cmd = exec.Command("redis-server", r.args...)
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
 	}

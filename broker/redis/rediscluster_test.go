@@ -1,6 +1,7 @@
 package redis_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -55,5 +56,38 @@ func TestOnRedisCluster(t *testing.T) {
 			prefix := "n" + strconv.FormatInt(time.Now().UnixNano(), 36)
 			return newBroker(t, url, prefix), newBroker(t, url, prefix)
 		})
+	})
+}
+
+// TestThroughSentinel runs the two-node suite through Redis Sentinel: a
+// master and a sentinel that monitors it, both the test's own, reached with
+// a redis+sentinel:// URL that names the sentinel and the master's name.
+func TestThroughSentinel(t *testing.T) {
+	master := startOwnRedis(t)
+	conf := filepath.Join(t.TempDir(), "sentinel.conf")
+	sentinel := startOwnRedisWith(t, func(port int) []string {
+		text := "port " + strconv.Itoa(port) + "\nbind 127.0.0.1\n" +
+			"sentinel monitor mymaster 127.0.0.1 " + strconv.Itoa(master.port) + " 1\n" +
+			"sentinel down-after-milliseconds mymaster 1000\n"
+		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return []string{conf, "--sentinel"}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, _ := exec.Command("redis-cli", "-p", strconv.Itoa(sentinel.port), "sentinel", "get-master-addr-by-name", "mymaster").Output()
+		if strings.Contains(string(out), strconv.Itoa(master.port)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the sentinel does not know the master: %s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	url := "redis+sentinel://127.0.0.1:" + strconv.Itoa(sentinel.port) + "/mymaster"
+	brokertest.RunCluster(t, func(t *testing.T) (broker.Broker, broker.Broker) {
+		prefix := "s" + strconv.FormatInt(time.Now().UnixNano(), 36)
+		return newBroker(t, url, prefix), newBroker(t, url, prefix)
 	})
 }
