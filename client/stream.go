@@ -102,6 +102,7 @@ func (w *streamWire) readLoop(r *bufio.Reader, hello chan<- []byte) {
 		w.frames <- frame
 	}
 	var event []byte // SSE: the data lines of the event being read
+	var name []byte  // SSE: its event type ("" is "message")
 	for {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -134,8 +135,15 @@ func (w *streamWire) readLoop(r *bufio.Reader, hello chan<- []byte) {
 		}
 		switch {
 		case len(line) == 0: // end of an event
-			emit(event)
-			event = nil
+			// After the hello (event: session), only "message" events carry
+			// protocol messages, as an EventSource's onmessage sees them;
+			// events of other types are not for this client.
+			if first || len(name) == 0 || string(name) == "message" {
+				emit(event)
+			}
+			event, name = nil, nil
+		case bytes.HasPrefix(line, []byte("event:")):
+			name = append(name[:0], bytes.TrimPrefix(line[6:], []byte(" "))...)
 		case bytes.HasPrefix(line, []byte("data:")):
 			data := bytes.TrimPrefix(line[5:], []byte(" "))
 			if event != nil {
