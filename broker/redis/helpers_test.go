@@ -17,6 +17,7 @@ import (
 	"github.com/heraldrt/herald/broker/redis"
 	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/internal/pause"
+	"github.com/heraldrt/herald/internal/redistest"
 )
 
 // sharedURL is the Redis the tests share with other work on the machine;
@@ -51,28 +52,7 @@ func testPrefix(t testing.TB, url string) string {
 	return prefix
 }
 
-func deleteKeys(t testing.TB, url, prefix string) {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{hostOf(url)}, DisableCache: true})
-	if err != nil {
-		return // the server is gone (a fault test stopped it): nothing to clean
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var cursor uint64
-	for {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+":*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return
-		}
-		if len(e.Elements) > 0 {
-			c.Do(ctx, c.B().Del().Key(e.Elements...).Build())
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return
-		}
-	}
-}
+func deleteKeys(_ testing.TB, url, prefix string) { redistest.DeleteKeys(hostOf(url), prefix+":*") }
 
 // hostOf returns host:port of a plain redis://host:port URL.
 func hostOf(url string) string { return url[len("redis://"):] }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald/internal/browsertest"
+	"github.com/heraldrt/herald/internal/redistest"
 )
 
 // centrifugoConfig lets anonymous clients connect, subscribe and publish
@@ -105,7 +106,7 @@ func TestCentrifugoTwoNodesOnRedis(t *testing.T) {
 	}
 	_ = c.Close()
 	prefix := fmt.Sprintf("heraldbenchtest-cf-%x", rand.Uint64())
-	t.Cleanup(func() { deleteRedisKeys("127.0.0.1:6379", prefix) })
+	t.Cleanup(func() { redistest.DeleteKeys("127.0.0.1:6379", prefix+"*") })
 	engine := `"engine": {"type": "redis", "redis": {"address": ["redis://127.0.0.1:6379"], "prefix": "` + prefix + `"}}`
 	a, b := startCentrifugo(t, bin, engine), startCentrifugo(t, bin, engine)
 	r := runJSON(t, testServer{ws: a.ws + "," + b.ws, api: a.api},

@@ -17,7 +17,7 @@ import (
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/broker/redis"
 	"github.com/heraldrt/herald/internal/browsertest"
-	"github.com/redis/rueidis"
+	"github.com/heraldrt/herald/internal/redistest"
 )
 
 // TestURLAndPIDLists: --url and --server-pid take comma-separated lists;
@@ -146,7 +146,7 @@ func TestFanoutAcrossNodesOnRedis(t *testing.T) {
 			browsertest.NeedService(t, "no Redis at %s (%v): start one (apt-get install redis-server)", redisURL, err)
 		}
 		if i == 0 {
-			t.Cleanup(func() { deleteRedisKeys("127.0.0.1:6379", prefix) })
+			t.Cleanup(func() { redistest.DeleteKeys("127.0.0.1:6379", prefix+"*") })
 		}
 		s, _ := startNode(t, herald.Config{Name: "node" + strconv.Itoa(i), Broker: b})
 		urls = append(urls, s.ws)
@@ -160,28 +160,4 @@ func TestFanoutAcrossNodesOnRedis(t *testing.T) {
 		t.Fatalf("connected %d, publications %+v", r.Connected, r.Publications)
 	}
 	expectEveryDelivery(t, r, 200)
-}
-
-// deleteRedisKeys deletes the keys under prefix on the Redis at addr.
-func deleteRedisKeys(addr, prefix string) {
-	c, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}, DisableCache: true})
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var cursor uint64
-	for {
-		e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(prefix+"*").Count(1000).Build()).AsScanEntry()
-		if err != nil {
-			return
-		}
-		if len(e.Elements) > 0 {
-			c.Do(ctx, c.B().Del().Key(e.Elements...).Build())
-		}
-		if cursor = e.Cursor; cursor == 0 {
-			return
-		}
-	}
 }

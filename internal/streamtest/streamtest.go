@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -205,21 +206,7 @@ func (c *Client) Call(cmd map[string]any) protocol.ReplyFrame {
 // Connect sends connect and fails the test unless it succeeds.
 func (c *Client) Connect(fields ...map[string]any) protocol.ConnectResult {
 	c.t.Helper()
-	cmd := map[string]any{"op": "connect"}
-	if len(fields) > 0 {
-		for k, v := range fields[0] {
-			cmd[k] = v
-		}
-	}
-	r := c.Call(cmd)
-	if r.Error != nil {
-		c.t.Fatalf("connect: %v", r.Error)
-	}
-	var res protocol.ConnectResult
-	if err := json.Unmarshal(r.Result, &res); err != nil {
-		c.t.Fatalf("connect result %s: %v", r.Result, err)
-	}
-	return res
+	return wstest.ConnectVia(c.t, c.Call, fields...)
 }
 
 // ErrEnded is Next's error once the stream has ended.

@@ -114,19 +114,27 @@ func (c *Client) Call(cmd map[string]any) protocol.ReplyFrame {
 // Connect sends connect and fails the test unless it succeeds.
 func (c *Client) Connect(fields ...map[string]any) protocol.ConnectResult {
 	c.t.Helper()
+	return ConnectVia(c.t, c.Call, fields...)
+}
+
+// ConnectVia sends connect through call, with the fields of fields[0]
+// added, and fails the test unless it succeeds: the Connect of every
+// raw test client, whatever its transport.
+func ConnectVia(t testing.TB, call func(map[string]any) protocol.ReplyFrame, fields ...map[string]any) protocol.ConnectResult {
+	t.Helper()
 	cmd := map[string]any{"op": "connect"}
 	if len(fields) > 0 {
 		for k, v := range fields[0] {
 			cmd[k] = v
 		}
 	}
-	r := c.Call(cmd)
+	r := call(cmd)
 	if r.Error != nil {
-		c.t.Fatalf("connect: %v", r.Error)
+		t.Fatalf("connect: %v", r.Error)
 	}
 	var res protocol.ConnectResult
 	if err := json.Unmarshal(r.Result, &res); err != nil {
-		c.t.Fatalf("connect result %s: %v", r.Result, err)
+		t.Fatalf("connect result %s: %v", r.Result, err)
 	}
 	return res
 }
