@@ -5,10 +5,9 @@ import (
 	"errors"
 	"time"
 
-	"github.com/heraldrt/herald/transport/httpstream"
-	ws "github.com/heraldrt/herald/transport/websocket"
-
 	"github.com/heraldrt/herald/protocol"
+	"github.com/heraldrt/herald/transport"
+	ws "github.com/heraldrt/herald/transport/websocket"
 )
 
 // Disconnect closes the connection with code and reason: the client gets a
@@ -109,6 +108,7 @@ func (s *Session) handleClose(err error) {
 // closeCodeOf turns the transport's close error into a close code.
 func closeCodeOf(err error) (int, string) {
 	var ce *ws.CloseError
+	var cc transport.CloseCoder
 	switch {
 	case err == nil:
 		return 1000, "closed by client"
@@ -116,8 +116,8 @@ func closeCodeOf(err error) (int, string) {
 		return ce.Code, ce.Reason
 	case errors.Is(err, ws.ErrMessageTooLarge):
 		return 1009, "message too large"
-	case errors.Is(err, httpstream.ErrSlowConsumer):
-		return protocol.CloseSlowConsumer, protocol.CloseReason(protocol.CloseSlowConsumer)
+	case errors.As(err, &cc):
+		return cc.CloseCode()
 	default:
 		return 1006, "connection lost"
 	}

@@ -19,6 +19,29 @@ type Peer interface {
 	HandleClose(err error)
 }
 
+// CloseCoder is implemented by a close error that names the close code
+// its client is told: a transport's own reason to end a connection (a
+// stream whose client stopped reading, say) carries the protocol's code
+// for it, so that the node reports it as it would on any transport.
+type CloseCoder interface {
+	error
+	// CloseCode returns the close code and its reason.
+	CloseCode() (code int, reason string)
+}
+
+// CloseCause is a CloseCoder: an error with a close code.
+type CloseCause struct {
+	Code   int
+	Reason string
+	Msg    string // the error's text, for logs
+}
+
+// Error returns the cause's text.
+func (e *CloseCause) Error() string { return e.Msg }
+
+// CloseCode returns the code and reason the client is told.
+func (e *CloseCause) CloseCode() (int, string) { return e.Code, e.Reason }
+
 // Refuse answers a connection the node does not take with status (503
 // when 0) and msg; a refusal that may pass soon (429, 503) asks the
 // client to retry after a second.

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/heraldrt/herald/protocol"
 	"github.com/heraldrt/herald/transport"
 )
 
@@ -43,8 +44,13 @@ var (
 	// ErrClientGone: the client ended the request.
 	ErrClientGone = errors.New("httpstream: the client closed the stream")
 	// ErrSlowConsumer: more than Config.MaxPendingBytes waited for a client
-	// that does not read, and the stream was dropped.
-	ErrSlowConsumer = errors.New("httpstream: the client did not read fast enough")
+	// that does not read, and the stream was dropped. It carries the
+	// protocol's slow-consumer close code (transport.CloseCoder).
+	ErrSlowConsumer error = &transport.CloseCause{
+		Code:   protocol.CloseSlowConsumer,
+		Reason: protocol.CloseReason(protocol.CloseSlowConsumer),
+		Msg:    "httpstream: the client did not read fast enough",
+	}
 	// errClosed is WriteText's answer once the stream is closing.
 	errClosed = errors.New("httpstream: stream closed")
 )
