@@ -7,8 +7,6 @@ package examples_test
 
 import (
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,45 +17,27 @@ import (
 
 	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/internal/clustertest"
-	"github.com/heraldrt/herald/internal/syncbuf"
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
 const webhookSecret = "example-webhook-secret-0123456789"
 
 func TestNodeBackend(t *testing.T) {
-	if _, err := exec.LookPath("node"); err != nil {
-		browsertest.NeedService(t, "node backend example: node is not installed; install Node.js 20 or later")
-	}
-	if _, err := os.Stat(filepath.Join("node-backend", "node_modules", "express")); err != nil {
-		browsertest.NeedService(t, "node backend example: express is not installed; run npm ci in examples/node-backend (make e2e-deps)")
-	}
-	runExample(t, "node-backend", "node", "server.js")
+	runExample(t, clustertest.StartNodeBackend(t, "HERALD_WEBHOOK_SECRET="+webhookSecret))
 }
 
 func TestPythonBackend(t *testing.T) {
 	if _, err := exec.LookPath("python3"); err != nil {
 		browsertest.NeedService(t, "python backend example: python3 is not installed")
 	}
-	runExample(t, "python-backend", "python3", "server.py")
+	runExample(t, clustertest.StartBackend(t, clustertest.ExampleDir("python-backend"), []string{"HERALD_WEBHOOK_SECRET=" + webhookSecret}, "python3", "server.py"))
 }
 
-// runExample starts the backend in dir with program and args, then herald
-// in front of it, and plays a session: a connect with the session cookie
-// and one without, an RPC, a refused subscription, and the webhooks.
-func runExample(t *testing.T, dir, program string, args ...string) {
-	port := clustertest.FreePort(t)
-	cmd := exec.Command(program, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), fmt.Sprintf("PORT=%d", port), "HERALD_WEBHOOK_SECRET="+webhookSecret)
-	var out syncbuf.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	backend := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitListening(t, port, &out)
+// runExample puts herald in front of the running example backend be and
+// plays a session: a connect with the session cookie and one without,
+// RPCs, a refused subscription, and the webhooks.
+func runExample(t *testing.T, be *clustertest.Backend) {
+	backend := be.URL()
 
 	cfg := filepath.Join(t.TempDir(), "herald.yaml")
 	if err := os.WriteFile(cfg, []byte("proxy:\n  cookies: [sid]\n  timeout: 3s\n"), 0o600); err != nil {
@@ -70,7 +50,7 @@ func runExample(t *testing.T, dir, program string, args ...string) {
 	c := wstest.Dial(t, ws, http.Header{"Cookie": {"sid=sid-ann; theme=dark"}})
 	res := c.Connect()
 	if res.User != "ann" || res.Subs["inbox:ann"] == nil {
-		t.Fatalf("connect with the session cookie: %+v\nbackend: %s", res, out.String())
+		t.Fatalf("connect with the session cookie: %+v\nbackend: %s", res, be.Output())
 	}
 	if r := c.Call(map[string]any{"op": "rpc", "method": "whoami"}); r.Error != nil || string(r.Result) != `{"data":{"user":"ann"}}` {
 		t.Fatalf("rpc whoami: %s %v", r.Result, r.Error)
@@ -104,7 +84,7 @@ func runExample(t *testing.T, dir, program string, args ...string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("webhooks received by the backend:\n got %q\nwant %q\nbackend: %s\nherald: %s", got, want, out.String(), n.Output())
+			t.Fatalf("webhooks received by the backend:\n got %q\nwant %q\nbackend: %s\nherald: %s", got, want, be.Output(), n.Output())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -139,20 +119,4 @@ func containsAll(got, want []string) bool {
 		}
 	}
 	return true
-}
-
-func waitListening(t *testing.T, port int, out *syncbuf.Buffer) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the backend does not listen on %d: %s", port, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
