@@ -12,8 +12,10 @@ import (
 // The cluster view: every node announces itself through the broker (a
 // control message with its NodeInfo) every Config.AnnounceInterval, and
 // keeps the announcements of the others. A node that has not been heard
-// of for three intervals is taken to be gone; one that shuts down says so
-// at once. With the embedded broker the cluster is this node alone.
+// of for three intervals is taken to be gone, and the OnNodeLost handlers
+// are told (it crashed, or lost its broker); one that shuts down says so
+// at once, and is not reported lost. With the embedded broker the cluster
+// is this node alone.
 
 // nodeSilence is how many announce intervals a node may miss before the
 // others forget it.
@@ -23,6 +25,7 @@ const nodeSilence = 3
 type cluster struct {
 	mu    sync.Mutex
 	nodes map[string]clusterNode
+	lost  []func(name string) // the OnNodeLost handlers
 }
 
 type clusterNode struct {
@@ -47,19 +50,62 @@ func (c *cluster) left(name string) {
 	c.mu.Unlock()
 }
 
-// live returns the nodes heard of since cutoff, and forgets the others.
+// live returns the nodes heard of since cutoff.
 func (c *cluster) live(cutoff time.Time) []NodeInfo {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make([]NodeInfo, 0, len(c.nodes))
+	for _, cn := range c.nodes {
+		if !cn.seen.Before(cutoff) {
+			out = append(out, cn.info)
+		}
+	}
+	return out
+}
+
+// expire forgets the nodes not heard of since cutoff, other than self,
+// and returns their names with the handlers to tell.
+func (c *cluster) expire(cutoff time.Time, self string) (names []string, tell []func(string)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	for name, cn := range c.nodes {
 		if cn.seen.Before(cutoff) {
 			delete(c.nodes, name)
-			continue
+			if name != self {
+				names = append(names, name)
+			}
 		}
-		out = append(out, cn.info)
 	}
-	return out
+	return names, c.lost
+}
+
+// OnNodeLost adds a handler told the name of each node of the cluster that
+// fell silent: not heard of for three announce intervals, without having
+// said that it was leaving. It crashed, was killed, or lost its broker;
+// a node that shuts down says so, and is not reported. The node checks at
+// every announce interval, so a lost node is told between three and four
+// intervals after its last announcement, by every node that heard it.
+// Handlers run on the node's announce goroutine and must return quickly.
+// Like OnActivity, it adds a handler rather than replacing one (package
+// webhook settles the events a lost node owed).
+func (n *Node) OnNodeLost(fn func(name string)) {
+	n.cluster.mu.Lock()
+	n.cluster.lost = append(n.cluster.lost[:len(n.cluster.lost):len(n.cluster.lost)], fn)
+	n.cluster.mu.Unlock()
+}
+
+// reportLost forgets the nodes silent for too long and tells the
+// OnNodeLost handlers.
+func (n *Node) reportLost(now time.Time) {
+	names, tell := n.cluster.expire(now.Add(-nodeSilence*n.cfg.AnnounceInterval), n.cfg.Name)
+	slices.Sort(names)
+	for _, name := range names {
+		n.log.Warn("a node of the cluster fell silent without leaving: taken for lost", "lost_node", name,
+			"silent_for", (nodeSilence * n.cfg.AnnounceInterval).String())
+		for _, fn := range tell {
+			fn(name)
+		}
+	}
 }
 
 // Nodes describes every live node of the cluster, sorted by name: this
@@ -85,6 +131,7 @@ func (n *Node) announce() {
 	defer t.Stop()
 	for {
 		n.sendAnnouncement()
+		n.reportLost(time.Now())
 		select {
 		case <-n.ctx.Done():
 			return
