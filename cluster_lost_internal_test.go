@@ -47,3 +47,29 @@ func TestOnNodeLost(t *testing.T) {
 		t.Fatalf("nodes after the loss: %v, want [b-node]", got)
 	}
 }
+
+// TestCutOffNodeReportsNobody: a node whose own announcements stop coming
+// back lost its broker, not the others: it reports none of them; once it
+// hears itself again it reports itself (the others may have taken it for
+// lost) and gives the others a full window to be heard again.
+func TestCutOffNodeReportsNobody(t *testing.T) {
+	var c cluster
+	t0 := time.Now()
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	c.heard(NodeInfo{Name: "self"}, t0)
+	c.heard(NodeInfo{Name: "other"}, t0)
+	if names, _ := c.expire(sec(1), sec(2), "self"); len(names) != 0 {
+		t.Fatalf("cut off: reported %v, want nobody", names)
+	}
+	c.heard(NodeInfo{Name: "self"}, sec(3))
+	if names, _ := c.expire(sec(2), sec(3), "self"); len(names) != 1 || names[0] != "self" {
+		t.Fatalf("back: reported %v, want [self]", names)
+	}
+	if names, _ := c.expire(sec(2), sec(4), "self"); len(names) != 0 {
+		t.Fatalf("within the other's new window: reported %v, want nobody", names)
+	}
+	c.heard(NodeInfo{Name: "self"}, sec(9))
+	if names, _ := c.expire(sec(8), sec(9), "self"); len(names) != 1 || names[0] != "other" {
+		t.Fatalf("the other still silent after its window: reported %v, want [other]", names)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/heraldrt/herald"
 )
 
 // The events a crashed node owed.
@@ -32,6 +34,14 @@ import (
 // A node restarted under the same name settles its own earlier list when
 // it attaches, for the keys it does not hold again, since the others may
 // not have noticed that it was gone.
+//
+// A node cut off from its broker for as long is taken for lost by the
+// others, though its clients may still be there: they settle its keys. It
+// hears that (OnNodeLost with its own name, once it hears itself again)
+// and records its keys anew, which emits user_online, channel_occupied
+// and member_added again for those that nobody else holds. And a node
+// reported lost that is live again by the time a node settles it is left
+// alone.
 
 // settleStep separates the settling of a lost node by the live nodes, by
 // their rank in name order.
@@ -77,6 +87,10 @@ func parseKey(s string) (key, bool) {
 // name's keys, at once or after settleStep per rank.
 func (t *tracker) nodeLost(name string) {
 	if name == t.id {
+		t.mu.Lock()
+		t.rejoined = true
+		t.mu.Unlock()
+		t.wake()
 		return
 	}
 	var live []string
@@ -96,10 +110,7 @@ func (t *tracker) settleAfter(name string, delay time.Duration) {
 		t.mu.Lock()
 		t.lost = append(t.lost, name)
 		t.mu.Unlock()
-		select {
-		case t.signal <- struct{}{}:
-		default:
-		}
+		t.wake()
 	}
 	if delay <= 0 {
 		queue()
@@ -108,12 +119,31 @@ func (t *tracker) settleAfter(name string, delay time.Duration) {
 	time.AfterFunc(delay, queue)
 }
 
+// wake makes the run goroutine look at the queues.
+func (t *tracker) wake() {
+	select {
+	case t.signal <- struct{}{}:
+	default:
+	}
+}
+
 // settleLost settles the queued nodes; one whose broker calls fail is
-// tried again a second later.
+// tried again a second later. After this node was taken for lost, it
+// marks every key it holds for recording anew.
 func (t *tracker) settleLost(ctx context.Context) {
 	t.mu.Lock()
 	lost := t.lost
 	t.lost = nil
+	if t.rejoined {
+		t.rejoined = false
+		for k, has := range t.recorded {
+			if has {
+				t.recorded[k] = false
+				t.dirty[k] = struct{}{}
+			}
+		}
+		defer t.wake()
+	}
 	t.mu.Unlock()
 	for _, name := range lost {
 		if err := t.settle(ctx, name); err != nil {
@@ -132,6 +162,9 @@ func (t *tracker) settleLost(ctx context.Context) {
 func (t *tracker) settle(ctx context.Context, name string) error {
 	if t.ps == nil {
 		return nil
+	}
+	if name != t.id && slices.ContainsFunc(t.n.Nodes(), func(info herald.NodeInfo) bool { return info.Name == name }) {
+		return nil // heard again: not lost after all
 	}
 	list := nodeSet(name)
 	held, err := t.ps.Presence(ctx, list)

@@ -73,6 +73,7 @@ type tracker struct {
 	dirty    map[key]struct{}
 	recorded map[key]bool // under the run goroutine only
 	lost     []string     // nodes whose keys to settle now (settle.go)
+	rejoined bool         // the others took this node for lost (settle.go)
 	signal   chan struct{}
 }
 

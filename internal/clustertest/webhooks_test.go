@@ -80,6 +80,38 @@ func (r *webhookReceiver) waitFor(t *testing.T, within time.Duration, want ...st
 	}
 }
 
+// webhookCluster starts three herald nodes on a broker of kind, sending
+// webhooks to one receiver, with bob on node-1 (subscribed to news) and
+// ann on node-3 (lobby), once their events have arrived.
+func webhookCluster(t *testing.T, kind string) (*webhookReceiver, *Broker, []*Node) {
+	t.Helper()
+	rcv, rcvURL := startWebhookReceiver(t)
+	broker := StartBroker(t, kind)
+	url := broker.URL() + "?presence_ttl=20s"
+	var nodes []*Node
+	for i := range 3 {
+		nodes = append(nodes, StartNode(t, fmt.Sprintf("node-%d", i+1), url,
+			"--presence", "--announce-interval", "500ms", "--token-secret", tokenSecret,
+			"--webhook-url", rcvURL, "--webhook-secret", webhookSecret))
+	}
+	connect := func(n *Node, user, channel string) {
+		tok, err := auth.Mint([]byte(tokenSecret), "HS256", auth.Claims{User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := wstest.Dial(t, "ws"+strings.TrimPrefix(n.URL(), "http")+"/ws")
+		c.Connect(map[string]any{"token": tok})
+		if r := c.Call(map[string]any{"op": "subscribe", "channel": channel}); r.Error != nil {
+			t.Fatalf("%s subscribes to %s on %s: %v", user, channel, n.Name, r.Error)
+		}
+	}
+	connect(nodes[0], "bob", "news")
+	connect(nodes[2], "ann", "lobby")
+	rcv.waitFor(t, 20*time.Second, "user_online  bob by node-1", "channel_occupied news  by node-1", "member_added news bob by node-1",
+		"user_online  ann by node-3", "channel_occupied lobby  by node-3", "member_added lobby ann by node-3")
+	return rcv, broker, nodes
+}
+
 // TestCrashedNodeWebhooks: when a node is killed with -9, it cannot send
 // the webhooks of its users and channels; the live node whose name sorts
 // first sends them for it, once: ann, whose only connection was on the
@@ -87,31 +119,7 @@ func (r *webhookReceiver) waitFor(t *testing.T, within time.Duration, want ...st
 // stays online. On Redis and on NATS, with real herald processes.
 func TestCrashedNodeWebhooks(t *testing.T) {
 	onEachBroker(t, func(t *testing.T, kind string) {
-		rcv, rcvURL := startWebhookReceiver(t)
-		broker := StartBroker(t, kind)
-		url := broker.URL() + "?presence_ttl=20s"
-		var nodes []*Node
-		for i := range 3 {
-			nodes = append(nodes, StartNode(t, fmt.Sprintf("node-%d", i+1), url,
-				"--presence", "--announce-interval", "300ms", "--token-secret", tokenSecret,
-				"--webhook-url", rcvURL, "--webhook-secret", webhookSecret))
-		}
-		connect := func(n *Node, user, channel string) {
-			tok, err := auth.Mint([]byte(tokenSecret), "HS256", auth.Claims{User: user})
-			if err != nil {
-				t.Fatal(err)
-			}
-			c := wstest.Dial(t, "ws"+strings.TrimPrefix(n.URL(), "http")+"/ws")
-			c.Connect(map[string]any{"token": tok})
-			if r := c.Call(map[string]any{"op": "subscribe", "channel": channel}); r.Error != nil {
-				t.Fatalf("%s subscribes to %s on %s: %v", user, channel, n.Name, r.Error)
-			}
-		}
-		connect(nodes[0], "bob", "news")
-		connect(nodes[2], "ann", "lobby")
-		rcv.waitFor(t, 20*time.Second, "user_online  bob by node-1", "channel_occupied news  by node-1", "member_added news bob by node-1",
-			"user_online  ann by node-3", "channel_occupied lobby  by node-3", "member_added lobby ann by node-3")
-
+		rcv, _, nodes := webhookCluster(t, kind)
 		nodes[2].Kill()
 		owed := []string{"user_offline  ann by node-1", "channel_vacated lobby  by node-1", "member_removed lobby ann by node-1"}
 		rcv.waitFor(t, 30*time.Second, owed...)
@@ -124,5 +132,28 @@ func TestCrashedNodeWebhooks(t *testing.T) {
 		if len(got) != 9 {
 			t.Errorf("want each event once, and nothing for bob; received %d:\n%s", len(got), strings.Join(got, "\n"))
 		}
+	})
+}
+
+// TestBrokerStallSendsNoFalseOffline: when the broker stalls for longer
+// than three announce intervals, every node hears nobody, itself
+// included; none takes the others for lost, so no user_offline,
+// channel_vacated or member_removed is sent for connections that never
+// ended. (Once they hear themselves again, the nodes record their users
+// anew, which may repeat user_online: duplicates, not losses.)
+func TestBrokerStallSendsNoFalseOffline(t *testing.T) {
+	onEachBroker(t, func(t *testing.T, kind string) {
+		rcv, broker, _ := webhookCluster(t, kind)
+		broker.Stall(t, 4*time.Second)
+		// Past the settling of every rank (5 s apart), were any node lost.
+		time.Sleep(12 * time.Second)
+		for _, e := range rcv.snapshot() {
+			for _, name := range []string{"user_offline", "channel_vacated", "member_removed"} {
+				if strings.HasPrefix(e, name) {
+					t.Errorf("after a broker stall, with every connection still open: %q", e)
+				}
+			}
+		}
+		t.Logf("events: %q", rcv.snapshot())
 	})
 }
