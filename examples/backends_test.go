@@ -1,6 +1,7 @@
 // Package examples_test runs the example backends (examples/node-backend
 // and examples/python-backend) against the real herald binary: each
-// authenticates connects from a session cookie, answers RPCs and receives
+// authenticates connects from a session cookie, answers RPCs (the demo
+// chat's time among them), keeps the demo's feedback sends and receives
 // signed webhooks. A test skips without node (or its npm packages: make
 // e2e-deps) or python3, and fails instead under HERALD_REQUIRE_SERVICES=1.
 package examples_test
@@ -58,6 +59,7 @@ func runExample(t *testing.T, be *clustertest.Backend) {
 	if r := c.Call(map[string]any{"op": "rpc", "method": "sum", "data": []int{1, 2, 3}}); r.Error != nil || string(r.Result) != `{"data":6}` {
 		t.Fatalf("rpc sum: %s %v", r.Result, r.Error)
 	}
+	checkDemoCommands(t, c, backend)
 	if r := c.Call(map[string]any{"op": "rpc", "method": "nope"}); r.Error == nil || r.Error.Code != 1004 {
 		t.Fatalf("rpc nope: %+v", r.Error)
 	}
@@ -90,17 +92,57 @@ func runExample(t *testing.T, be *clustertest.Backend) {
 	}
 }
 
-// receivedEvents asks the example backend what webhooks it verified.
-func receivedEvents(t *testing.T, backend string) []string {
-	resp, err := http.Get(backend + "/events")
+// checkDemoCommands checks what the demo chat's commands need from the
+// backend: the time RPC answers the backend's clock, and a feedback send
+// reaches it with the connection's user.
+func checkDemoCommands(t *testing.T, c *wstest.Client, backend string) {
+	t.Helper()
+	r := c.Call(map[string]any{"op": "rpc", "method": "time"})
+	var clock struct {
+		Data struct {
+			Now    time.Time `json:"now"`
+			Server string    `json:"server"`
+		} `json:"data"`
+	}
+	if r.Error != nil || json.Unmarshal(r.Result, &clock) != nil || time.Since(clock.Data.Now).Abs() > time.Minute || clock.Data.Server == "" {
+		t.Fatalf("rpc time: %s %v, want the backend's clock", r.Result, r.Error)
+	}
+	if err := c.SendRaw(`{"op":"send","data":{"type":"feedback","text":"from the test","room":"lobby","name":"Ann"}}`); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var notes []struct{ Text, Room, Name, User string }
+		getJSON(t, backend+"/feedback", &notes)
+		for _, n := range notes {
+			if n.Text == "from the test" && n.Room == "lobby" && n.Name == "Ann" && n.User == "ann" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the feedback send did not reach the backend: %+v", notes)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// getJSON decodes the JSON answer to GET url into out.
+func getJSON(t *testing.T, url string, out any) {
+	t.Helper()
+	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var events []struct{ Name, Channel, User string }
-	if err := json.NewDecoder(resp.Body).Decode(&events); err != nil {
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// receivedEvents asks the example backend what webhooks it verified.
+func receivedEvents(t *testing.T, backend string) []string {
+	var events []struct{ Name, Channel, User string }
+	getJSON(t, backend+"/events", &events)
 	var out []string
 	for _, e := range events {
 		out = append(out, e.Name+" "+e.Channel+" "+e.User)
