@@ -2,17 +2,24 @@
 // (TestDemoCommandsThroughBackend): /time is an RPC and /feedback a send,
 // both answered by the application's backend through Herald's HTTP proxy.
 //
-//   node backend.e2e.mjs <demo-with-backend-url> <backend-url> <demo-without-backend-url> <artifacts-dir>
+//   node backend.e2e.mjs <demo-with-backend-url> <backend-url> <demo-without-backend-url> <artifacts-dir> [--down <url>]
 //
 // With a backend (herald serve --config examples/node-backend/demo.yaml in
 // front of the real Node example): /time shows the backend's clock, and
 // /feedback reaches the backend, which lists it at <backend-url>/feedback.
 // Without one (plain herald): /time and /feedback say plainly that they
-// need a backend, and give the commands that start one. Exits non-zero on
-// any failure.
+// need a backend, and give the commands that start one. With --down, a
+// demo whose backend does not run: both commands say that it did not
+// answer (error 112). Exits non-zero on any failure.
 import { chromium } from 'playwright-core';
 
-const [withURL, backendURL, withoutURL, artifacts] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : '';
+};
+const downURL = flag('--down');
+const [withURL, backendURL, withoutURL, artifacts] = args;
 if (!withURL || !backendURL || !withoutURL || !artifacts) {
   console.error('usage: node backend.e2e.mjs <demo-with-backend-url> <backend-url> <demo-without-backend-url> <artifacts-dir>');
   process.exit(2);
@@ -120,6 +127,16 @@ try {
   await grace.waitForFunction(() => document.querySelectorAll('.notice.needs-backend').length === 2, null, { timeout: TIMEOUT });
   assert((await grace.locator('.notice.backend').count()) === 0, 'a note was reported sent without a backend');
   await grace.screenshot({ path: `${artifacts}/commands-without-backend.png` });
+
+  if (downURL) {
+    step('a backend that does not run: the commands say it did not answer');
+    const kay = await open('Kay', downURL);
+    await type(kay, '/time');
+    await notice(kay, 'warn', 'did not answer /time');
+    await type(kay, '/feedback hello');
+    await notice(kay, 'warn', 'did not answer /feedback');
+    assert((await kay.locator('.notice.backend, .notice.needs-backend').count()) === 0, 'a backend that does not run was reported as answering, or as missing');
+  }
 
   for (const page of pages) assert(!page.__errors, `${page.__label}: the page threw ${page.__errors} uncaught error(s)`);
   console.log('PASS: /time and /feedback go through the backend, and say what they need without one');
