@@ -102,7 +102,7 @@
 //     the routing of a POST that reached another node to the stream's.
 //   - control.go, cluster.go, seams.go, instrumented_broker.go: messages
 //     between nodes, the cluster view (Node.Nodes: every node announces
-//     itself), the adapters through which the broker and the transport
+//     itself; Node.OnNodeLost: one fell silent), the adapters through which the broker and the transport
 //     call the engine (broker.EventHandler with its StateLossHandler, and
 //     websocket.Peer, kept off the public API), and the broker wrapper that
 //     counts calls for the metrics.

@@ -288,7 +288,10 @@ func TestGrafanaDashboard(t *testing.T) {
 	// The panels the issue asks for.
 	for _, name := range []string{"herald_connections", "herald_messages_sent_total", "herald_deliveries_total",
 		"herald_publish_fanout_seconds_bucket", "herald_slow_consumer_disconnects_total", "herald_disconnects_total",
-		"herald_broker_errors_total", "herald_api_requests_total"} {
+		"herald_broker_errors_total", "herald_api_requests_total",
+		// The backend integration (issue 15): proxy calls and webhook deliveries.
+		"herald_proxy_calls_total", "herald_proxy_call_duration_seconds_bucket", "herald_proxy_calls_in_flight",
+		"herald_webhook_events_total", "herald_webhook_requests_total", "herald_webhook_dropped_total", "herald_webhook_queued_events"} {
 		if !used[name] {
 			t.Errorf("no panel shows %s", name)
 		}

@@ -20,7 +20,10 @@
 // presence), user_online and user_offline (a user's first and last
 // connection), and publication (each publication in the namespaces of
 // Config.Publications, sent by the node that accepted it). tracker.go says how nodes agree on first and last through
-// the broker's presence store, and which races give duplicates.
+// the broker's presence store, and which races give duplicates; settle.go
+// how the live nodes send the events a crashed node owed (user_offline,
+// channel_vacated, member_removed), once, by the live node whose name
+// sorts first.
 //
 // # Delivery
 //

@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -32,14 +30,15 @@ import (
 // when a node dies, which the next transition then sees. The same
 // mechanism keeps the per-user connection limit (user_limit.go).
 //
-// Races lean toward duplicates, never toward losses: two nodes getting a
-// key at once may both read an empty set and both emit (the receiver sees
-// two user_online for one user, with different ids), and two nodes losing
-// it at once may both read an empty set. A node that crashes emits
-// nothing for what it held; its entries expire after the broker's presence
-// TTL, and the next transition of the key is reported as usual. Quick
-// flaps within one reconciliation (a connection that comes and goes in a
-// few milliseconds) may emit nothing.
+// Races lean toward duplicates: two nodes getting a key at once may both
+// read an empty set and both emit (the receiver sees two user_online for
+// one user, with different ids), and two nodes losing it at once may both
+// read an empty set. Quick flaps within one reconciliation (a connection
+// that comes and goes in a few milliseconds) may emit nothing.
+//
+// A node's entry in the sets is its name, and it also lists every key it
+// holds in a set of its own ("herald webhook node NAME"), so that when it
+// crashes the others can emit what it owed (settle.go).
 
 // key is one tracked thing.
 type key struct {
@@ -65,22 +64,22 @@ func (k key) set() string {
 type tracker struct {
 	w    *Webhooks
 	ps   broker.PresenceStore // nil: this node alone
-	id   string               // this node's entry in the sets
+	id   string               // this node's entry in the sets: its name
 	node string               // the node's name, for events
+	n    *herald.Node         // for the cluster's live nodes (settle.go)
 
 	mu       sync.Mutex
 	counts   map[key]int
 	dirty    map[key]struct{}
 	recorded map[key]bool // under the run goroutine only
+	lost     []string     // nodes whose keys to settle now (settle.go)
+	rejoined bool         // the others took this node for lost (settle.go)
 	signal   chan struct{}
-	idle     chan struct{} // closed and replaced when a reconciliation found nothing dirty
 }
 
 func newTracker(w *Webhooks) *tracker {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
 	return &tracker{
-		w: w, ps: w.cfg.Presence, id: hex.EncodeToString(b[:]),
+		w: w, ps: w.cfg.Presence,
 		counts: map[key]int{}, dirty: map[key]struct{}{}, recorded: map[key]bool{},
 		signal: make(chan struct{}, 1),
 	}
@@ -140,6 +139,7 @@ func (t *tracker) run(ctx context.Context) {
 			return
 		}
 		t.reconcile(ctx)
+		t.settleLost(ctx)
 	}
 }
 
@@ -184,15 +184,23 @@ func (t *tracker) reconcile(ctx context.Context) {
 func (t *tracker) transition(ctx context.Context, k key, has bool) error {
 	first := true
 	if t.ps != nil {
+		// The node's own list holds at least what the sets hold: a key
+		// is listed before it is added, and unlisted after it is removed.
 		var err error
 		if has {
 			first, err = t.alone(ctx, k)
+			if err == nil {
+				err = t.ps.AddPresence(ctx, nodeSet(t.id), &broker.ClientInfo{Client: k.String()})
+			}
 			if err == nil {
 				err = t.ps.AddPresence(ctx, k.set(), &broker.ClientInfo{Client: t.id})
 			}
 		} else {
 			if err = t.ps.RemovePresence(ctx, k.set(), t.id); err == nil {
 				first, err = t.alone(ctx, k)
+			}
+			if err == nil {
+				err = t.ps.RemovePresence(ctx, nodeSet(t.id), k.String())
 			}
 		}
 		if err != nil {

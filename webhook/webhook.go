@@ -149,10 +149,17 @@ func setDefault[T comparable](v *T, def T) {
 }
 
 // Attach makes w follow node's connections and subscriptions (it
-// registers node.OnActivity).
+// registers node.OnActivity), and settle the events owed by the nodes of
+// the cluster that crash (node.OnNodeLost; settle.go). Attach w to one
+// node only, before it serves clients: the node's name, unique in the
+// cluster, is its entry in the broker's presence sets.
 func (w *Webhooks) Attach(node *herald.Node) {
-	w.tr.node = node.Name()
+	w.tr.node, w.tr.id, w.tr.n = node.Name(), node.Name(), node
 	node.OnActivity(w.tr.observe)
+	if w.tr.ps != nil {
+		node.OnNodeLost(w.tr.nodeLost)
+		w.tr.settleAfter(node.Name(), 0) // what an earlier life under this name left
+	}
 }
 
 // emit queues an event for every endpoint that takes it.

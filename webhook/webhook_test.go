@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/broker/nats"
 	"github.com/heraldrt/herald/broker/redis"
 	"github.com/heraldrt/herald/internal/browsertest"
 	"github.com/heraldrt/herald/internal/leaktest"
@@ -91,9 +93,16 @@ func (r *receiver) wait(t *testing.T, want ...string) {
 	}
 }
 
+// clusterBroker is a distributed broker: the node's, and its webhooks'
+// presence store.
+type clusterBroker interface {
+	broker.Broker
+	broker.PresenceStore
+}
+
 // startNode starts a node with webhooks to url; b is its broker (nil: the
 // embedded one).
-func startNode(t *testing.T, url string, b *redis.Broker, publications ...string) string {
+func startNode(t *testing.T, url string, b clusterBroker, publications ...string) string {
 	t.Helper()
 	cfg := herald.Config{ShutdownWindow: 10 * time.Millisecond, Namespaces: map[string]herald.ChannelOptions{
 		"room": {Presence: true}, "news": {},
@@ -169,14 +178,47 @@ func TestEventsTwoNodesOnRedis(t *testing.T) {
 		redisURL = "redis://127.0.0.1:6379"
 	}
 	prefix := fmt.Sprintf("heraldtest-webhook-%x", rand.Uint64())
-	brokers := make([]*redis.Broker, 2)
-	for i := range brokers {
+	eventsTwoNodes(t, func() (clusterBroker, error) {
 		b, err := redis.New(redisURL, redis.Options{Prefix: prefix})
 		if err == nil {
 			err = b.Ping(context.Background())
 		}
 		if err != nil {
 			browsertest.NeedService(t, "webhook cluster test: no Redis at %s (%v)", redisURL, err)
+		}
+		return b, nil
+	})
+}
+
+// TestEventsTwoNodesOnNATS is the same with two nodes joined by NATS
+// JetStream, whose presence store is a key-value bucket.
+func TestEventsTwoNodesOnNATS(t *testing.T) {
+	natsURL := os.Getenv("HERALD_NATS_URL")
+	if natsURL == "" {
+		natsURL = "nats://127.0.0.1:4222"
+	}
+	prefix := fmt.Sprintf("heraldtest-webhook-%x", rand.Uint64())
+	eventsTwoNodes(t, func() (clusterBroker, error) {
+		b, err := nats.New(natsURL, nats.Options{Prefix: prefix})
+		if err != nil {
+			browsertest.NeedService(t, "webhook cluster test: no NATS with JetStream at %s (%v)", natsURL, err)
+		}
+		if err := b.Ping(context.Background()); err != nil {
+			_ = b.Close(context.Background())
+			browsertest.NeedService(t, "webhook cluster test: no NATS with JetStream at %s (%v)", natsURL, err)
+		}
+		return b, nil
+	})
+}
+
+// eventsTwoNodes plays the two-node scenario on brokers newBroker makes,
+// one per node, joined through one server.
+func eventsTwoNodes(t *testing.T, newBroker func() (clusterBroker, error)) {
+	brokers := make([]clusterBroker, 2)
+	for i := range brokers {
+		b, err := newBroker()
+		if err != nil {
+			t.Fatal(err)
 		}
 		brokers[i] = b
 	}

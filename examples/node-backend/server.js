@@ -4,7 +4,9 @@
 //     --webhook-url http://127.0.0.1:3000/herald/webhooks
 //
 // and it asks this server about every connect, subscribe, publish, RPC...
-// and tells it what happened.
+// and tells it what happened. It also serves the /time and /feedback
+// commands of the demo chat at herald's / (README.md: herald serve --config
+// demo.yaml).
 'use strict';
 const crypto = require('node:crypto');
 const express = require('express');
@@ -17,6 +19,9 @@ const sessions = new Map([['sid-ann', 'ann'], ['sid-bob', 'bob']]);
 // The webhook events received, verified and de-duplicated by id.
 const events = [];
 const seen = new Set();
+// The demo's /feedback messages, which arrive with send: the last 100.
+const feedback = [];
+const FEEDBACK_KEPT = 100;
 
 const app = express();
 
@@ -53,12 +58,38 @@ app.post('/herald/rpc', express.json(), (req, res) => {
       return res.json({ result: { user: req.body.user } });
     case 'sum':
       return res.json({ result: (req.body.data || []).reduce((a, b) => a + b, 0) });
+    case 'time': {
+      // The server's clock, which the demo's /time shows: a browser's own
+      // clock may be wrong, the backend's is the one your app trusts.
+      const now = new Date();
+      return res.json({
+        result: { now: now.toISOString(), unix_ms: now.getTime(), zone: Intl.DateTimeFormat().resolvedOptions().timeZone, server: 'node-backend' },
+      });
+    }
     default:
       return res.json({ error: { code: 1004, message: `no method ${req.body.method}` } });
   }
 });
 
-app.post('/herald/send', express.json(), (req, res) => res.json({ result: {} }));
+// A send is one-way: Herald forwards the client's message and expects any
+// 2xx. The demo's /feedback sends {type: "feedback", text, room, name}.
+app.post('/herald/send', express.json(), (req, res) => {
+  const d = req.body.data;
+  if (d && d.type === 'feedback' && typeof d.text === 'string' && d.text.trim()) {
+    const entry = {
+      text: d.text.trim().slice(0, 2000),
+      room: typeof d.room === 'string' ? d.room.slice(0, 64) : '',
+      name: typeof d.name === 'string' ? d.name.slice(0, 32) : '',
+      client: req.body.client,
+      user: req.body.user,
+      time_ms: Date.now(),
+    };
+    feedback.push(entry);
+    if (feedback.length > FEEDBACK_KEPT) feedback.shift();
+    console.log(`feedback from ${entry.name || entry.client} in #${entry.room}: ${entry.text}`);
+  }
+  res.sendStatus(204);
+});
 
 // Verifies Herald-Signature: t=UNIX,v1=HEX, an HMAC-SHA256 of "t.body".
 function verify(secret, header, body, nowSeconds) {
@@ -91,7 +122,8 @@ app.post('/herald/webhooks', express.raw({ type: 'application/json', limit: '5mb
   res.sendStatus(204);
 });
 
-// For the example's test: what arrived.
+// For the example's tests: what arrived.
 app.get('/events', (req, res) => res.json(events));
+app.get('/feedback', (req, res) => res.json(feedback));
 
 app.listen(port, '127.0.0.1', () => console.log(`backend listening on 127.0.0.1:${port}`));

@@ -25,6 +25,8 @@ WEBHOOK_SECRET = os.environ.get("HERALD_WEBHOOK_SECRET", "").encode()
 SESSIONS = {"sid-ann": "ann", "sid-bob": "bob"}
 # The webhook events received, verified and de-duplicated by id.
 EVENTS, SEEN, LOCK = [], set(), threading.Lock()
+# The demo chat's /feedback notes, which arrive with send: the last 100.
+FEEDBACK, FEEDBACK_KEPT = [], 100
 
 
 def verify(secret, header, body, now):
@@ -64,7 +66,31 @@ def rpc(req, headers):
         return {"result": {"user": req["user"]}}
     if method == "sum":
         return {"result": sum(req.get("data") or [])}
+    if method == "time":  # the demo chat's /time: the backend's clock
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + ".%03dZ" % (int(now * 1000) % 1000)
+        return {"result": {"now": stamp, "unix_ms": int(now * 1000), "zone": "UTC", "server": "python-backend"}}
     return {"error": {"code": 1004, "message": "no method " + str(method)}}
+
+
+def send(req, headers):
+    """A send is one-way: any 2xx will do. The demo's /feedback sends
+    {"type": "feedback", "text", "room", "name"}; the rest is ignored."""
+    d = req.get("data")
+    if isinstance(d, dict) and d.get("type") == "feedback" and isinstance(d.get("text"), str) and d["text"].strip():
+        entry = {
+            "text": d["text"].strip()[:2000],
+            "room": d["room"][:64] if isinstance(d.get("room"), str) else "",
+            "name": d["name"][:32] if isinstance(d.get("name"), str) else "",
+            "client": req.get("client"),
+            "user": req.get("user"),
+            "time_ms": int(time.time() * 1000),
+        }
+        with LOCK:
+            FEEDBACK.append(entry)
+            del FEEDBACK[:-FEEDBACK_KEPT]
+        print("feedback from %s in #%s: %s" % (entry["name"] or entry["client"], entry["room"], entry["text"]), flush=True)
+    return {"result": {}}
 
 
 ROUTES = {
@@ -73,7 +99,7 @@ ROUTES = {
     "/herald/subscribe": subscribe,
     "/herald/publish": lambda req, headers: {"result": {}},
     "/herald/rpc": rpc,
-    "/herald/send": lambda req, headers: {"result": {}},
+    "/herald/send": send,
 }
 
 
@@ -104,9 +130,12 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, route(json.loads(body or b"{}"), self.headers))
 
     def do_GET(self):
-        if self.path == "/events":  # for the example's test: what arrived
+        if self.path == "/events":  # for the example's tests: what arrived
             with LOCK:
                 return self.reply(200, list(EVENTS))
+        if self.path == "/feedback":
+            with LOCK:
+                return self.reply(200, list(FEEDBACK))
         self.reply(404, {"error": "not found"})
 
     def log_message(self, fmt, *args):

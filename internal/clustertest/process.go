@@ -57,6 +57,8 @@ func FreePort(t testing.TB) int {
 type Process struct {
 	name string
 	args []string
+	dir  string   // where it runs ("": the test's directory)
+	env  []string // added to the test's environment
 	out  *syncbuf.Buffer
 
 	mu   sync.Mutex
@@ -67,7 +69,15 @@ type Process struct {
 // startProcess starts name with args; the test's cleanup kills it.
 func startProcess(t testing.TB, name string, args ...string) *Process {
 	t.Helper()
-	p := &Process{name: name, args: args, out: &syncbuf.Buffer{}}
+	return startProcessIn(t, &Process{name: name, args: args})
+}
+
+// startProcessIn starts p (its name, args, dir and env set); the test's
+// cleanup kills it.
+func startProcessIn(t testing.TB, p *Process) *Process {
+	t.Helper()
+	p.out = &syncbuf.Buffer{}
+	name, args := p.name, p.args
 	if err := p.start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -82,6 +92,10 @@ func startProcess(t testing.TB, name string, args ...string) *Process {
 
 func (p *Process) start() error {
 	cmd := exec.Command(p.name, p.args...)
+	cmd.Dir = p.dir
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	// A group of its own, so that signals reach the children it forks
 	// (nginx's workers) too, and none outlives the test.

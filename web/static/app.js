@@ -15,8 +15,11 @@
 //   tells a newcomer the names of those already there, since presence
 //   carries only client and user ids in open mode.
 // - after a reconnect, onSubscribed's `recovered` says whether anything was
-//   missed, and the page says which.
+//   missed, and the page says which;
+// - /time and /feedback, typed in the composer, go to the application's
+//   backend through Herald's HTTP proxy, as an RPC and a send (commands.js).
 import { Herald } from '/herald.js';
+import { Commands, isCommand } from '/commands.js';
 
 const $ = (id) => document.getElementById(id);
 const el = {
@@ -73,6 +76,8 @@ let current = null;
 const outgoing = new Map();
 /** Keys of the messages this tab sent, to recognise them when they come back. */
 const sentKeys = new Set();
+/** The slash commands, which the application's backend answers. */
+const commands = new Commands(herald, (parts, kind, data) => notice(parts, kind, data));
 
 // ------------------------------------------------------------------ status
 
@@ -167,7 +172,7 @@ function enterRoom(user, room) {
   document.title = `#${room} \u00b7 Herald chat`;
   el.roomTitle.textContent = `#${room}`;
   el.roomSub.textContent = `${channel} \u00b7 you are ${user}`;
-  el.text.placeholder = `Message #${room}`;
+  el.text.placeholder = `Message #${room} (/help for commands)`;
   el.join.hidden = true;
   el.chat.hidden = false;
   renderMembers(cur);
@@ -358,6 +363,7 @@ function renderTyping(cur) {
 
 el.text.addEventListener('input', () => {
   if (!current || !el.text.value.trim() || herald.state !== 'connected') return;
+  if (isCommand(el.text.value.trim())) return; // a command is not for the room
   const now = Date.now();
   if (now - current.lastTyping < TYPING_EVERY_MS) return;
   current.lastTyping = now;
@@ -368,10 +374,12 @@ el.text.addEventListener('input', () => {
 
 el.composer.addEventListener('submit', (e) => {
   e.preventDefault();
-  const text = el.text.value.trim();
+  let text = el.text.value.trim();
   if (!text || !current) return;
   el.text.value = '';
   current.lastTyping = 0;
+  if (commands.run(text, { room: current.room, user: current.user })) return;
+  if (text.startsWith('//')) text = text.slice(1); // "//" escapes a leading slash
   const key = randomKey();
   const item = renderMessage({ user: current.user, text, time: Date.now(), mine: true, key });
   item.classList.add('pending');
@@ -492,12 +500,24 @@ function buildMessage({ user, text, time, mine }, prev) {
   return li;
 }
 
-function notice(text, kind = 'info') {
+// notice shows a line from the page, not from a person: text is a string,
+// or an array of strings and {code} objects (shown as code); data goes to
+// the item's dataset.
+function notice(text, kind = 'info', data = {}) {
   if (!current) return;
   const atBottom = isNearBottom();
   const li = document.createElement('li');
   li.className = `notice ${kind}`;
-  li.textContent = text;
+  for (const part of Array.isArray(text) ? text : [text]) {
+    if (typeof part === 'string') {
+      li.append(part);
+    } else {
+      const code = document.createElement('code');
+      code.textContent = part.code;
+      li.append(code);
+    }
+  }
+  Object.assign(li.dataset, data);
   el.messages.append(li);
   trim();
   if (atBottom) scrollToBottom();
