@@ -26,6 +26,7 @@ func (c *discardConn) WriteText(b []byte) error {
 	}
 	return nil
 }
+
 // WriteBinary counts a binary frame as WriteText counts a text one.
 func (c *discardConn) WriteBinary(b []byte) error { return c.WriteText(b) }
 
