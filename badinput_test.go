@@ -325,10 +325,10 @@ func TestBadBinaryInputClosesOnlyTheOffender(t *testing.T) {
 // In the binary encoding as in JSON, a field of the wrong type in a command
 // whose id and op decoded is answered with 107 and the connection stays;
 // so are data that is not JSON without binary, and binary data on a
-// command other than publish. What the schema does not know is skipped
+// command other than publish; bytes over MaxPublicationSize get 106. What the schema does not know is skipped
 // unread, however it is nested.
 func TestBinaryFieldErrorsAreAnswered(t *testing.T) {
-	ts := startServer(t, herald.Config{})
+	ts := startServer(t, herald.Config{MaxPublicationSize: 100})
 	ts.node.OnRPC("echo", func(_ context.Context, _ *herald.Session, d json.RawMessage) (any, error) { return d, nil })
 	c := wstest.DialEncoding(t, ts.url, protocol.Protobuf)
 	c.Connect()
@@ -345,6 +345,8 @@ func TestBinaryFieldErrorsAreAnswered(t *testing.T) {
 		{"an unknown field holding deep nesting", pbFrame(pbVarint(1, 16), pbBytes(2, "publish"), pbBytes(3, "x"), pbBytes(4, `"ok"`),
 			pbBytes(99, strings.Repeat("\x0a\x02", 2000))), 0},
 		{"rpc with JSON data", pbFrame(pbVarint(1, 17), pbBytes(2, "rpc"), pbBytes(15, "echo"), pbBytes(4, `{"a":1}`)), 0},
+		{"binary data over the publication limit", pbFrame(pbVarint(1, 18), pbBytes(2, "publish"), pbBytes(3, "x"), pbBytes(4, strings.Repeat("\x00", 101)), pbVarint(5, 1)), protocol.CodeLimitExceeded},
+		{"binary data at the publication limit", pbFrame(pbVarint(1, 19), pbBytes(2, "publish"), pbBytes(3, "x"), pbBytes(4, strings.Repeat("\x00", 100)), pbVarint(5, 1)), 0},
 	} {
 		if err := c.SendBinary(tc.frame); err != nil {
 			t.Fatal(err)
