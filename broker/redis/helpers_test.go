@@ -120,7 +120,9 @@ func (r *ownRedis) start() {
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
+	// Generous: on a loaded two-core machine a redis-server (three, for
+	// the cluster test) took more than 5 s to listen.
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(r.port), 100*time.Millisecond)
 		if err == nil {
