@@ -35,6 +35,9 @@ type fakeConn struct {
 	t     *testing.T
 	ws    *websocket.Conn
 	queue []protocol.Command
+	// offered is the client's Sec-WebSocket-Protocol header. The fake
+	// selects none, as a server older than the binary encoding does.
+	offered string
 }
 
 func startFake(t *testing.T) *fakeServer {
@@ -44,7 +47,7 @@ func startFake(t *testing.T) *fakeServer {
 		if err != nil {
 			return
 		}
-		fc := &fakeConn{t: t, ws: ws}
+		fc := &fakeConn{t: t, ws: ws, offered: r.Header.Get("Sec-WebSocket-Protocol")}
 		fs.mu.Lock()
 		defer fs.mu.Unlock()
 		if fs.closed {
