@@ -130,7 +130,9 @@ func (c *Client) dialWebSocket(ctx context.Context) (*wsWire, error) {
 	}
 	enc := protocol.EncodingOf(ws.Subprotocol())
 	if c.opts.Encoding == EncodingProtobuf && enc != protocol.Protobuf {
-		_ = ws.Close(websocket.StatusNormalClosure, "")
+		// Nothing was said on it: drop it rather than wait for an answer
+		// to a close frame.
+		_ = ws.CloseNow()
 		return nil, fmt.Errorf("herald client: dial %s: %w", c.url, errNoProtobuf)
 	}
 	ws.SetReadLimit(c.opts.MaxMessageSize)
