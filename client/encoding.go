@@ -19,11 +19,11 @@ type Encoding string
 
 // The encodings.
 const (
-	// EncodingAuto offers the binary encoding and JSON, and lets the
-	// server choose: a Herald server that speaks the binary encoding
-	// picks it; one that answers without a subprotocol (a server older
-	// than the binary encoding) speaks JSON, and so do the fallback
-	// transports (the zero value).
+	// EncodingAuto, the zero value, offers the binary encoding and JSON
+	// and lets the server choose: a Herald server that speaks the binary
+	// encoding picks it; one that answers without a subprotocol (a server
+	// older than the binary encoding) speaks JSON, and so do the fallback
+	// transports.
 	EncodingAuto Encoding = ""
 	// EncodingJSON speaks JSON only, on every transport: readable frames,
 	// at the cost of base64 for binary publications.
