@@ -3,6 +3,8 @@ package client
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"sync/atomic"
 	"testing"
 
@@ -226,6 +228,122 @@ func TestFallbackTransportsCarryBinaryPublications(t *testing.T) {
 			}
 			wantPub(t, h.Publications[0], true, down, pbEv.Client)
 			wantPub(t, h.Publications[1], true, up, fbEv.Client)
+		})
+	}
+}
+
+// Every command and push works in each encoding against a node: connect
+// data both ways, subscribe with join and leave, idempotent publishes of
+// bytes and JSON, rpc and its errors, send and message, history, presence,
+// bytes the server publishes on a server-side subscription, unsubscribe.
+func TestEveryCommandInEachEncoding(t *testing.T) {
+	for _, enc := range []Encoding{EncodingJSON, EncodingProtobuf} {
+		t.Run(string(enc), func(t *testing.T) {
+			ts := startServer(t, herald.Config{Channels: herald.ChannelOptions{HistorySize: 8, Presence: true, JoinLeave: true}})
+			ts.node.OnConnect(func(_ context.Context, e *herald.ConnectEvent) (herald.ConnectReply, error) {
+				return herald.ConnectReply{
+					User: e.Token, Info: json.RawMessage(`{"color":"red"}`), Data: e.Data, Channels: []string{"inbox:" + e.Token},
+				}, nil
+			})
+			ts.node.OnRPC("echo", func(_ context.Context, _ *herald.Session, data json.RawMessage) (any, error) { return data, nil })
+			ts.node.OnRPC("fail", func(context.Context, *herald.Session, json.RawMessage) (any, error) {
+				return nil, herald.NewError(1001, "quota reached")
+			})
+			ts.node.OnMessage(func(_ context.Context, s *herald.Session, data json.RawMessage) {
+				_ = s.Send(json.RawMessage(`{"echo":` + string(data) + `}`))
+			})
+			ctx := testCtx(t)
+			msgs, inbox := make(chan string, 1), make(chan Publication, 1)
+			c, ev := connectAs(t, ts.url, Options{
+				Encoding: enc, Token: "ann", Data: json.RawMessage(`{"hello":[1,2]}`),
+				OnMessage:     func(d json.RawMessage) { msgs <- string(d) },
+				OnPublication: func(p Publication) { inbox <- p },
+			})
+			if ev.Encoding != enc || ev.User != "ann" || string(ev.Data) != `{"hello":[1,2]}` {
+				t.Fatalf("connected event = %+v (data %s)", ev, ev.Data)
+			}
+
+			joins, leaves := make(chan PresenceEvent, 1), make(chan PresenceEvent, 1)
+			s := newSubRecorder()
+			h := s.handlers()
+			h.OnJoin = func(e PresenceEvent) { joins <- e }
+			h.OnLeave = func(e PresenceEvent) { leaves <- e }
+			if _, err := c.Subscribe(ctx, "room", h); err != nil {
+				t.Fatal(err)
+			}
+			s.nextSubscribed(t)
+			peer, peerEv := connectAs(t, ts.url, Options{Token: "bob"})
+			peerSub, err := peer.Subscribe(ctx, "room", SubscriptionHandlers{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if j := receive(t, joins, "join"); j.Client.Client != peerEv.Client || j.Client.User != "bob" || string(j.Client.Data) != `{"color":"red"}` {
+				t.Fatalf("join = %+v (data %s)", j, j.Client.Data)
+			}
+			if err := peerSub.Unsubscribe(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if l := receive(t, leaves, "leave"); l.Client.Client != peerEv.Client {
+				t.Fatalf("leave = %+v", l)
+			}
+
+			r1, err := c.PublishBytes(ctx, "room", []byte{1, 2, 3}, WithKey("k"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2, err := c.PublishBytes(ctx, "room", []byte{1, 2, 3}, WithKey("k"))
+			if err != nil || r1 != r2 || r1.Offset != 1 || r1.Epoch == "" {
+				t.Fatalf("publishes with one key: %+v then %+v, %v", r1, r2, err)
+			}
+			if _, err := c.Publish(ctx, "room", []int{4}); err != nil {
+				t.Fatal(err)
+			}
+			p := s.nextPub(t)
+			wantPub(t, p, true, []byte{1, 2, 3}, ev.Client)
+			if p.Key != "k" || p.Offset != 1 || p.Time.IsZero() || p.Info.User != "ann" {
+				t.Fatalf("publication = %+v", p)
+			}
+			wantPub(t, s.nextPub(t), false, []byte(`[4]`), ev.Client)
+
+			if out, err := c.RPC(ctx, "echo", map[string]any{"a": []int{1, 2}}); err != nil || string(out) != `{"a":[1,2]}` {
+				t.Fatalf("echo = %s, %v", out, err)
+			}
+			if _, err := c.RPC(ctx, "fail", nil); Code(err) != 1001 {
+				t.Fatalf("application error: %v", err)
+			}
+			if _, err := c.RPC(ctx, "nope", nil); !errors.Is(err, ErrMethodNotFound) {
+				t.Fatalf("unknown method: %v", err)
+			}
+			if err := c.Send(ctx, map[string]int{"n": 1}); err != nil {
+				t.Fatal(err)
+			}
+			if m := receive(t, msgs, "message push"); m != `{"echo":{"n":1}}` {
+				t.Fatalf("message = %s", m)
+			}
+
+			hist, err := c.History(ctx, "room", HistoryOptions{Limit: 1, Reverse: true})
+			if err != nil || hist.Offset != 2 || hist.Epoch != r1.Epoch || len(hist.Publications) != 1 {
+				t.Fatalf("history = %+v, %v", hist, err)
+			}
+			wantPub(t, hist.Publications[0], false, []byte(`[4]`), ev.Client)
+			who, err := c.Presence(ctx, "room")
+			if err != nil || len(who.Clients) != 1 || who.Clients[ev.Client].User != "ann" || string(who.Clients[ev.Client].Info) != `{"color":"red"}` {
+				t.Fatalf("presence = %+v, %v", who, err)
+			}
+
+			if _, err := ts.node.PublishBinary(ctx, "inbox:ann", []byte("from the server")); err != nil {
+				t.Fatal(err)
+			}
+			if p := receive(t, inbox, "server-side publication"); p.Channel != "inbox:ann" || !p.Binary || string(p.Data) != "from the server" {
+				t.Fatalf("server-side publication = %+v", p)
+			}
+			if err := c.Unsubscribe(ctx, "room"); err != nil {
+				t.Fatal(err)
+			}
+			receive(t, s.unsub, "unsubscribed event")
+			if _, err := c.History(ctx, "nowhere", HistoryOptions{}); err != nil {
+				t.Fatalf("history of an empty channel: %v", err)
+			}
 		})
 	}
 }
