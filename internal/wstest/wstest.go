@@ -64,6 +64,23 @@ func DialEncoding(t testing.TB, url string, enc protocol.Encoding) *Client {
 	return &Client{t: t, Conn: c, enc: enc}
 }
 
+// DialSubprotocols connects offering the given subprotocols, sends
+// connect in the encoding the server's selection implies (the binary one
+// for herald.protobuf, JSON for anything else), fails the test unless it
+// succeeds, and returns the subprotocol the server selected ("" for
+// none).
+func DialSubprotocols(t testing.TB, url string, offer ...string) string {
+	t.Helper()
+	c, resp, err := dial(t, url, &websocket.DialOptions{Subprotocols: offer})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	selected := resp.Header.Get("Sec-WebSocket-Protocol")
+	cl := &Client{t: t, Conn: c, enc: protocol.EncodingOf(selected)}
+	cl.Connect()
+	return selected
+}
+
 // Encoding returns the encoding the client speaks.
 func (c *Client) Encoding() protocol.Encoding { return c.enc }
 
