@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coder/websocket"
+
 	"github.com/heraldrt/herald/protocol"
 )
 
@@ -264,5 +266,52 @@ func TestEncodingOptionIsChecked(t *testing.T) {
 			t.Errorf("state %v after a refused option", st)
 		}
 		_ = c.Close()
+	}
+}
+
+// On the binary encoding, what a server should never send is reported and
+// skipped, and the connection goes on: a frame whose length prefix breaks
+// off (the messages before it are delivered) and a text frame.
+func TestMalformedBinaryFramesAreReported(t *testing.T) {
+	fs := startFakeSpeaking(t, protocol.SubprotocolProtobuf)
+	defer fs.shutdown()
+	rec := newRecorder()
+	pubs := make(chan Publication, 4)
+	o := rec.options(Options{})
+	o.OnPublication = func(p Publication) { pubs <- p }
+	c := newClient(t, fs.url, o)
+	done := make(chan error, 1)
+	go func() { done <- c.Connect(testCtx(t)) }()
+	fc := fs.accept()
+	fc.handshake(25)
+	if err := receive(t, done, "Connect"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "the connected event", func() bool { return len(rec.connected) == 1 })
+	if ev := read(rec, func() ConnectedEvent { return rec.connected[0] }); ev.Encoding != EncodingProtobuf {
+		t.Fatalf("connected with %q", ev.Encoding)
+	}
+	pub := func(offset uint64, data string) []byte {
+		return protocol.AppendPubProtobuf(nil, "files", &protocol.Publication{Offset: offset, Data: []byte(data), Binary: true}, "")
+	}
+
+	// A good message, then a length prefix that promises more than follows.
+	fc.sendFrame(websocket.MessageBinary, append(pub(1, "one"), 0x05, 0x12))
+	if p := receive(t, pubs, "publication"); p.Offset != 1 || string(p.Data) != "one" || !p.Binary {
+		t.Fatalf("publication = %+v", p)
+	}
+	rec.waitFor(t, "the malformed frame's report", func() bool {
+		return len(rec.errors) == 1 && strings.Contains(rec.errors[0].Error(), "malformed frame")
+	})
+	fc.sendFrame(websocket.MessageText, []byte(`{"op":"pub","channel":"files","offset":2,"data":2}`))
+	rec.waitFor(t, "the text frame's report", func() bool {
+		return len(rec.errors) == 2 && strings.Contains(rec.errors[1].Error(), "MessageText")
+	})
+	fc.sendFrame(websocket.MessageBinary, pub(3, "three"))
+	if p := receive(t, pubs, "publication"); p.Offset != 3 || string(p.Data) != "three" {
+		t.Fatalf("publication after the bad frames = %+v", p)
+	}
+	if st := c.State(); st != StateConnected {
+		t.Fatalf("state %v", st)
 	}
 }
