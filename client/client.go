@@ -105,6 +105,9 @@ func (c *Client) Connect(ctx context.Context) error {
 	if len(c.opts.Data) > 0 && !json.Valid(c.opts.Data) {
 		return fmt.Errorf("%w: Options.Data is not valid JSON", ErrInvalidData)
 	}
+	if err := checkEncoding(c.opts.Encoding, c.opts.Transport); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	if c.state == StateDisconnected {
 		c.startLocked()

@@ -22,8 +22,9 @@ type PublishResult struct {
 // Publish publishes data to channel and waits for the server to accept it,
 // bounded by ctx (while the client is connecting, it waits for the
 // connection). data is encoded with encoding/json, except json.RawMessage
-// and []byte, which must hold JSON and are sent as they are. The publisher
-// receives its own publication too when it is subscribed to the channel.
+// and []byte, which must hold JSON and are sent as they are (PublishBytes
+// publishes raw bytes). The publisher receives its own publication too when
+// it is subscribed to the channel.
 //
 // If the connection drops before the reply, Publish returns an error
 // wrapping ErrConnectionLost: the publication may or may not have happened.
@@ -39,13 +40,34 @@ func (c *Client) Publish(ctx context.Context, channel string, data any, opts ...
 	if raw == nil {
 		raw = json.RawMessage("null")
 	}
+	return c.publish(ctx, &protocol.Command{Op: protocol.OpPublish, Channel: channel, Data: raw}, opts)
+}
+
+// PublishBytes publishes data, raw bytes of any format (an image, a
+// Protobuf message of the application's, text that is not JSON), to
+// channel, as Publish publishes JSON: a binary publication, which
+// subscribers receive with Publication.Binary set and Data holding the same
+// bytes, whatever encoding or transport they use. On the binary encoding
+// the bytes travel as they are; on JSON, in base64 (docs/protocol.md,
+// section 2.7). Zero bytes (nil too) are a publication of zero bytes. The
+// client does not keep data past the call.
+func (c *Client) PublishBytes(ctx context.Context, channel string, data []byte, opts ...PublishOption) (PublishResult, error) {
+	if channel == "" {
+		return PublishResult{}, ErrInvalidChannel
+	}
+	raw := append(json.RawMessage{}, data...)
+	return c.publish(ctx, &protocol.Command{Op: protocol.OpPublish, Channel: channel, Data: raw, Binary: true}, opts)
+}
+
+// publish sends a publish command with opts and returns its result.
+func (c *Client) publish(ctx context.Context, cmd *protocol.Command, opts []PublishOption) (PublishResult, error) {
 	var o publishOptions
 	for _, fn := range opts {
 		fn(&o)
 	}
-	cmd := &protocol.Command{Op: protocol.OpPublish, Channel: channel, Data: raw, Key: o.key}
+	cmd.Key = o.key
 	var res protocol.PublishResult
-	if err := c.call(ctx, "publish to "+strconv.Quote(channel), cmd, &res); err != nil {
+	if err := c.call(ctx, "publish to "+strconv.Quote(cmd.Channel), cmd, &res); err != nil {
 		return PublishResult{}, err
 	}
 	return PublishResult{Offset: res.Offset, Epoch: res.Epoch}, nil
@@ -78,16 +100,13 @@ func (c *Client) Send(ctx context.Context, data any) error {
 	if err != nil {
 		return err
 	}
-	msg, err := json.Marshal(&protocol.Command{Op: protocol.OpSend, Data: raw})
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrInvalidData, err)
-	}
+	cmd := &protocol.Command{Op: protocol.OpSend, Data: raw}
 	for {
 		cn, err := c.waitConn(ctx)
 		if err != nil {
 			return fmt.Errorf("herald client: send: %w", err)
 		}
-		if err := cn.post(msg); !errors.Is(err, errConnClosed) {
+		if err := cn.post(cmd); !errors.Is(err, errConnClosed) {
 			return err
 		}
 	}

@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -23,7 +22,6 @@ const maxBatch = 16 << 10
 const closeGrace = time.Second
 
 var (
-	pongMessage = []byte(`{"op":"pong"}`)
 	// errConnClosed means a command was not sent because its connection had
 	// already ended; the caller may send it on the next one.
 	errConnClosed = errors.New("herald client: connection closed")
@@ -41,7 +39,9 @@ type replyFunc func(rf *protocol.ReplyFrame, err error)
 type conn struct {
 	c      *Client
 	w      wire
-	ctx    context.Context // ends when the connection does
+	enc    protocol.Encoding // w's, both ways
+	pong   []byte            // the pong command in enc
+	ctx    context.Context   // ends when the connection does
 	cancel context.CancelFunc
 
 	// readTimeout bounds the silence between two frames from the server
@@ -63,8 +63,10 @@ type conn struct {
 }
 
 func newConn(c *Client, w wire, readTimeout time.Duration) *conn {
+	enc := w.encoding()
+	pong, _ := encodeCommand(enc, &protocol.Command{Op: protocol.OpPong})
 	cn := &conn{
-		c: c, w: w,
+		c: c, w: w, enc: enc, pong: pong,
 		pending:    make(map[uint64]replyFunc),
 		wake:       make(chan struct{}, 1),
 		refreshAsk: make(chan struct{}, 1),
@@ -78,14 +80,14 @@ func newConn(c *Client, w wire, readTimeout time.Duration) *conn {
 	return cn
 }
 
-// call sends cmd with a fresh id and arranges for fn to receive the reply.
-// It returns the id, or errConnClosed when the connection has ended (the
-// command was not sent).
+// call sends cmd, in the connection's encoding, with a fresh id and
+// arranges for fn to receive the reply. It returns the id, or
+// errConnClosed when the connection has ended (the command was not sent).
 func (cn *conn) call(cmd *protocol.Command, fn replyFunc) (uint64, error) {
 	cmd.ID = cn.c.nextID.Add(1)
-	b, err := json.Marshal(cmd)
+	b, err := encodeCommand(cn.enc, cmd)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", ErrInvalidData, err)
+		return 0, err
 	}
 	cn.mu.Lock()
 	if cn.dead {
@@ -99,8 +101,18 @@ func (cn *conn) call(cmd *protocol.Command, fn replyFunc) (uint64, error) {
 	return cmd.ID, nil
 }
 
-// post sends a message that has no reply (send, pong).
-func (cn *conn) post(msg []byte) error {
+// post sends a command that has no reply (send), in the connection's
+// encoding.
+func (cn *conn) post(cmd *protocol.Command) error {
+	msg, err := encodeCommand(cn.enc, cmd)
+	if err != nil {
+		return err
+	}
+	return cn.postEncoded(msg)
+}
+
+// postEncoded queues an encoded message that has no reply.
+func (cn *conn) postEncoded(msg []byte) error {
 	cn.mu.Lock()
 	if cn.dead {
 		cn.mu.Unlock()
@@ -193,7 +205,7 @@ func (cn *conn) writeLoop() {
 			}
 			for len(batch) > 0 {
 				var n int
-				buf, n = protocol.AppendJoined(buf[:0], batch, maxBatch)
+				buf, n = cn.enc.AppendJoined(buf[:0], batch, maxBatch)
 				if err := cn.write(buf); err != nil {
 					if cn.ctx.Err() == nil {
 						cn.abort(1006, "write failed: "+err.Error())
@@ -227,15 +239,20 @@ func (cn *conn) readLoop() {
 			cn.finish()
 			return
 		}
-		_ = protocol.SplitMessages(frame, func(msg []byte) error {
+		err = cn.enc.SplitMessages(frame, func(msg []byte) error {
 			rf := new(protocol.ReplyFrame)
-			if err := json.Unmarshal(msg, rf); err != nil {
+			if err := decodeMessage(cn.enc, msg, rf); err != nil {
 				cn.c.report(fmt.Errorf("herald client: ignored a malformed message from the server: %w", err))
 				return nil
 			}
 			cn.handle(rf)
 			return nil
 		})
+		if err != nil {
+			// The rest of a binary frame cannot be found past a broken
+			// length prefix.
+			cn.c.report(fmt.Errorf("herald client: ignored the rest of a malformed frame from the server: %w", err))
+		}
 	}
 }
 
@@ -287,7 +304,7 @@ func (cn *conn) handle(rf *protocol.ReplyFrame) {
 	}
 	switch rf.Op {
 	case protocol.OpPing:
-		_ = cn.post(pongMessage)
+		_ = cn.postEncoded(cn.pong)
 	case protocol.OpDisconnect:
 		cn.setClose(rf.Code, rf.Reason, true)
 	default:

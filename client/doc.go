@@ -2,7 +2,10 @@
 // over a WebSocket (github.com/coder/websocket) and keeps itself connected.
 // Where no WebSocket gets through, it falls back to HTTP-streaming, then to
 // Server-Sent Events, with commands POSTed (Options.Transport forces one;
-// ConnectedEvent.Transport says which one a connection uses).
+// ConnectedEvent.Transport says which one a connection uses). On a
+// WebSocket it speaks the binary encoding (Protobuf) when the server
+// accepts it, JSON otherwise (Options.Encoding chooses;
+// ConnectedEvent.Encoding says which).
 //
 // # A tour
 //
@@ -34,6 +37,25 @@
 //	res, err := c.Publish(ctx, "chat:lobby", map[string]string{"text": "hi"}, client.WithKey("msg-81"))
 //	out, err := c.RPC(ctx, "getProfile", map[string]int{"id": 42})
 //	err = c.Send(ctx, map[string]string{"typing": "chat:lobby"})
+//
+// Publish raw bytes (an image, a message of your own binary format) with
+// PublishBytes; Publish takes JSON values. A subscriber tells the two
+// apart by Publication.Binary, in pushes, recovered publications and
+// history alike:
+//
+//	res, err := c.PublishBytes(ctx, "photos", jpeg)
+//	OnPublication: func(p client.Publication) {
+//		if p.Binary {
+//			show(p.Data) // the published bytes
+//		} else {
+//			json.Unmarshal(p.Data, &caption)
+//		}
+//	},
+//
+// The bytes are the same whatever the encoding: the binary encoding
+// carries them as they are, JSON (the fallback transports, or
+// Options.Encoding set to EncodingJSON) in base64, which the client
+// decodes (docs/protocol.md, section 2.7).
 //
 // Read a channel's history and presence, and subscribe to channels that
 // need a channel token (private channels, namespaces with access: token)

@@ -52,7 +52,7 @@ var (
 	// publish can be retried safely with WithKey.
 	ErrConnectionLost = errors.New("herald client: connection lost before the reply arrived; the command may or may not have run")
 	// ErrInvalidData is returned when data cannot be sent as JSON.
-	ErrInvalidData = errors.New("herald client: data must encode to valid JSON (json.RawMessage and []byte are sent as they are)")
+	ErrInvalidData = errors.New("herald client: data must encode to valid JSON (json.RawMessage and []byte are sent as they are; publish raw bytes with PublishBytes)")
 	// ErrInvalidChannel is returned for an empty channel name.
 	ErrInvalidChannel = errors.New("herald client: channel name must not be empty")
 	// ErrInvalidURL is returned by Connect for a URL it cannot dial.

@@ -60,6 +60,9 @@ type ConnectedEvent struct {
 	// Transport is the transport this connection uses (Options.Transport
 	// chooses; with TransportAuto, the first that opened).
 	Transport Transport
+	// Encoding is the encoding this connection speaks: EncodingProtobuf
+	// or EncodingJSON (Options.Encoding offers; the server chooses).
+	Encoding Encoding
 	// Ping is how often the server pings this connection (0: never).
 	Ping time.Duration
 	// Expires is when the connection's token expires (zero: never). With
@@ -86,8 +89,14 @@ type Publication struct {
 	// Offset is its place in the channel's stream (0 for channels without
 	// history).
 	Offset uint64
-	// Data is the published JSON value.
+	// Data is the published JSON value, or, when Binary is set, the
+	// published bytes (published with PublishBytes, or as binary data by
+	// the server): not JSON, whatever they look like.
 	Data json.RawMessage
+	// Binary says that Data holds raw bytes instead of JSON. It is the
+	// same on every encoding and transport: a binary publication that
+	// reached a JSON connection in base64 is decoded back to its bytes.
+	Binary bool
 	// Info describes the publisher when a client published it, else nil.
 	Info *ClientInfo
 	// Key is the publisher's idempotency key, if any.
@@ -141,7 +150,7 @@ type PresenceEvent struct {
 // publicationFrom converts a publication of the wire format.
 func publicationFrom(channel string, p *protocol.Publication) Publication {
 	return Publication{
-		Channel: channel, Offset: p.Offset, Data: p.Data, Info: p.Info, Key: p.Key,
+		Channel: channel, Offset: p.Offset, Data: p.Data, Binary: p.Binary, Info: p.Info, Key: p.Key,
 		Time: unixMilli(p.Time),
 	}
 }

@@ -34,17 +34,30 @@ type fakeServer struct {
 type fakeConn struct {
 	t     *testing.T
 	ws    *websocket.Conn
+	enc   protocol.Encoding // what the handshake chose
 	queue []protocol.Command
+	// offered is the client's Sec-WebSocket-Protocol header.
+	offered string
 }
 
-func startFake(t *testing.T) *fakeServer {
+// startFake starts a fake that selects no subprotocol, as a server older
+// than the binary encoding does: it speaks JSON.
+func startFake(t *testing.T) *fakeServer { return startFakeSpeaking(t, "") }
+
+// startFakeSpeaking starts a fake that selects subprotocol when the client
+// offers it, and then speaks its encoding.
+func startFakeSpeaking(t *testing.T, subprotocol string) *fakeServer {
 	fs := &fakeServer{t: t, conns: make(chan *fakeConn, 8)}
+	var accept websocket.AcceptOptions
+	if subprotocol != "" {
+		accept.Subprotocols = []string{subprotocol}
+	}
 	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, nil)
+		ws, err := websocket.Accept(w, r, &accept)
 		if err != nil {
 			return
 		}
-		fc := &fakeConn{t: t, ws: ws}
+		fc := &fakeConn{t: t, ws: ws, enc: protocol.EncodingOf(ws.Subprotocol()), offered: r.Header.Get("Sec-WebSocket-Protocol")}
 		fs.mu.Lock()
 		defer fs.mu.Unlock()
 		if fs.closed {
@@ -92,10 +105,17 @@ func (fc *fakeConn) next() protocol.Command {
 		if err != nil {
 			fc.t.Fatalf("fake server: read: %v", err)
 		}
-		_ = protocol.SplitMessages(frame, func(line []byte) error {
+		_ = fc.enc.SplitMessages(frame, func(msg []byte) error {
 			var cmd protocol.Command
-			if err := json.Unmarshal(line, &cmd); err != nil {
-				fc.t.Fatalf("fake server: bad command %q: %v", line, err)
+			// JSON commands decode as the wire has them (a binary
+			// publish's data stays base64); Protobuf ones as the server
+			// decodes them.
+			err := json.Unmarshal(msg, &cmd)
+			if fc.enc == protocol.Protobuf {
+				err = protocol.DecodeCommandProtobuf(msg, &cmd)
+			}
+			if err != nil {
+				fc.t.Fatalf("fake server: bad command %q: %v", msg, err)
 			}
 			fc.queue = append(fc.queue, cmd)
 			return nil
@@ -131,12 +151,30 @@ func (fc *fakeConn) reply(id uint64, result string) {
 	fc.send(`{"id":` + itoa(id) + `,"result":` + result + `}`)
 }
 
-// handshake answers the client's connect.
+// sendFrame writes one frame of typ as it is.
+func (fc *fakeConn) sendFrame(typ websocket.MessageType, frame []byte) {
+	fc.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := fc.ws.Write(ctx, typ, frame); err != nil {
+		fc.t.Fatalf("fake server: write: %v", err)
+	}
+}
+
+// handshake answers the client's connect, in the connection's encoding.
 func (fc *fakeConn) handshake(ping int) {
 	fc.t.Helper()
 	cmd := fc.expect(protocol.OpConnect)
 	if cmd.Name != SDKName || cmd.Version != SDKVersion {
 		fc.t.Fatalf("connect without the SDK's name: %+v", cmd)
+	}
+	if fc.enc == protocol.Protobuf {
+		msg, err := protocol.EncodeReplyProtobuf(&protocol.Reply{ID: cmd.ID, Result: &protocol.ConnectResult{Client: "c1", Node: "fake", Ping: ping}})
+		if err != nil {
+			fc.t.Fatal(err)
+		}
+		fc.sendFrame(websocket.MessageBinary, msg)
+		return
 	}
 	fc.reply(cmd.ID, `{"client":"c1","node":"fake","ping":`+itoa(uint64(ping))+`}`)
 }

@@ -66,6 +66,13 @@ type Options struct {
 	// Events, on every attempt; another value forces that one.
 	// ConnectedEvent.Transport says which one a connection uses.
 	Transport Transport
+	// Encoding chooses how messages travel on a WebSocket: EncodingAuto
+	// (the default) speaks the binary encoding (Protobuf, binary frames)
+	// when the server accepts it and JSON otherwise; EncodingJSON speaks
+	// JSON; EncodingProtobuf insists on the binary encoding. The fallback
+	// transports speak JSON. ConnectedEvent.Encoding says which one a
+	// connection uses; publishing and receiving bytes work on both.
+	Encoding Encoding
 	// FallbackURL is where the fallback transports are: the streams at
 	// FallbackURL/stream and FallbackURL/sse, commands POSTed to
 	// FallbackURL/cmd (default: the client's URL with an http or https

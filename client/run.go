@@ -170,7 +170,7 @@ func (c *Client) connected(cn *conn, res *protocol.ConnectResult) bool {
 	}
 	c.cur, c.lastErr = cn, nil
 	c.setStateLocked(StateConnected)
-	c.log.Debug("connected", "client", res.Client, "node", res.Node, "user", res.User, "transport", cn.w.kind())
+	c.log.Debug("connected", "client", res.Client, "node", res.Node, "user", res.User, "transport", cn.w.kind(), "encoding", cn.enc)
 	var expires time.Time
 	if res.Expires > 0 {
 		expires = time.Unix(res.Expires, 0)
@@ -178,7 +178,7 @@ func (c *Client) connected(cn *conn, res *protocol.ConnectResult) bool {
 	emitLocked(c, c.opts.OnConnected, ConnectedEvent{
 		Client: res.Client, User: res.User, Node: res.Node,
 		Ping: time.Duration(res.Ping) * time.Second, Expires: expires, Data: res.Data,
-		Transport: cn.w.kind(),
+		Transport: cn.w.kind(), Encoding: encodingName(cn.enc),
 	})
 	for _, sub := range c.subs {
 		c.sendSubscribeLocked(cn, sub)

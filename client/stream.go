@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/heraldrt/herald/protocol"
 )
 
 // streamWire is a fallback transport (docs/protocol.md, section 2.6): the
@@ -155,6 +157,10 @@ func (w *streamWire) readLoop(r *bufio.Reader, hello chan<- []byte) {
 }
 
 func (w *streamWire) kind() Transport { return w.t }
+
+// encoding is JSON: the fallback transports carry no other (binary
+// publications arrive in base64, docs/protocol.md section 2.7).
+func (w *streamWire) encoding() protocol.Encoding { return protocol.JSON }
 
 func (w *streamWire) read(ctx context.Context) ([]byte, error) {
 	select {

@@ -309,7 +309,7 @@ func (c *Client) detach(sub *Subscription, notify bool) (cn *conn, onServer bool
 // handlePub delivers a `pub` push received on cn.
 func (c *Client) handlePub(cn *conn, rf *protocol.ReplyFrame) {
 	pub := Publication{
-		Channel: rf.Channel, Offset: rf.Offset, Data: rf.Data, Info: rf.Info, Key: rf.Key,
+		Channel: rf.Channel, Offset: rf.Offset, Data: rf.Data, Binary: rf.Binary, Info: rf.Info, Key: rf.Key,
 		Time: unixMilli(rf.Time),
 	}
 	c.mu.Lock()

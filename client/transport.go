@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/coder/websocket"
+
+	"github.com/heraldrt/herald/protocol"
 )
 
 // Transport names how the client reaches the server.
@@ -31,7 +33,7 @@ const (
 )
 
 // wire is one open transport under a conn: it reads the server's frames
-// (newline-separated messages) and writes the client's.
+// (messages of its encoding, several to a frame) and writes the client's.
 type wire interface {
 	// read returns the next frame; ctx bounds the wait.
 	read(ctx context.Context) ([]byte, error)
@@ -43,12 +45,19 @@ type wire interface {
 	closeNow()
 	// kind names the transport.
 	kind() Transport
+	// encoding is the encoding of its frames, both ways.
+	encoding() protocol.Encoding
 }
 
-// transports returns the transports one attempt tries, in order.
+// transports returns the transports one attempt tries, in order: only the
+// WebSocket when the binary encoding is required, for the fallbacks speak
+// JSON.
 func (c *Client) transports() []Transport {
 	if c.opts.Transport != TransportAuto {
 		return []Transport{c.opts.Transport}
+	}
+	if c.opts.Encoding == EncodingProtobuf {
+		return []Transport{TransportWebSocket}
 	}
 	return []Transport{TransportWebSocket, TransportHTTPStream, TransportSSE}
 }
@@ -76,12 +85,7 @@ func (c *Client) openWire(ctx context.Context) (wire, error) {
 func (c *Client) openTransport(ctx context.Context, t Transport) (wire, error) {
 	switch t {
 	case TransportWebSocket:
-		ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{HTTPClient: c.httpClient, HTTPHeader: c.opts.Header})
-		if err != nil {
-			return nil, fmt.Errorf("herald client: dial %s: %w", c.url, err)
-		}
-		ws.SetReadLimit(c.opts.MaxMessageSize)
-		return &wsWire{c: c, ws: ws}, nil
+		return c.dialWebSocket(ctx)
 	case TransportHTTPStream, TransportSSE:
 		return c.openStream(ctx, t)
 	default:
@@ -113,26 +117,62 @@ func (c *Client) fallbackBase() string {
 	return strings.TrimSuffix(u.String(), "/")
 }
 
-// wsWire is a WebSocket.
+// dialWebSocket opens a WebSocket, offering the subprotocols of
+// Options.Encoding, and speaks the encoding the server chose: the binary
+// one when it answered herald.protobuf, JSON when it answered herald.json
+// or no subprotocol at all (docs/protocol.md, section 2.1).
+func (c *Client) dialWebSocket(ctx context.Context) (*wsWire, error) {
+	ws, _, err := websocket.Dial(ctx, c.url, &websocket.DialOptions{
+		HTTPClient: c.httpClient, HTTPHeader: c.opts.Header, Subprotocols: c.opts.Encoding.subprotocols(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("herald client: dial %s: %w", c.url, err)
+	}
+	enc := protocol.EncodingOf(ws.Subprotocol())
+	if c.opts.Encoding == EncodingProtobuf && enc != protocol.Protobuf {
+		// Nothing was said on it: drop it rather than wait for an answer
+		// to a close frame.
+		_ = ws.CloseNow()
+		return nil, fmt.Errorf("herald client: dial %s: %w", c.url, errNoProtobuf)
+	}
+	ws.SetReadLimit(c.opts.MaxMessageSize)
+	typ := websocket.MessageText
+	if enc.Binary() {
+		typ = websocket.MessageBinary
+	}
+	return &wsWire{c: c, ws: ws, enc: enc, typ: typ}, nil
+}
+
+// errNoProtobuf fails a WebSocket whose server did not accept the binary
+// encoding that Options.Encoding requires.
+var errNoProtobuf = errors.New("the server did not accept the binary encoding (subprotocol " +
+	protocol.SubprotocolProtobuf + "); it may predate it: leave Options.Encoding at EncodingAuto to speak JSON with it")
+
+// wsWire is a WebSocket: its frames are all text (JSON) or all binary
+// (Protobuf), as the handshake chose.
 type wsWire struct {
-	c  *Client
-	ws *websocket.Conn
+	c   *Client
+	ws  *websocket.Conn
+	enc protocol.Encoding
+	typ websocket.MessageType // the frames of enc
 }
 
 func (w *wsWire) kind() Transport { return TransportWebSocket }
 
+func (w *wsWire) encoding() protocol.Encoding { return w.enc }
+
 func (w *wsWire) read(ctx context.Context) ([]byte, error) {
 	for {
 		typ, frame, err := w.ws.Read(ctx)
-		if err != nil || typ == websocket.MessageText {
+		if err != nil || typ == w.typ {
 			return frame, err
 		}
-		w.c.report(errors.New("herald client: ignored a binary frame from the server (protocol v1 uses text frames)"))
+		w.c.report(fmt.Errorf("herald client: ignored a %v frame from the server (this connection speaks %v in %v frames)", typ, w.enc, w.typ))
 	}
 }
 
 func (w *wsWire) write(ctx context.Context, frame []byte) error {
-	return w.ws.Write(ctx, websocket.MessageText, frame)
+	return w.ws.Write(ctx, w.typ, frame)
 }
 
 func (w *wsWire) close(code int) error { return w.ws.Close(websocket.StatusCode(code), "") }
