@@ -44,8 +44,9 @@ type RefreshResult struct {
 	ExpireAt int64 `json:"expire_at,omitempty"`
 }
 
-// ChannelRequest is the body of a subscribe call (and, with Data and
-// Key, of a publish call).
+// ChannelRequest is the body of a subscribe call (and, with Data, Binary
+// and Key, of a publish call). A binary publication's Data is a JSON
+// string holding the base64 of its bytes, with Binary set.
 type ChannelRequest struct {
 	Client  string          `json:"client"`
 	User    string          `json:"user"`
@@ -53,13 +54,16 @@ type ChannelRequest struct {
 	Channel string          `json:"channel"`
 	Token   string          `json:"token,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"`
+	Binary  bool            `json:"binary,omitempty"`
 	Key     string          `json:"key,omitempty"`
 }
 
 // PublishResult is the result a backend answers to publish: Data, when
-// set, replaces the publication's data.
+// set, replaces the publication's data; with Binary set, Data is a
+// base64 string and the publication becomes the bytes it decodes to.
 type PublishResult struct {
-	Data json.RawMessage `json:"data,omitempty"`
+	Data   json.RawMessage `json:"data,omitempty"`
+	Binary bool            `json:"binary,omitempty"`
 }
 
 // RPCRequest is the body of an rpc call (and, without Method, of a send
@@ -123,13 +127,31 @@ func (p *Proxy) PublishHandler() herald.PublishHandler {
 	ep := p.cfg.Publish
 	return func(ctx context.Context, s *herald.Session, e *herald.PublishEvent) error {
 		req := ChannelRequest{Client: s.ID(), User: s.User(), Info: s.Info(), Channel: e.Channel, Data: e.Data, Key: e.Key}
+		if e.Binary {
+			// encoding/json writes bytes as a base64 string.
+			b, err := json.Marshal([]byte(e.Data))
+			if err != nil {
+				return err
+			}
+			req.Data, req.Binary = b, true
+		}
 		var res PublishResult
 		if err := p.ask(ctx, EventPublish, ep, nil, req, &res, s); err != nil {
 			return err
 		}
-		if len(res.Data) > 0 && string(res.Data) != "null" {
-			e.Data = res.Data
+		if len(res.Data) == 0 || string(res.Data) == "null" {
+			return nil
 		}
+		if res.Binary {
+			var b []byte
+			if err := json.Unmarshal(res.Data, &b); err != nil {
+				p.log.Warn("proxy: the backend's binary publish data is not a base64 string", "channel", e.Channel, "error", err)
+				return ErrBadAnswer
+			}
+			e.Data, e.Binary = b, true
+			return nil
+		}
+		e.Data, e.Binary = res.Data, false
 		return nil
 	}
 }

@@ -31,7 +31,10 @@ type Event struct {
 	// Node is the node that saw the change.
 	Node string `json:"node"`
 	// Data and Offset are a publication's (User is its publisher's).
+	// A binary publication's Data is a JSON string holding the base64 of
+	// its bytes, with Binary set.
 	Data   json.RawMessage `json:"data,omitempty"`
+	Binary bool            `json:"binary,omitempty"`
 	Offset uint64          `json:"offset,omitempty"`
 
 	seq uint64 // position in a sender's queue

@@ -180,7 +180,7 @@ func (w *Webhooks) published(a herald.Activity) {
 		return
 	}
 	w.send(Event{ID: newID(), Name: Publication, TimeMS: time.Now().UnixMilli(), Channel: a.Channel, User: a.User,
-		Node: w.tr.node, Data: a.Data, Offset: a.Offset})
+		Node: w.tr.node, Data: a.Data, Binary: a.Binary, Offset: a.Offset})
 }
 
 // send queues ev for every endpoint that takes it.

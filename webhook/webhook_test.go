@@ -32,7 +32,7 @@ const secret = "0123456789abcdef0123456789abcdef"
 type receiver struct {
 	mu     sync.Mutex
 	seen   map[string]bool
-	events []string // "name channel user"
+	events []string // "name channel user", then a publication's data and "binary"
 	bad    int
 }
 
@@ -53,7 +53,14 @@ func newReceiver(t *testing.T) (*receiver, string) {
 		for _, e := range b.Events {
 			if !r.seen[e.ID] {
 				r.seen[e.ID] = true
-				r.events = append(r.events, fmt.Sprintf("%s %s %s", e.Name, e.Channel, e.User))
+				ev := fmt.Sprintf("%s %s %s", e.Name, e.Channel, e.User)
+				if e.Name == webhook.Publication {
+					ev += " " + string(e.Data)
+					if e.Binary {
+						ev += " binary"
+					}
+				}
+				r.events = append(r.events, ev)
 			}
 		}
 		r.mu.Unlock()
@@ -239,7 +246,8 @@ func eventsTwoNodes(t *testing.T, newBroker func() (clusterBroker, error)) {
 }
 
 // TestPublicationEvents: publications in a listed namespace are sent, with
-// their data and publisher; others are not.
+// their data and publisher (a binary one in base64, marked binary); others
+// are not.
 func TestPublicationEvents(t *testing.T) {
 	rcv, url := newReceiver(t)
 	ws := startNode(t, url, nil, "news")
@@ -249,5 +257,8 @@ func TestPublicationEvents(t *testing.T) {
 			t.Fatal(r.Error)
 		}
 	}
-	rcv.wait(t, "user_online  ann", "publication news:1 ann")
+	if r := c.Call(map[string]any{"op": "publish", "channel": "news:1", "data": "yv4=", "binary": true}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+	rcv.wait(t, "user_online  ann", `publication news:1 ann {"n":1}`, `publication news:1 ann "yv4=" binary`)
 }
