@@ -84,7 +84,7 @@ type Command struct {
 	Data json.RawMessage `json:"data,omitempty"`
 	// publish: Data is binary. In JSON, data is then a base64 string
 	// (standard alphabet, padded), which DecodeCommand decodes into Data;
-	// in MessagePack, data is bin.
+	// in Protobuf, data is bytes.
 	Binary bool `json:"binary,omitempty"`
 }
 
