@@ -11,7 +11,10 @@
 //
 // The same module is the npm package @heraldrt/herald (package.json and the
 // generated types herald.d.ts in this folder), which also runs under
-// Node.js 20 with the ws package; README.md documents it.
+// Node.js 20 with the ws package; README.md documents it. herald.js is
+// built with esbuild from the modules in src/ and committed, so that
+// building Go needs no Node.js (npm run build; TestBuildIsFresh fails
+// when it is behind src/).
 package js
 
 import (

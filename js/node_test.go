@@ -36,7 +36,7 @@ func TestPackedSDKInNode(t *testing.T) {
 			t.Errorf("the tarball lacks %s", f)
 		}
 	}
-	for _, f := range []string{"tsconfig.json", "scripts", "test", "node_modules", "package-lock.json"} {
+	for _, f := range []string{"tsconfig.json", "scripts", "src", "test", "node_modules", "package-lock.json"} {
 		if _, err := os.Stat(filepath.Join(pkg, f)); err == nil {
 			t.Errorf("the tarball ships %s, which is not in package.json's files", f)
 		}
@@ -87,7 +87,7 @@ func TestVersionsAgree(t *testing.T) {
 	if err := json.Unmarshal(raw, &pkg); err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`export const VERSION = '([^']+)'`).FindSubmatch(js.Source())
+	m := regexp.MustCompile(`(?m)^(?:export )?(?:var|const) VERSION = ["']([^"']+)["']`).FindSubmatch(js.Source())
 	if m == nil {
 		t.Fatal("herald.js has no VERSION")
 	}
@@ -99,13 +99,29 @@ func TestVersionsAgree(t *testing.T) {
 	}
 }
 
-// TestTypesMatchJSDoc runs tsc: herald.js type-checks against its JSDoc,
-// herald.d.ts is what the JSDoc generates, and the typed example compiles
-// against it (npm run check, npm run types:check).
+// TestTypesMatchJSDoc runs tsc: the sources in src/ type-check against
+// their JSDoc, herald.d.ts is what the JSDoc generates, and the typed
+// example compiles against it (npm run check, npm run types:check).
 func TestTypesMatchJSDoc(t *testing.T) {
 	requireNode(t)
 	run(t, ".", "npm", "run", "--silent", "check")
 	run(t, ".", "npm", "run", "--silent", "types:check")
+}
+
+// TestBuildIsFresh: herald.js, which the binary embeds and the npm package
+// ships, is what esbuild builds from src/ now (npm run build:check), so
+// that an edit of src/ without `npm run build` (or an edit of herald.js
+// itself) fails here. It also imports the built module under Node.js and
+// checks that it exports what the SDK always has, nothing more.
+func TestBuildIsFresh(t *testing.T) {
+	requireNode(t)
+	run(t, ".", "npm", "run", "--silent", "build:check")
+	out := run(t, ".", "node", "--input-type=module", "-e",
+		`const m = await import('./herald.js'); console.log(Object.keys(m).sort().join(' '))`)
+	want := "CloseCode ErrorCode Herald HeraldError Subscription VERSION shouldReconnect tokenExpiry"
+	if got := strings.TrimSpace(lastLine(out)); got != want {
+		t.Errorf("herald.js exports %q, want %q", got, want)
+	}
 }
 
 // requireNode checks for node, npm and the packages of js/package.json
@@ -121,7 +137,7 @@ func requireNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node"} {
+	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node", "esbuild", "dts-bundle-generator"} {
 		if _, err := os.Stat(filepath.Join(dir, dep)); err != nil {
 			browsertest.NeedService(t, "SDK package test: %s is not installed; run npm ci in js/ (make e2e-deps)", dep)
 		}

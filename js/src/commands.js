@@ -1,0 +1,142 @@
+// Commands: what the client sends and the replies it waits for. A command
+// issued while not connected waits for the connection (up to its timeout);
+// one that expects a reply gets an id and waits in client._pending; the
+// messages written in one tick leave in one frame, newline-separated.
+
+/**
+ * @import { Herald } from './client.js'
+ * @typedef {{cmd: any, resolve: Function, reject: Function, expectsReply: boolean, timeout: number, timer: any}} Waiting a command on its way: waiting for the connection, then dispatched
+ */
+import { noBinary } from './binary.js';
+import { ErrorCode, HeraldError } from './errors.js';
+
+/**
+ * Sends a command that expects a reply and resolves with its result.
+ * @param {Herald} c
+ * @param {*} cmd the command without its id
+ * @param {number} [timeout] in ms (default: the client's timeout)
+ * @returns {Promise<*>}
+ */
+export function command(c, cmd, timeout) {
+  return enqueue(c, cmd, timeout, true);
+}
+
+/**
+ * Sends a command now when connected, or once connected; rejects with
+ * 'closed' when the client is stopped, and with 'timeout' when no
+ * connection came within the timeout.
+ * @param {Herald} c
+ * @param {*} cmd
+ * @param {number|undefined} timeout
+ * @param {boolean} expectsReply false for `send`, which resolves once written
+ * @returns {Promise<*>}
+ */
+export function enqueue(c, cmd, timeout, expectsReply) {
+  if (c._state === 'disconnected') {
+    return Promise.reject(new HeraldError(ErrorCode.CLOSED, 'herald: not connected; call connect() first'));
+  }
+  return new Promise((resolve, reject) => {
+    /** @type {Waiting} */
+    const w = { cmd, resolve, reject, expectsReply, timeout: timeout > 0 ? timeout : c._opts.timeout, timer: null };
+    if (c._state === 'connected') {
+      dispatch(c, w);
+      return;
+    }
+    w.timer = setTimeout(() => {
+      const i = c._waiting.indexOf(w);
+      if (i >= 0) c._waiting.splice(i, 1);
+      reject(new HeraldError(ErrorCode.TIMEOUT, `herald: not connected within ${w.timeout} ms`));
+    }, w.timeout);
+    c._waiting.push(w);
+  });
+}
+
+/**
+ * Writes a command on the current connection; one that expects a reply
+ * waits for it up to its timeout.
+ * @param {Herald} c
+ * @param {Waiting} w
+ */
+export function dispatch(c, w) {
+  let frame;
+  if (!w.expectsReply) {
+    try {
+      frame = JSON.stringify(w.cmd, noBinary);
+    } catch (err) {
+      w.reject(err);
+      return;
+    }
+    write(c, frame);
+    w.resolve();
+    return;
+  }
+  const id = c._nextId++;
+  try {
+    frame = JSON.stringify({ id, ...w.cmd }, noBinary);
+  } catch (err) {
+    w.reject(err); // data that is not JSON (a cycle, a BigInt, binary)
+    return;
+  }
+  const p = { resolve: w.resolve, reject: w.reject, timer: null };
+  p.timer = setTimeout(() => {
+    c._pending.delete(id);
+    w.reject(new HeraldError(ErrorCode.TIMEOUT, `herald: no reply to ${w.cmd.op} within ${w.timeout} ms`));
+  }, w.timeout);
+  c._pending.set(id, p);
+  write(c, frame);
+}
+
+/**
+ * Queues one message; the messages of one tick leave in one frame.
+ * @param {Herald} c
+ * @param {string} msg
+ */
+export function write(c, msg) {
+  c._outbox.push(msg);
+  if (c._flushScheduled) return;
+  c._flushScheduled = true;
+  queueMicrotask(() => {
+    c._flushScheduled = false;
+    const out = c._outbox;
+    c._outbox = [];
+    if (!out.length || !c._ws || c._ws.readyState !== 1) return;
+    try {
+      c._ws.send(out.join('\n'));
+    } catch (err) {
+      c._events.emit('error', err);
+    }
+  });
+}
+
+/**
+ * Settles the command a reply answers: resolves with its result, or rejects
+ * with its error as a HeraldError.
+ * @param {Herald} c
+ * @param {*} msg the reply, with its id
+ */
+export function onReply(c, msg) {
+  const p = c._pending.get(msg.id);
+  if (!p) return; // timed out, or a reply to a command of an older connection
+  c._pending.delete(msg.id);
+  clearTimeout(p.timer);
+  if (msg.error) {
+    const code = msg.error.code ?? ErrorCode.INTERNAL;
+    p.reject(new HeraldError(code, msg.error.message || `herald: error ${code}`));
+  } else {
+    p.resolve(msg.result || {});
+  }
+}
+
+/**
+ * Rejects every command waiting for a reply with err.
+ * @param {Herald} c
+ * @param {HeraldError} err
+ */
+export function failPending(c, err) {
+  const pending = c._pending;
+  c._pending = new Map();
+  for (const p of pending.values()) {
+    clearTimeout(p.timer);
+    p.reject(err);
+  }
+}

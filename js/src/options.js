@@ -1,0 +1,30 @@
+// The client's options: the defaults that fill in what new Herald(url,
+// opts) leaves out (the options themselves are HeraldOptions, types.js).
+
+/** @import { HeraldOptions } from './types.js' */
+import { VERSION } from './version.js';
+import { fallbackBase } from './transports.js';
+
+/**
+ * Fills in the defaults of the options the client was given.
+ * @param {string} url the WebSocket endpoint
+ * @param {HeraldOptions} opts
+ */
+export function resolveOptions(url, opts) {
+  const o = {
+    token: opts.token || '',
+    getToken: opts.getToken || null,
+    name: opts.name || 'herald-js',
+    version: opts.version || VERSION,
+    data: opts.data,
+    minBackoff: opts.minBackoff > 0 ? opts.minBackoff : 500,
+    maxBackoff: opts.maxBackoff > 0 ? opts.maxBackoff : 20000,
+    timeout: opts.timeout > 0 ? opts.timeout : 10000,
+    pingMargin: opts.pingMargin >= 0 ? opts.pingMargin : 10000,
+    WebSocket: opts.WebSocket || globalThis.WebSocket,
+    transport: opts.transport || 'auto',
+    fallbackUrl: opts.fallbackUrl || fallbackBase(url),
+  };
+  if (o.maxBackoff < o.minBackoff) o.maxBackoff = o.minBackoff;
+  return o;
+}
