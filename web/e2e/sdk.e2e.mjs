@@ -13,19 +13,12 @@
 // connect (/_e2e/silent) and one that replays a scripted frame
 // (/_e2e/scripted). Each check runs in a fresh tab; the script prints one
 // line per check and exits non-zero if any failed.
-import { chromium } from 'playwright-core';
+import { launchChromium, report, runChecksInTabs, serverArg, startWatchdog } from './harness.mjs';
 
-const serverURL = process.argv[2]?.replace(/\/$/, '');
-if (!serverURL) {
-  console.error('usage: node sdk.e2e.mjs <server-url>');
-  process.exit(2);
-}
+const serverURL = serverArg('node sdk.e2e.mjs <server-url>');
 const wsBase = serverURL.replace(/^http/, 'ws');
 
-const watchdog = setTimeout(() => {
-  console.error('FAIL: the SDK checks did not finish within 100 s');
-  process.exit(1);
-}, 100_000);
+const stopWatchdog = startWatchdog(100_000, 'the SDK checks');
 
 // Helpers installed in every tab before the check runs.
 function pageHelpers() {
@@ -310,53 +303,18 @@ const checks = {
 let browser;
 let failed = 0;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   const context = await browser.newContext();
   await context.addInitScript(pageHelpers);
-  const entries = Object.entries(checks);
   // Independent checks run side by side, in batches, to keep the run short.
-  const results = [];
-  for (let i = 0; i < entries.length; i += 6) {
-    results.push(
-      ...(await Promise.all(
-        entries.slice(i, i + 6).map(async ([name, fn]) => {
-          const page = await context.newPage();
-          const log = [];
-          page.on('pageerror', (e) => log.push(`pageerror: ${e}`));
-          page.on('console', (m) => m.type() === 'error' && log.push(`console: ${m.text()}`));
-          await page.goto(`${serverURL}/_e2e/blank`);
-          const started = Date.now();
-          try {
-            await page.evaluate(`(${fn})(${JSON.stringify(wsBase + '/ws')})`);
-            return { name, ok: true, ms: Date.now() - started };
-          } catch (err) {
-            return { name, ok: false, ms: Date.now() - started, err: String(err.message || err).split('\n')[0], log };
-          } finally {
-            await page.close();
-          }
-        }),
-      )),
-    );
-  }
-  for (const r of results) {
-    if (r.ok) {
-      console.log(`ok   ${r.name} (${r.ms} ms)`);
-    } else {
-      failed++;
-      console.log(`FAIL ${r.name} (${r.ms} ms): ${r.err}`);
-      for (const l of r.log) console.log(`       ${l}`);
-    }
-  }
+  const results = await runChecksInTabs(context, checks, { pageURL: `${serverURL}/_e2e/blank`, arg: wsBase + '/ws', batch: 6 });
+  failed = report(results);
   console.log(failed ? `FAIL: ${failed} of ${results.length} SDK checks failed` : `PASS: all ${results.length} SDK checks`);
 } catch (err) {
   failed++;
   console.error(`FAIL: ${err.stack || err}`);
 } finally {
   if (browser) await browser.close().catch(() => {});
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
 process.exit(failed ? 1 : 0);
