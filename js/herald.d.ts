@@ -46,10 +46,11 @@ export const ErrorCode: Readonly<{
 	/** The subscription was removed before the command could run. */
 	UNSUBSCRIBED: "unsubscribed";
 	/**
-	 * The data holds binary values (ArrayBuffer, a typed array, DataView or
-	 * Blob): protocol v1 carries JSON only, and a binary frame would make the
-	 * server close the connection (3504). Encode the bytes (base64) or send
-	 * them another way.
+	 * The data holds binary values where only JSON can go: a publication's
+	 * data may be bytes (a Uint8Array, another typed array, an ArrayBuffer or
+	 * a DataView, as the whole data), but not a Blob (read it with
+	 * `await blob.arrayBuffer()` first) nor bytes inside a JSON value; the
+	 * data of rpc, send and connect is JSON only.
 	 */
 	BINARY: "binary";
 }>;
@@ -93,7 +94,7 @@ export type Publication = {
 	 */
 	offset: number;
 	/**
-	 * the published JSON value
+	 * the published JSON value, or a Uint8Array when bytes were published
 	 */
 	data: any;
 	/**
@@ -267,6 +268,10 @@ export type ConnectInfo = {
 	 * the transport this connection uses
 	 */
 	transport: "websocket" | "http-stream" | "sse";
+	/**
+	 * the encoding this connection speaks: 'json', or the binary encoding's name when the WebSocket negotiated it (the encoding option)
+	 */
+	encoding: string;
 };
 export type HeraldOptions = {
 	/**
@@ -314,6 +319,10 @@ export type HeraldOptions = {
 	 */
 	transport?: "auto" | "websocket" | "http-stream" | "sse";
 	/**
+	 * the encoding on a WebSocket (default 'json': JSON, offering no subprotocol, as every server speaks it; 'auto': offers Protobuf then JSON (subprotocols "herald.protobuf", "herald.json") and speaks what the server picks, which needs a server that knows them; 'binary': Protobuf or no WebSocket); the fallback transports always speak JSON. Either way publications carry JSON values and bytes alike; the 'connected' event's info.encoding says which one a connection speaks
+	 */
+	encoding?: "auto" | "json" | "binary";
+	/**
 	 * where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
 	 */
 	fallbackUrl?: string;
@@ -324,14 +333,22 @@ export type HeraldOptions = {
  */
 export type WebSocketLike = {
 	readyState: number;
-	send: (data: string) => void;
+	/**
+	 * the subprotocol the server chose ("" for none)
+	 */
+	protocol?: string;
+	/**
+	 * set to 'arraybuffer'
+	 */
+	binaryType?: string;
+	send: (data: string | Uint8Array) => void;
 	close: (code?: number, reason?: string) => void;
 	onopen: any;
 	onmessage: any;
 	onclose: any;
 	onerror: any;
 };
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+export type WebSocketConstructor = new (url: string, protocols?: string | string[]) => WebSocketLike;
 /**
  * A connection to a Herald server. Create it, subscribe, then connect():
  * subscriptions made before or while disconnected are sent once connected.
@@ -410,8 +427,10 @@ export class Herald {
 	 */
 	getSubscription(channel: string): Subscription | undefined;
 	/**
-	 * Publishes data (any JSON value) to a channel. Waits for the connection
-	 * when not connected, up to the timeout.
+	 * Publishes data to a channel: any JSON value, or bytes (a Uint8Array,
+	 * another typed array, an ArrayBuffer or a DataView), which subscribers
+	 * receive as a Uint8Array. Waits for the connection when not connected,
+	 * up to the timeout.
 	 * @param {string} channel
 	 * @param {*} data
 	 * @param {{key?: string, timeout?: number}} [opts] key makes the publish idempotent: retrying with the same key publishes once

@@ -124,6 +124,17 @@ func TestBuildIsFresh(t *testing.T) {
 	}
 }
 
+// TestSDKUnitTests runs the SDK's unit tests under Node.js (npm test:
+// node --test test/*.test.mjs): the JSON and Protobuf encodings, binary
+// payloads and base64, against the modules of src/.
+func TestSDKUnitTests(t *testing.T) {
+	requireNode(t)
+	out := run(t, ".", "npm", "test", "--silent")
+	if !strings.Contains(out, "# fail 0") {
+		t.Errorf("npm test did not report zero failures:\n%s", out)
+	}
+}
+
 // requireNode checks for node, npm and the packages of js/package.json
 // (npm ci in js/, make e2e-deps) and returns js/node_modules.
 func requireNode(t *testing.T) string {
@@ -137,7 +148,7 @@ func requireNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node", "esbuild", "dts-bundle-generator"} {
+	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node", "esbuild", "dts-bundle-generator", "@bufbuild/protobuf"} {
 		if _, err := os.Stat(filepath.Join(dir, dep)); err != nil {
 			browsertest.NeedService(t, "SDK package test: %s is not installed; run npm ci in js/ (make e2e-deps)", dep)
 		}

@@ -8,11 +8,12 @@
 /**
  * @import { ConnectInfo, HeraldOptions, SubscriptionOptions, HistoryOptions, HistoryResult, PresenceResult } from './types.js'
  */
-import { binaryError, isBinary } from './binary.js';
 import { command, enqueue } from './commands.js';
 import { closeSocket, open, setState, stop } from './connection.js';
+import { jsonEncoding } from './encoding-json.js';
 import { Emitter } from './events.js';
 import { resolveOptions } from './options.js';
+import { binaryError, isBinary, publishPayload } from './payload.js';
 import { sendSubscribes } from './subscribe.js';
 import { Subscription } from './subscription.js';
 
@@ -46,6 +47,7 @@ export class Herald {
 
     /** @internal */ this._ws = null;
     /** @internal */ this._transport = ''; // the kind of this._ws: 'websocket', 'http-stream' or 'sse'
+    /** @internal */ this._encoding = jsonEncoding; // of this._ws: JSON, or the binary encoding its subprotocol chose
     /** @internal */ this._gen = 0; // increments with every socket, so late events of old sockets are ignored
     /** @internal */ this._nextId = 1;
     /** @internal */ this._pending = new Map(); // id -> {resolve, reject, timer}
@@ -166,16 +168,19 @@ export class Herald {
   }
 
   /**
-   * Publishes data (any JSON value) to a channel. Waits for the connection
-   * when not connected, up to the timeout.
+   * Publishes data to a channel: any JSON value, or bytes (a Uint8Array,
+   * another typed array, an ArrayBuffer or a DataView), which subscribers
+   * receive as a Uint8Array. Waits for the connection when not connected,
+   * up to the timeout.
    * @param {string} channel
    * @param {*} data
    * @param {{key?: string, timeout?: number}} [opts] key makes the publish idempotent: retrying with the same key publishes once
    * @returns {Promise<{offset: number, epoch: string}>}
    */
   async publish(channel, data, opts = {}) {
-    if (isBinary(data)) throw binaryError('publish');
-    const cmd = { op: 'publish', channel, data: data === undefined ? null : data };
+    const payload = publishPayload(data);
+    const cmd = { op: 'publish', channel, data: payload.data };
+    if (payload.binary) cmd.binary = true;
     if (opts.key) cmd.key = opts.key;
     const res = await command(this, cmd, opts.timeout);
     return { offset: res.offset || 0, epoch: res.epoch || '' };

@@ -1,13 +1,13 @@
 // Commands: what the client sends and the replies it waits for. A command
 // issued while not connected waits for the connection (up to its timeout);
 // one that expects a reply gets an id and waits in client._pending; the
-// messages written in one tick leave in one frame, newline-separated.
+// messages written in one tick leave in one frame, in the connection's
+// encoding (client._encoding).
 
 /**
  * @import { Herald } from './client.js'
  * @typedef {{cmd: any, resolve: Function, reject: Function, expectsReply: boolean, timeout: number, timer: any}} Waiting a command on its way: waiting for the connection, then dispatched
  */
-import { noBinary } from './binary.js';
 import { ErrorCode, HeraldError } from './errors.js';
 
 /**
@@ -58,23 +58,21 @@ export function enqueue(c, cmd, timeout, expectsReply) {
  * @param {Waiting} w
  */
 export function dispatch(c, w) {
-  let frame;
   if (!w.expectsReply) {
     try {
-      frame = JSON.stringify(w.cmd, noBinary);
+      write(c, w.cmd);
     } catch (err) {
       w.reject(err);
       return;
     }
-    write(c, frame);
     w.resolve();
     return;
   }
   const id = c._nextId++;
   try {
-    frame = JSON.stringify({ id, ...w.cmd }, noBinary);
+    write(c, { id, ...w.cmd });
   } catch (err) {
-    w.reject(err); // data that is not JSON (a cycle, a BigInt, binary)
+    w.reject(err); // data the encoding cannot carry (a cycle, a BigInt, misplaced bytes)
     return;
   }
   const p = { resolve: w.resolve, reject: w.reject, timer: null };
@@ -83,16 +81,17 @@ export function dispatch(c, w) {
     w.reject(new HeraldError(ErrorCode.TIMEOUT, `herald: no reply to ${w.cmd.op} within ${w.timeout} ms`));
   }, w.timeout);
   c._pending.set(id, p);
-  write(c, frame);
 }
 
 /**
- * Queues one message; the messages of one tick leave in one frame.
+ * Encodes one message in the connection's encoding and queues it; the
+ * messages of one tick leave in one frame. Throws what the encoding throws
+ * for data it cannot carry, before anything is queued.
  * @param {Herald} c
- * @param {string} msg
+ * @param {*} msg
  */
 export function write(c, msg) {
-  c._outbox.push(msg);
+  c._outbox.push(c._encoding.encode(msg));
   if (c._flushScheduled) return;
   c._flushScheduled = true;
   queueMicrotask(() => {
@@ -101,7 +100,7 @@ export function write(c, msg) {
     c._outbox = [];
     if (!out.length || !c._ws || c._ws.readyState !== 1) return;
     try {
-      c._ws.send(out.join('\n'));
+      c._ws.send(c._encoding.join(out));
     } catch (err) {
       c._events.emit('error', err);
     }

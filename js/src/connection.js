@@ -16,6 +16,8 @@ import { backoffDelay } from './backoff.js';
 import { CloseCode, describeClose, shouldReconnect } from './close-codes.js';
 import { dispatch, failPending, write } from './commands.js';
 import { onServerSub } from './delivery.js';
+import { jsonEncoding } from './encoding-json.js';
+import { encodingOf, subprotocols } from './encodings.js';
 import { ErrorCode, HeraldError } from './errors.js';
 import { onFrame } from './pushes.js';
 import { armRefresh } from './refresh.js';
@@ -69,8 +71,9 @@ export async function open(c) {
 
 /**
  * Opens order[i]; when it fails before it opens, the next one is tried, and
- * the last one's failure counts as the attempt's. Once open, it sends
- * `connect`.
+ * the last one's failure counts as the attempt's. Once open, it takes the
+ * encoding the server chose (a WebSocket's subprotocol; the fallback
+ * transports speak JSON) and sends `connect`.
  * @param {Herald} c
  * @param {number} gen the attempt's generation
  * @param {string[]} order the transports to try
@@ -80,7 +83,7 @@ function tryTransport(c, gen, order, i) {
   const kind = order[i];
   let ws;
   try {
-    ws = openSocket(kind, c.url, c._opts);
+    ws = openSocket(kind, c.url, c._opts, kind === 'websocket' ? subprotocols(c._opts.encoding) : []);
   } catch (err) {
     if (i + 1 < order.length) {
       tryTransport(c, gen, order, i + 1);
@@ -98,6 +101,7 @@ function tryTransport(c, gen, order, i) {
   ws.onopen = () => {
     if (gen !== c._gen) return;
     opened = true;
+    c._encoding = kind === 'websocket' ? encodingOf(ws.protocol) : jsonEncoding;
     const cmd = { id: c._nextId++, op: 'connect', name: c._opts.name, version: c._opts.version };
     if (c._token) cmd.token = c._token;
     if (c._opts.data !== undefined) cmd.data = c._opts.data;
@@ -110,7 +114,15 @@ function tryTransport(c, gen, order, i) {
       },
       timer: null,
     });
-    write(c, JSON.stringify(cmd));
+    try {
+      write(c, cmd);
+    } catch (err) {
+      // The connect data cannot be encoded: retrying cannot help.
+      c._pending.delete(cmd.id);
+      closeSocket(c, 1000, 'bad connect data');
+      c._events.emit('error', err);
+      stop(c, { code: 0, reason: `the connect data cannot be sent: ${err && err.message}`, reconnect: false }, false);
+    }
   };
   ws.onmessage = (ev) => {
     if (gen !== c._gen) return;
@@ -151,6 +163,7 @@ function onConnected(c, gen, res) {
     expires: res.expires || 0,
     data: res.data,
     transport: /** @type {'websocket'|'http-stream'|'sse'} */ (c._transport),
+    encoding: c._encoding.name,
   };
   c._pingMs = c.info.ping > 0 ? c.info.ping * 1000 + c._opts.pingMargin : 0;
   c._lastSeen = Date.now();

@@ -31,10 +31,11 @@ export const ErrorCode = Object.freeze({
   /** The subscription was removed before the command could run. */
   UNSUBSCRIBED: 'unsubscribed',
   /**
-   * The data holds binary values (ArrayBuffer, a typed array, DataView or
-   * Blob): protocol v1 carries JSON only, and a binary frame would make the
-   * server close the connection (3504). Encode the bytes (base64) or send
-   * them another way.
+   * The data holds binary values where only JSON can go: a publication's
+   * data may be bytes (a Uint8Array, another typed array, an ArrayBuffer or
+   * a DataView, as the whole data), but not a Blob (read it with
+   * `await blob.arrayBuffer()` first) nor bytes inside a JSON value; the
+   * data of rpc, send and connect is JSON only.
    */
   BINARY: 'binary',
 });

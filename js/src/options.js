@@ -2,11 +2,13 @@
 // opts) leaves out (the options themselves are HeraldOptions, types.js).
 
 /** @import { HeraldOptions } from './types.js' */
-import { VERSION } from './version.js';
+import { subprotocols } from './encodings.js';
 import { fallbackBase } from './transports.js';
+import { VERSION } from './version.js';
 
 /**
- * Fills in the defaults of the options the client was given.
+ * Fills in the defaults of the options the client was given; throws a
+ * TypeError for an encoding it does not know.
  * @param {string} url the WebSocket endpoint
  * @param {HeraldOptions} opts
  */
@@ -23,8 +25,10 @@ export function resolveOptions(url, opts) {
     pingMargin: opts.pingMargin >= 0 ? opts.pingMargin : 10000,
     WebSocket: opts.WebSocket || globalThis.WebSocket,
     transport: opts.transport || 'auto',
+    encoding: opts.encoding || 'json',
     fallbackUrl: opts.fallbackUrl || fallbackBase(url),
   };
   if (o.maxBackoff < o.minBackoff) o.maxBackoff = o.minBackoff;
+  subprotocols(o.encoding); // throws for an unknown one
   return o;
 }

@@ -1,5 +1,5 @@
 // What the server sends: each frame is split into its messages (the server
-// batches them, newline-separated); replies settle their command
+// batches them) by the connection's encoding; replies settle their command
 // (commands.js) and pushes are handled here.
 
 /** @import { Herald } from './client.js' */
@@ -11,32 +11,23 @@ import { refresh } from './refresh.js';
 import { endByServer } from './subscribe.js';
 
 /**
- * Handles one frame of the current connection.
+ * Handles one frame of the current connection: a string (JSON) or bytes
+ * (the binary encoding). What cannot be decoded is an 'error' event.
  * @param {Herald} c
- * @param {*} data the frame: a string (protocol v1 uses text frames)
+ * @param {*} data
  */
 export function onFrame(c, data) {
-  if (typeof data !== 'string') {
-    c._events.emit('error', new Error('herald: ignored a binary frame; protocol v1 uses text frames'));
-    return;
-  }
   c._lastSeen = Date.now();
-  // The server batches messages into one frame, separated by '\n'.
-  for (const line of data.split('\n')) {
-    if (!line.trim()) continue;
-    let msg;
-    try {
-      msg = JSON.parse(line);
-    } catch {
-      c._events.emit('error', new Error(`herald: ignored a malformed message: ${line.slice(0, 120)}`));
-      continue;
-    }
-    if (msg === null || typeof msg !== 'object') continue;
-    const gen = c._gen;
-    if (msg.id) onReply(c, msg);
-    else onPush(c, msg);
-    if (gen !== c._gen) return; // the connection ended while handling it
-  }
+  const gen = c._gen;
+  c._encoding.decode(
+    data,
+    (msg) => {
+      if (msg.id) onReply(c, msg);
+      else onPush(c, msg);
+      return gen !== c._gen; // the connection ended while handling it
+    },
+    (err) => c._events.emit('error', err),
+  );
 }
 
 /**
@@ -48,7 +39,7 @@ export function onFrame(c, data) {
 function onPush(c, msg) {
   switch (msg.op) {
     case 'ping':
-      write(c, '{"op":"pong"}');
+      write(c, { op: 'pong' });
       return;
     case 'pub': {
       const sub = c._subs.get(msg.channel);

@@ -72,7 +72,7 @@ export function sendSubscribe(c, sub) {
       onSubscribeError(c, sub, err);
     },
   });
-  write(c, JSON.stringify({ id, ...cmd }));
+  write(c, { id, ...cmd });
 }
 
 /**

@@ -10,16 +10,20 @@ export const TRANSPORTS = ['websocket', 'http-stream', 'sse'];
 /**
  * Opens a socket of the given kind; throws when it cannot be had here (no
  * WebSocket, fetch or EventSource in this environment, a malformed URL, an
- * unknown kind).
+ * unknown kind). A WebSocket offers the given subprotocols (none: plain
+ * JSON) and delivers binary frames as ArrayBuffers.
  * @param {string} kind 'websocket', 'http-stream' or 'sse'
  * @param {string} url the WebSocket endpoint
  * @param {{WebSocket: import('./types.js').WebSocketConstructor, fallbackUrl: string}} opts
+ * @param {string[]} protocols the WebSocket subprotocols to offer
  * @returns {import('./types.js').WebSocketLike}
  */
-export function openSocket(kind, url, opts) {
+export function openSocket(kind, url, opts, protocols) {
   if (kind === 'websocket') {
     if (typeof opts.WebSocket !== 'function') throw new TypeError('herald: no WebSocket in this environment');
-    return new opts.WebSocket(url);
+    const ws = protocols.length ? new opts.WebSocket(url, protocols) : new opts.WebSocket(url);
+    ws.binaryType = 'arraybuffer';
+    return ws;
   }
   if (kind === 'http-stream' || kind === 'sse') return new StreamSocket(opts.fallbackUrl, kind);
   throw new TypeError(`herald: unknown transport ${JSON.stringify(kind)}; use 'auto', 'websocket', 'http-stream' or 'sse'`);

@@ -15,7 +15,7 @@
  * @typedef {object} Publication
  * @property {string} channel
  * @property {number} offset position in the channel's stream (0 for channels without history)
- * @property {*} data the published JSON value
+ * @property {*} data the published JSON value, or a Uint8Array when bytes were published
  * @property {ClientInfo} [info] who published it, when a client did
  * @property {string} [key] the idempotency key it was published with
  * @property {number} [time] when the server received it, in Unix milliseconds
@@ -94,6 +94,7 @@
  * @property {number} expires when the connection's token expires, Unix seconds (0: never)
  * @property {*} [data] application data from the server's OnConnect
  * @property {'websocket'|'http-stream'|'sse'} transport the transport this connection uses
+ * @property {string} encoding the encoding this connection speaks: 'json', or the binary encoding's name when the WebSocket negotiated it (the encoding option)
  */
 
 /**
@@ -109,6 +110,7 @@
  * @property {number} [pingMargin] how long past the server's ping interval silence is tolerated, in ms (default 10000)
  * @property {WebSocketConstructor} [WebSocket] a WebSocket implementation (default globalThis.WebSocket); under Node.js 20 pass the `ws` package's: `import { WebSocket } from 'ws'`
  * @property {'auto'|'websocket'|'http-stream'|'sse'} [transport] how to reach the server (default 'auto': a WebSocket, else HTTP-streaming, else Server-Sent Events, tried in that order on every attempt); the 'connected' event's info.transport says which one a connection uses
+ * @property {'auto'|'json'|'binary'} [encoding] the encoding on a WebSocket (default 'json': JSON, offering no subprotocol, as every server speaks it; 'auto': offers Protobuf then JSON (subprotocols "herald.protobuf", "herald.json") and speaks what the server picks, which needs a server that knows them; 'binary': Protobuf or no WebSocket); the fallback transports always speak JSON. Either way publications carry JSON values and bytes alike; the 'connected' event's info.encoding says which one a connection speaks
  * @property {string} [fallbackUrl] where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
  */
 
@@ -117,7 +119,9 @@
  * `ws` package's both have it.
  * @typedef {object} WebSocketLike
  * @property {number} readyState
- * @property {(data: string) => void} send
+ * @property {string} [protocol] the subprotocol the server chose ("" for none)
+ * @property {string} [binaryType] set to 'arraybuffer'
+ * @property {(data: string|Uint8Array) => void} send
  * @property {(code?: number, reason?: string) => void} close
  * @property {any} onopen
  * @property {any} onmessage
@@ -125,6 +129,6 @@
  * @property {any} onerror
  */
 
-/** @typedef {new (url: string) => WebSocketLike} WebSocketConstructor */
+/** @typedef {new (url: string, protocols?: string|string[]) => WebSocketLike} WebSocketConstructor */
 
 export {};
