@@ -1645,6 +1645,7 @@ function serverMessage(buf) {
   }
   if (data !== void 0 || m.op === "pub") m.data = payload(data, binary);
   if (binary) m.binary = true;
+  if (m.op === "disconnect" && m.reconnect === void 0) m.reconnect = false;
   return m;
 }
 function result(buf) {

@@ -148,6 +148,9 @@ function serverMessage(buf) {
   }
   if (data !== undefined || m.op === 'pub') m.data = payload(data, binary);
   if (binary) m.binary = true;
+  // Absent means zero, and the server sends `reconnect` only when true
+  // (in JSON it always sends it).
+  if (m.op === 'disconnect' && m.reconnect === undefined) m.reconnect = false;
   return m;
 }
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { protobufEncoding as pb } from '../src/encoding-protobuf.js';
+import { jsonEncoding } from '../src/encoding-json.js';
 import { encodingOf, subprotocols } from '../src/encodings.js';
 import { ErrorCode } from '../src/errors.js';
 
@@ -128,7 +129,7 @@ test('a frame of several pushes decodes into their JSON form', () => {
   );
   assert.equal(got[2].data, 'text');
   assert.equal(got[3].data, null, 'a pub without data is null, as in JSON');
-  assert.deepEqual(got[4], { op: 'disconnect', code: 3503, reason: 'forbidden' });
+  assert.deepEqual(got[4], { op: 'disconnect', code: 3503, reason: 'forbidden', reconnect: false });
 });
 
 test('replies: results with publications, subscriptions and presence; errors', () => {
@@ -196,4 +197,39 @@ test('onMessage returning true stops the frame', () => {
   const got = [];
   pb.decode(pb.join([ping, ping]), (m) => got.push(m.op) > 0, () => {});
   assert.equal(got.length, 1);
+});
+
+test('a disconnect push without reconnect means false, as the spec says', () => {
+  const { got } = decodeAll(serverMessage((w) => w.tag(2, LengthDelimited).string('disconnect').tag(13, Varint).int32(3004)));
+  assert.equal(got[0].reconnect, false);
+  const { got: again } = decodeAll(serverMessage((w) => w.tag(2, LengthDelimited).string('disconnect').tag(13, Varint).int32(3004).tag(15, Varint).bool(true)));
+  assert.equal(again[0].reconnect, true);
+});
+
+// docs/protocol.md, section 2.7, "Bytes on the wire".
+const hex = (s) => Uint8Array.from(s.split(' ').map((b) => parseInt(b, 16)));
+test("the spec's bytes on the wire, both ways", () => {
+  assert.deepEqual(pb.encode({ id: 1, op: 'connect' }), hex('0b 08 01 12 07 63 6f 6e 6e 65 63 74'));
+  assert.deepEqual(
+    pb.encode({ id: 2, op: 'publish', channel: 'chat', data: Uint8Array.of(0xca, 0xfe), binary: true }),
+    hex('17 08 02 12 07 70 75 62 6c 69 73 68 1a 04 63 68 61 74 22 02 ca fe 28 01'),
+  );
+  const frame = [
+    '0e 08 01 5a 0a 0a 02 63 31 12 02 6e 31 20 19',
+    '17 12 03 70 75 62 1a 04 63 68 61 74 20 01 2a 02 61 62 32 02 ca fe 38 01',
+    '0a 08 02 5a 06 40 01 4a 02 61 62',
+    '16 12 03 70 75 62 1a 04 63 68 61 74 20 02 32 07 7b 22 61 22 3a 31 7d',
+  ].join(' ');
+  const { got, errors } = decodeAll(hex(frame));
+  assert.deepEqual(errors, []);
+  assert.deepEqual(got, [
+    { id: 1, result: { client: 'c1', node: 'n1', ping: 25 } },
+    { op: 'pub', channel: 'chat', offset: 1, epoch: 'ab', data: Uint8Array.of(0xca, 0xfe), binary: true },
+    { id: 2, result: { offset: 1, epoch: 'ab' } },
+    { op: 'pub', channel: 'chat', offset: 2, data: { a: 1 } },
+  ]);
+  // ... and a JSON subscriber of chat gets the first one so.
+  const json = [];
+  jsonEncoding.decode('{"op":"pub","channel":"chat","offset":1,"epoch":"ab","data":"yv4=","binary":true}', (m) => void json.push(m), assert.fail);
+  assert.deepEqual(json[0], got[1]);
 });
