@@ -46,8 +46,9 @@ try {
   const { offset } = await sub.publish({ name, text: 'hello from Node.js' } satisfies ChatMessage);
   const pub = await echoed;
   console.log(`published at ${offset}, received back at ${pub.offset}`);
-  // Bytes are not JSON: the SDK refuses them before they reach the server.
-  await herald.publish(room, new Uint8Array([1, 2, 3])).catch((err: HeraldError) => {
+  // A Blob is refused before it reaches the server: publish its bytes
+  // (await blob.arrayBuffer()) instead.
+  await herald.publish(room, new Blob(['not like this'])).catch((err: HeraldError) => {
     if (err.code !== ErrorCode.BINARY) throw err;
   });
 } catch (err) {
