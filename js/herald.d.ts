@@ -319,7 +319,7 @@ export type HeraldOptions = {
 	 */
 	transport?: "auto" | "websocket" | "http-stream" | "sse";
 	/**
-	 * the encoding on a WebSocket (default 'json': JSON, offering no subprotocol, as every server speaks it; 'auto': offers Protobuf then JSON (subprotocols "herald.protobuf", "herald.json") and speaks what the server picks, which needs a server that knows them; 'binary': Protobuf or no WebSocket); the fallback transports always speak JSON. Either way publications carry JSON values and bytes alike; the 'connected' event's info.encoding says which one a connection speaks
+	 * the encoding on a WebSocket (default 'auto': offers Protobuf then JSON, as the subprotocols "herald.protobuf" and "herald.json", and speaks what the server picks; 'json': JSON, offering no subprotocol, for a server from before the binary encoding, whose silence about subprotocols makes browsers fail the handshake; 'binary': Protobuf or no WebSocket); the fallback transports always speak JSON. Either way publications carry JSON values and bytes alike; the 'connected' event's info.encoding says which one a connection speaks
 	 */
 	encoding?: "auto" | "json" | "binary";
 	/**

@@ -2391,7 +2391,7 @@ function resolveOptions(url, opts) {
     pingMargin: opts.pingMargin >= 0 ? opts.pingMargin : 1e4,
     WebSocket: opts.WebSocket || globalThis.WebSocket,
     transport: opts.transport || "auto",
-    encoding: opts.encoding || "json",
+    encoding: opts.encoding || "auto",
     fallbackUrl: opts.fallbackUrl || fallbackBase(url)
   };
   if (o.maxBackoff < o.minBackoff) o.maxBackoff = o.minBackoff;

@@ -43,7 +43,8 @@ function pageHelpers() {
     }
     throw new Error('the promise resolved, want a rejection');
   };
-  // A WebSocket that records what the client sends.
+  // A WebSocket that records what the client sends (in JSON: the checks
+  // that use it pass encoding: 'json').
   window.RecordingWebSocket = class extends WebSocket {
     static sent = [];
     send(data) {
@@ -149,7 +150,7 @@ const checks = {
 
   'pings are answered: the connection outlives several ping intervals': async (ws) => {
     const { Herald } = await import('/herald.js');
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json' });
     let lost = 0;
     h.on('disconnected', () => lost++);
     h.connect();
@@ -164,7 +165,7 @@ const checks = {
 
   'a reconnect code reconnects and resubscribes asking to recover': async (ws) => {
     const { Herald } = await import('/herald.js');
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket, minBackoff: 50, maxBackoff: 200 });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json', minBackoff: 50, maxBackoff: 200 });
     const channel = `hist:${Math.random()}`;
     const got = [];
     const ctxs = [];
@@ -241,7 +242,7 @@ const checks = {
   'getToken refreshes an expiring connection past its first expiry': async (ws) => {
     const { Herald } = await import('/herald.js');
     let calls = 0;
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket, getToken: async () => `short-${++calls}` });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json', getToken: async () => `short-${++calls}` });
     const disc = [];
     const errors = [];
     h.on('disconnected', (ev) => disc.push(ev));
@@ -261,6 +262,41 @@ const checks = {
     check(h.info.expires > first, `expires ${h.info.expires}, first ${first}`);
     check(errors.length === 0, `errors ${errors.map((e) => e.code || e)}`);
     check((await h.rpc('echo', 7)) === 7, 'rpc after the refreshes');
+    h.disconnect();
+  },
+
+  'in Protobuf (the default encoding): pongs, token refresh, and recovery after a reconnect code': async (ws) => {
+    const { Herald } = await import('/herald.js');
+    let calls = 0;
+    const h = new Herald(ws, { getToken: async () => `short-${++calls}`, minBackoff: 50, maxBackoff: 200 });
+    const channel = `hist:${Math.random()}`;
+    const got = [];
+    const ctxs = [];
+    const disc = [];
+    const errors = [];
+    h.on('disconnected', (ev) => disc.push(ev));
+    h.on('error', (e) => errors.push(e));
+    h.subscribe(channel, { onSubscribed: (c) => ctxs.push(c), onPublication: (p) => got.push(p) });
+    h.connect();
+    await until(() => ctxs.length === 1, 'subscribed');
+    check(h.info.encoding === 'protobuf' && h.info.transport === 'websocket', `encoding ${h.info.encoding}, transport ${h.info.transport}`);
+    const client = h.info.client;
+    const first = h.info.expires;
+    await h.publish(channel, Uint8Array.of(1, 2, 3));
+    // Past the first token's expiry and several 1 s pings: the pongs and
+    // the refresh commands, in Protobuf, keep the connection.
+    await sleep(first * 1000 - Date.now() + 2500);
+    check(h.state === 'connected' && h.info.client === client && disc.length === 0, `state ${h.state}, disconnected ${JSON.stringify(disc)}`);
+    check(calls >= 3 && h.info.expires > first, `getToken called ${calls} times, expires ${h.info.expires} (first ${first})`);
+    const res = await fetch(`/_e2e/disconnect?client=${client}&code=3004`, { method: 'POST' });
+    check(res.ok, `kick: ${res.status}`);
+    await until(() => ctxs.length === 2, 'resubscribed');
+    check(ctxs[1].wasRecovering && ctxs[1].recovered && h.info.encoding === 'protobuf', `ctx ${JSON.stringify(ctxs[1])}`);
+    await h.publish(channel, 'two');
+    await until(() => got.length === 2, 'the publication after the reconnect');
+    check(got[0].data instanceof Uint8Array && got[0].data.join() === '1,2,3' && got[1].data === 'two' && got[1].offset === 2,
+      `delivered ${JSON.stringify(got.map((p) => [p.offset, p.data instanceof Uint8Array ? [...p.data] : p.data]))}`);
+    check(errors.length === 0, `errors ${errors.map((e) => e.code || e)}`);
     h.disconnect();
   },
 
