@@ -58,8 +58,12 @@ func TestPackedSDKInNode(t *testing.T) {
 
 	base := browsertest.StartChannelsServer(t)
 	ws := "ws" + strings.TrimPrefix(base, "http") + "/ws"
-	if out := run(t, fresh, "node", "out/node-chat.js", ws, "chat:example"); !strings.Contains(out, "received back at") {
+	out = run(t, fresh, "node", "out/node-chat.js", ws, "chat:example")
+	if !strings.Contains(out, "received back at") {
 		t.Errorf("the example did not receive its own message:\n%s", out)
+	}
+	if !strings.Contains(out, "14 bytes came back over protobuf: hello in bytes") {
+		t.Errorf("the example did not receive its own bytes over Protobuf:\n%s", out)
 	}
 
 	for _, f := range []string{"../web/e2e/channels.checks.mjs", "test/run-checks.mjs"} {

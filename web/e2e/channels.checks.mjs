@@ -147,6 +147,41 @@ export const checks = {
     h.disconnect();
   },
 
+  'bytes arrive as the same bytes, in Protobuf and in JSON, live and from history': async ({ sdk, ws }) => {
+    const { Herald } = await import(sdk);
+    const WebSocket = globalThis.HeraldTestWebSocket;
+    const channel = `chat:bytes-${Math.random().toString(36).slice(2)}`;
+    const bytes = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 31 + 7) & 0xff);
+    const same = (a, b) => a instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+    const clients = ['binary', 'json', 'auto'].map((encoding) => new Herald(ws, { WebSocket, encoding }));
+    const got = clients.map(() => []);
+    const subs = clients.map((h, i) => h.subscribe(channel, { onPublication: (p) => got[i].push(p.data) }));
+    clients.forEach((h) => h.connect());
+    await Promise.all(subs.map((s) => s.ready));
+    const encodings = clients.map((h) => h.info.encoding).join();
+    check(encodings === 'protobuf,json,protobuf', `encodings ${encodings}`);
+    // Bytes from a Protobuf client, bytes from a JSON client (a DataView on
+    // part of a buffer: only its bytes go), and a JSON value.
+    const [bin, json] = clients;
+    await bin.publish(channel, bytes);
+    const buf = new Uint8Array(10);
+    buf.set([9, 8, 7, 6], 3);
+    await json.publish(channel, new DataView(buf.buffer, 3, 4));
+    await json.publish(channel, { text: 'not bytes' });
+    for (let i = 0; i < clients.length; i++) {
+      await until(() => got[i].length === 3, `client ${i} receives 3 publications`);
+      check(same(got[i][0], bytes), `client ${i}: the 40,000 bytes arrive as they left (in JSON as 53,336 characters of base64, under the 64 KiB message limit)`);
+      check(same(got[i][1], Uint8Array.of(9, 8, 7, 6)), `client ${i}: the DataView's 4 bytes arrive: ${got[i][1]}`);
+      check(!(got[i][2] instanceof Uint8Array) && got[i][2].text === 'not bytes', `client ${i}: the JSON value ${JSON.stringify(got[i][2])}`);
+    }
+    for (const h of [bin, json]) {
+      const { publications } = await h.history(channel);
+      const data = publications.map((p) => p.data);
+      check(data.length === 3 && same(data[0], bytes) && same(data[1], Uint8Array.of(9, 8, 7, 6)) && data[2].text === 'not bytes', `history over ${h.info.encoding}`);
+    }
+    clients.forEach((h) => h.disconnect());
+  },
+
   'bytes where only JSON can go are refused on the client, the connection lives on': async ({ sdk, ws }) => {
     const { Herald, ErrorCode } = await import(sdk);
     const WebSocket = globalThis.HeraldTestWebSocket;
