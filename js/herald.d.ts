@@ -323,6 +323,10 @@ export type HeraldOptions = {
 	 */
 	encoding?: "auto" | "json" | "binary";
 	/**
+	 * the largest frame the client sends, in bytes (default 65536, a server's default limit): commands of one tick leave in as many frames as it takes, and a command larger than that rejects with 106 before it is sent
+	 */
+	maxMessageSize?: number;
+	/**
 	 * where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
 	 */
 	fallbackUrl?: string;

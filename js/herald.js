@@ -212,6 +212,39 @@ async function refreshSubToken(c, sub, attempt) {
   }
 }
 
+// src/bytes.js
+function asBytes(v) {
+  if (v instanceof Uint8Array && v.constructor === Uint8Array) return v;
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (v instanceof ArrayBuffer || typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer) return new Uint8Array(v);
+  return null;
+}
+function utf8Length(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) continue;
+    if (c < 2048) n += 1;
+    else if (c >= 55296 && c < 56320 && i + 1 < s.length && (s.charCodeAt(i + 1) & 64512) === 56320) {
+      n += 2;
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+var CHUNK = 32768;
+function bytesToBase64(bytes) {
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK));
+  return btoa(bin);
+}
+function base64ToBytes(s) {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
 // src/commands.js
 function command(c, cmd, timeout) {
   return enqueue(c, cmd, timeout, true);
@@ -260,7 +293,16 @@ function dispatch(c, w) {
   c._pending.set(id, p);
 }
 function write(c, msg) {
-  c._outbox.push(c._encoding.encode(msg));
+  const chunk = c._encoding.encode(msg);
+  const size = typeof chunk === "string" ? utf8Length(chunk) : chunk.length;
+  const limit = c._opts.maxMessageSize;
+  if (size > limit) {
+    throw new HeraldError(
+      ErrorCode.LIMIT_EXCEEDED,
+      `herald: the ${msg.op} command takes ${size} bytes, over the ${limit}-byte message size limit (a server's default is 64 KiB; the maxMessageSize option follows a server configured otherwise)`
+    );
+  }
+  c._outbox.push({ chunk, size });
   if (c._flushScheduled) return;
   c._flushScheduled = true;
   queueMicrotask(() => {
@@ -269,11 +311,27 @@ function write(c, msg) {
     c._outbox = [];
     if (!out.length || !c._ws || c._ws.readyState !== 1) return;
     try {
-      c._ws.send(c._encoding.join(out));
+      for (const frame of frames(out, limit, c._encoding.separator)) c._ws.send(c._encoding.join(frame));
     } catch (err) {
       c._events.emit("error", err);
     }
   });
+}
+function frames(out, limit, separator) {
+  const result2 = [];
+  let frame = [];
+  let size = 0;
+  for (const { chunk, size: n } of out) {
+    if (frame.length && size + separator + n > limit) {
+      result2.push(frame);
+      frame = [];
+      size = 0;
+    }
+    size += (frame.length ? separator : 0) + n;
+    frame.push(chunk);
+  }
+  if (frame.length) result2.push(frame);
+  return result2;
 }
 function onReply(c, msg) {
   const p = c._pending.get(msg.id);
@@ -535,26 +593,6 @@ var Subscription = class {
   }
 };
 
-// src/bytes.js
-function asBytes(v) {
-  if (v instanceof Uint8Array && v.constructor === Uint8Array) return v;
-  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-  if (v instanceof ArrayBuffer || typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer) return new Uint8Array(v);
-  return null;
-}
-var CHUNK = 32768;
-function bytesToBase64(bytes) {
-  let bin = "";
-  for (let i = 0; i < bytes.length; i += CHUNK) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + CHUNK));
-  return btoa(bin);
-}
-function base64ToBytes(s) {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 // src/payload.js
 function isBinary(v) {
   return v instanceof ArrayBuffer || ArrayBuffer.isView(v) || typeof SharedArrayBuffer !== "undefined" && v instanceof SharedArrayBuffer || typeof Blob !== "undefined" && v instanceof Blob;
@@ -617,6 +655,7 @@ function decodePub(p) {
 }
 var jsonEncoding = Object.freeze({
   name: "json",
+  separator: 1,
   encode,
   join: (chunks) => chunks.join("\n"),
   decode
@@ -1788,6 +1827,7 @@ function json(bytes) {
 }
 var protobufEncoding = Object.freeze({
   name: "protobuf",
+  separator: 0,
   encode: encode2,
   join: (chunks) => {
     if (chunks.length === 1) return chunks[0];
@@ -1942,13 +1982,15 @@ var StreamSocket = class {
    * (fetch, or EventSource).
    * @param {string} base where the fallback endpoints are (the fallbackUrl option)
    * @param {'http-stream'|'sse'} kind
+   * @param {number} [maxMessageSize] the most bytes of commands in one POST (each frame it is sent is at most that)
    */
-  constructor(base, kind) {
+  constructor(base, kind, maxMessageSize = 65536) {
     this.readyState = 0;
     this.onopen = this.onmessage = this.onclose = this.onerror = null;
     this._cmdUrl = base + "/cmd";
     this._seq = 0;
     this._queue = [];
+    this._limit = maxMessageSize;
     this._posting = false;
     this._code = 1006;
     this._reason = "stream lost";
@@ -2039,8 +2081,11 @@ var StreamSocket = class {
   async _post() {
     this._posting = true;
     while (this._queue.length && this.readyState === 1) {
-      const frame = this._queue.join("\n");
-      this._queue = [];
+      let n = 1;
+      let size = utf8Length(this._queue[0]);
+      while (n < this._queue.length && size + 1 + utf8Length(this._queue[n]) <= this._limit) size += 1 + utf8Length(this._queue[n++]);
+      const frame = this._queue.slice(0, n).join("\n");
+      this._queue = this._queue.slice(n);
       const body = JSON.stringify({ session: this._session, secret: this._secret, seq: ++this._seq }) + "\n" + frame;
       for (let attempt = 0; this.readyState === 1; attempt++) {
         let status = 0;
@@ -2088,7 +2133,7 @@ function openSocket(kind, url, opts, protocols) {
     ws.binaryType = "arraybuffer";
     return ws;
   }
-  if (kind === "http-stream" || kind === "sse") return new StreamSocket(opts.fallbackUrl, kind);
+  if (kind === "http-stream" || kind === "sse") return new StreamSocket(opts.fallbackUrl, kind, opts.maxMessageSize);
   throw new TypeError(`herald: unknown transport ${JSON.stringify(kind)}; use 'auto', 'websocket', 'http-stream' or 'sse'`);
 }
 function fallbackBase(url) {
@@ -2392,6 +2437,7 @@ function resolveOptions(url, opts) {
     WebSocket: opts.WebSocket || globalThis.WebSocket,
     transport: opts.transport || "auto",
     encoding: opts.encoding || "auto",
+    maxMessageSize: opts.maxMessageSize > 0 ? opts.maxMessageSize : 65536,
     fallbackUrl: opts.fallbackUrl || fallbackBase(url)
   };
   if (o.maxBackoff < o.minBackoff) o.maxBackoff = o.minBackoff;

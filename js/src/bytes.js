@@ -15,6 +15,27 @@ export function asBytes(v) {
   return null;
 }
 
+/**
+ * Returns how many bytes the UTF-8 encoding of s takes, without encoding
+ * it (a lone surrogate counts as the 3 bytes of U+FFFD, as TextEncoder
+ * writes it).
+ * @param {string} s
+ * @returns {number}
+ */
+export function utf8Length(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) n += 1;
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 2; // a surrogate pair: 2 UTF-16 units, 4 bytes
+      i++;
+    } else n += 2;
+  }
+  return n;
+}
+
 // How many bytes go through String.fromCharCode at once: its arguments
 // live on the stack.
 const CHUNK = 0x8000;

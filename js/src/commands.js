@@ -8,6 +8,7 @@
  * @import { Herald } from './client.js'
  * @typedef {{cmd: any, resolve: Function, reject: Function, expectsReply: boolean, timeout: number, timer: any}} Waiting a command on its way: waiting for the connection, then dispatched
  */
+import { utf8Length } from './bytes.js';
 import { ErrorCode, HeraldError } from './errors.js';
 
 /**
@@ -85,13 +86,25 @@ export function dispatch(c, w) {
 
 /**
  * Encodes one message in the connection's encoding and queues it; the
- * messages of one tick leave in one frame. Throws what the encoding throws
- * for data it cannot carry, before anything is queued.
+ * messages of one tick leave together, in as few frames as the message
+ * size limit allows (the maxMessageSize option: a server closes a
+ * connection that sends a larger frame with 1009, docs/protocol.md 2.4).
+ * Throws, before anything is queued, what the encoding throws for data it
+ * cannot carry, and 106 for a message over the limit.
  * @param {Herald} c
  * @param {*} msg
  */
 export function write(c, msg) {
-  c._outbox.push(c._encoding.encode(msg));
+  const chunk = c._encoding.encode(msg);
+  const size = typeof chunk === 'string' ? utf8Length(chunk) : chunk.length;
+  const limit = c._opts.maxMessageSize;
+  if (size > limit) {
+    throw new HeraldError(
+      ErrorCode.LIMIT_EXCEEDED,
+      `herald: the ${msg.op} command takes ${size} bytes, over the ${limit}-byte message size limit (a server's default is 64 KiB; the maxMessageSize option follows a server configured otherwise)`,
+    );
+  }
+  c._outbox.push({ chunk, size });
   if (c._flushScheduled) return;
   c._flushScheduled = true;
   queueMicrotask(() => {
@@ -100,11 +113,36 @@ export function write(c, msg) {
     c._outbox = [];
     if (!out.length || !c._ws || c._ws.readyState !== 1) return;
     try {
-      c._ws.send(c._encoding.join(out));
+      for (const frame of frames(out, limit, c._encoding.separator)) c._ws.send(c._encoding.join(frame));
     } catch (err) {
       c._events.emit('error', err);
     }
   });
+}
+
+/**
+ * Groups queued chunks, in order, into frames of at most limit bytes,
+ * counting separator bytes between two chunks of a frame.
+ * @param {Array<{chunk: *, size: number}>} out
+ * @param {number} limit
+ * @param {number} separator
+ * @returns {Array<Array<*>>}
+ */
+function frames(out, limit, separator) {
+  const result = [];
+  let frame = [];
+  let size = 0;
+  for (const { chunk, size: n } of out) {
+    if (frame.length && size + separator + n > limit) {
+      result.push(frame);
+      frame = [];
+      size = 0;
+    }
+    size += (frame.length ? separator : 0) + n;
+    frame.push(chunk);
+  }
+  if (frame.length) result.push(frame);
+  return result;
 }
 
 /**

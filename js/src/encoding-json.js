@@ -82,6 +82,7 @@ function decodePub(p) {
  */
 export const jsonEncoding = Object.freeze({
   name: 'json',
+  separator: 1,
   encode,
   join: (/** @type {Array<*>} */ chunks) => chunks.join('\n'),
   decode,

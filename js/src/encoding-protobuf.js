@@ -314,6 +314,7 @@ function json(bytes) {
  */
 export const protobufEncoding = Object.freeze({
   name: 'protobuf',
+  separator: 0,
   encode,
   join: (/** @type {Uint8Array[]} */ chunks) => {
     if (chunks.length === 1) return chunks[0];

@@ -13,6 +13,7 @@ import { protobufEncoding } from './encoding-protobuf.js';
  * JSON form, binary publication data as a Uint8Array).
  * @typedef {object} Encoding
  * @property {string} name 'json' or 'protobuf'
+ * @property {number} separator how many bytes join two messages in a frame
  * @property {(msg: *) => *} encode one message's chunk: a string (JSON) or bytes
  * @property {(chunks: Array<*>) => *} join the frame that carries the chunks
  * @property {(frame: *, onMessage: (msg: *) => (boolean|void), onError: (err: Error) => void) => void} decode

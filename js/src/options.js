@@ -26,6 +26,7 @@ export function resolveOptions(url, opts) {
     WebSocket: opts.WebSocket || globalThis.WebSocket,
     transport: opts.transport || 'auto',
     encoding: opts.encoding || 'auto',
+    maxMessageSize: opts.maxMessageSize > 0 ? opts.maxMessageSize : 65536,
     fallbackUrl: opts.fallbackUrl || fallbackBase(url),
   };
   if (o.maxBackoff < o.minBackoff) o.maxBackoff = o.minBackoff;

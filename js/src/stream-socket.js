@@ -2,6 +2,8 @@
 // down, POSTed commands up, behind the part of the WebSocket API the client
 // uses (docs/protocol.md, section 2.6).
 
+import { utf8Length } from './bytes.js';
+
 /**
  * StreamSocket is a fallback transport behind the part of the WebSocket API
  * the client uses: the server's messages come down one streamed response
@@ -18,13 +20,15 @@ export class StreamSocket {
    * (fetch, or EventSource).
    * @param {string} base where the fallback endpoints are (the fallbackUrl option)
    * @param {'http-stream'|'sse'} kind
+   * @param {number} [maxMessageSize] the most bytes of commands in one POST (each frame it is sent is at most that)
    */
-  constructor(base, kind) {
+  constructor(base, kind, maxMessageSize = 65536) {
     this.readyState = 0;
     this.onopen = this.onmessage = this.onclose = this.onerror = null;
     this._cmdUrl = base + '/cmd';
     this._seq = 0;
     this._queue = [];
+    this._limit = maxMessageSize;
     this._posting = false;
     this._code = 1006;
     this._reason = 'stream lost';
@@ -125,8 +129,12 @@ export class StreamSocket {
   async _post() {
     this._posting = true;
     while (this._queue.length && this.readyState === 1) {
-      const frame = this._queue.join('\n');
-      this._queue = [];
+      // The frames queued meanwhile, joined while they fit the limit.
+      let n = 1;
+      let size = utf8Length(this._queue[0]);
+      while (n < this._queue.length && size + 1 + utf8Length(this._queue[n]) <= this._limit) size += 1 + utf8Length(this._queue[n++]);
+      const frame = this._queue.slice(0, n).join('\n');
+      this._queue = this._queue.slice(n);
       const body = JSON.stringify({ session: this._session, secret: this._secret, seq: ++this._seq }) + '\n' + frame;
       for (let attempt = 0; this.readyState === 1; attempt++) {
         let status = 0;

@@ -14,7 +14,7 @@ export const TRANSPORTS = ['websocket', 'http-stream', 'sse'];
  * JSON) and delivers binary frames as ArrayBuffers.
  * @param {string} kind 'websocket', 'http-stream' or 'sse'
  * @param {string} url the WebSocket endpoint
- * @param {{WebSocket: import('./types.js').WebSocketConstructor, fallbackUrl: string}} opts
+ * @param {{WebSocket: import('./types.js').WebSocketConstructor, fallbackUrl: string, maxMessageSize: number}} opts
  * @param {string[]} protocols the WebSocket subprotocols to offer
  * @returns {import('./types.js').WebSocketLike}
  */
@@ -25,7 +25,7 @@ export function openSocket(kind, url, opts, protocols) {
     ws.binaryType = 'arraybuffer';
     return ws;
   }
-  if (kind === 'http-stream' || kind === 'sse') return new StreamSocket(opts.fallbackUrl, kind);
+  if (kind === 'http-stream' || kind === 'sse') return new StreamSocket(opts.fallbackUrl, kind, opts.maxMessageSize);
   throw new TypeError(`herald: unknown transport ${JSON.stringify(kind)}; use 'auto', 'websocket', 'http-stream' or 'sse'`);
 }
 

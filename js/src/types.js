@@ -111,6 +111,7 @@
  * @property {WebSocketConstructor} [WebSocket] a WebSocket implementation (default globalThis.WebSocket); under Node.js 20 pass the `ws` package's: `import { WebSocket } from 'ws'`
  * @property {'auto'|'websocket'|'http-stream'|'sse'} [transport] how to reach the server (default 'auto': a WebSocket, else HTTP-streaming, else Server-Sent Events, tried in that order on every attempt); the 'connected' event's info.transport says which one a connection uses
  * @property {'auto'|'json'|'binary'} [encoding] the encoding on a WebSocket (default 'auto': offers Protobuf then JSON, as the subprotocols "herald.protobuf" and "herald.json", and speaks what the server picks; 'json': JSON, offering no subprotocol, for a server from before the binary encoding, whose silence about subprotocols makes browsers fail the handshake; 'binary': Protobuf or no WebSocket); the fallback transports always speak JSON. Either way publications carry JSON values and bytes alike; the 'connected' event's info.encoding says which one a connection speaks
+ * @property {number} [maxMessageSize] the largest frame the client sends, in bytes (default 65536, a server's default limit): commands of one tick leave in as many frames as it takes, and a command larger than that rejects with 106 before it is sent
  * @property {string} [fallbackUrl] where the fallback transports are: streams at fallbackUrl + "/stream" and "/sse", commands POSTed to fallbackUrl + "/cmd" (default: the URL with an http(s) scheme and its last path element removed, so ws://host/ws gives http://host)
  */
 

@@ -3,7 +3,7 @@
 // `npm test` (node --test) and go test ./js/ (TestSDKUnitTests).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { asBytes, base64ToBytes, bytesToBase64 } from '../src/bytes.js';
+import { asBytes, base64ToBytes, bytesToBase64, utf8Length } from '../src/bytes.js';
 import { jsonEncoding } from '../src/encoding-json.js';
 import { ErrorCode } from '../src/errors.js';
 import { publishPayload } from '../src/payload.js';
@@ -18,6 +18,13 @@ test('base64 round trip, as Node.js encodes it, past the chunk size', () => {
     assert.deepEqual(base64ToBytes(b64), bytes, `decode ${n} bytes`);
   }
   assert.throws(() => base64ToBytes('not base64!'));
+});
+
+test('utf8Length counts the bytes TextEncoder writes', () => {
+  const enc = new TextEncoder();
+  for (const s of ['', 'ascii', 'é', '€uro', '😀 smile', 'a\ud800b', '\udc00', 'x\ud83d', '中文 and 😀😀', '{"data":"yv4=","binary":true}']) {
+    assert.equal(utf8Length(s), enc.encode(s).length, JSON.stringify(s));
+  }
 });
 
 test('asBytes takes the bytes of buffers and views, and nothing else', () => {

@@ -4,15 +4,19 @@
 //
 //   node sdk-binary.e2e.mjs <server-url>
 //
-// Four pages on one channel: Ada's and Grace's speak Protobuf over a
-// WebSocket; Linus's and Ken's pages have no WebSocket constructor
-// (removed before the page runs), so the SDK falls back to HTTP-streaming
-// (Linus) and Server-Sent Events (Ken, forced), in JSON. Ada draws a
-// picture on a canvas and publishes the PNG's bytes; the others get the
-// same bytes (SHA-256) as a Uint8Array and show them as an image. Then
-// Linus publishes a PNG of his own through the fallback (base64 with
-// "binary":true, on a POST) and everyone gets its bytes; Linus reads both
-// back from history. Exits non-zero on any failure.
+// Four pages on one channel: Ada's speaks Protobuf over a WebSocket,
+// Grace's JSON over a WebSocket (encoding: 'json'); Linus's and Ken's pages
+// have no WebSocket constructor (removed before the page runs), so the SDK
+// falls back to HTTP-streaming (Linus) and Server-Sent Events (Ken,
+// forced), in JSON. Ada draws a picture on a canvas and publishes the
+// PNG's bytes; the others get the same bytes (SHA-256) as a Uint8Array and
+// show them as an image. Then Linus publishes a PNG of his own through the
+// fallback (base64 with "binary":true, on a POST) and everyone gets its
+// bytes; Linus reads both back from history. Last, Ada, Grace and Linus
+// each publish two 40,000-byte payloads in one tick (over the 64 KiB
+// message limit together: the SDK splits them into frames, or POSTs) and
+// one of 70,000 bytes, which the SDK refuses with 106. Exits non-zero on
+// any failure.
 import { launchChromium, serverArg, startWatchdog } from './harness.mjs';
 
 const serverURL = serverArg('node sdk-binary.e2e.mjs <server-url>');
@@ -97,10 +101,10 @@ try {
     return { page, info };
   };
   const ada = await open('Ada');
-  const grace = await open('Grace');
+  const grace = await open('Grace', { opts: { encoding: 'json' } });
   const linus = await open('Linus', { noWebSocket: true });
   const ken = await open('Ken', { noWebSocket: true, opts: { transport: 'sse' } });
-  assert(ada.info.encoding === 'protobuf' && grace.info.encoding === 'protobuf', `Ada and Grace speak ${ada.info.encoding}, ${grace.info.encoding}`);
+  assert(ada.info.encoding === 'protobuf' && grace.info.encoding === 'json', `Ada and Grace speak ${ada.info.encoding}, ${grace.info.encoding}`);
   assert(linus.info.transport === 'http-stream' && linus.info.encoding === 'json', `Linus uses ${linus.info.transport}, ${linus.info.encoding}`);
   assert(ken.info.transport === 'sse' && ken.info.encoding === 'json', `Ken uses ${ken.info.transport}, ${ken.info.encoding}`);
   const everyone = [['Ada', ada], ['Grace', grace], ['Linus', linus], ['Ken', ken]];
@@ -140,6 +144,29 @@ try {
     return Promise.all(publications.map(async (p) => (p.data instanceof Uint8Array ? window.sha256(p.data) : 'not bytes')));
   }, env.channel);
   assert(history.join() === [sent.sha, back.sha].join(), `history holds ${history}`);
+
+  step('two 40,000-byte payloads in one tick go (in two frames), one of 70,000 is refused with 106');
+  for (const [label, who] of [['Ada', ada], ['Grace', grace], ['Linus', linus]]) {
+    const r = await who.page.evaluate(async (channel) => {
+      const errs = [];
+      window.herald.on('disconnected', (e) => errs.push(`disconnected ${e.code}`));
+      const pair = await Promise.all([1, 2].map((v) => window.herald.publish(channel, new Uint8Array(40_000).fill(v))));
+      let refused = '';
+      try {
+        await window.herald.publish(channel, new Uint8Array(70_000));
+      } catch (err) {
+        refused = `${err.code}`;
+      }
+      return { offsets: pair.map((p) => p.offset).join(), refused, state: window.herald.state, errs };
+    }, env.channel);
+    assert(r.refused === '106' && r.state === 'connected' && !r.errs.length && /^\d+,\d+$/.test(r.offsets), `${label}: ${JSON.stringify(r)}`);
+  }
+  const total = 2 + 3 * 2;
+  for (const [label, who] of everyone) {
+    await who.page.waitForFunction((n) => window.got.length >= n, total, { timeout: 15_000 });
+    const sizes = await who.page.evaluate(() => window.got.slice(2).map((p) => `${p.data.length}:${p.data[0]}`).join());
+    assert(sizes.split(',').length === 6 && sizes.split(',').every((s) => s === '40000:1' || s === '40000:2'), `${label} received ${sizes}`);
+  }
 
   for (const [, { page }] of everyone) await page.evaluate(() => window.herald.disconnect());
   console.log('PASS: a PNG went as bytes between pages over Protobuf and the JSON fallback, and back from history');
