@@ -1,6 +1,7 @@
-// Package js embeds Herald's browser SDK, herald.js: one dependency-free ES
-// module that speaks protocol v1, reconnects with backoff, resubscribes and
-// recovers its channels. The herald binary serves it at /herald.js; an
+// Package js embeds Herald's browser SDK, herald.js: one self-contained ES
+// module that speaks protocol v1 (in JSON, or in Protobuf where the
+// WebSocket negotiates it, with bytes as publication data), reconnects with
+// backoff, resubscribes and recovers its channels. The herald binary serves it at /herald.js; an
 // application that embeds Herald mounts Handler wherever it likes:
 //
 //	mux.Handle("/herald.js", js.Handler())
