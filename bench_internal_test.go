@@ -26,13 +26,17 @@ func (c *discardConn) WriteText(b []byte) error {
 	}
 	return nil
 }
+
+// WriteBinary counts a binary frame as WriteText counts a text one.
+func (c *discardConn) WriteBinary(b []byte) error { return c.WriteText(b) }
+
 func (c *discardConn) Pending() int      { return 0 }
 func (c *discardConn) Close(int, string) {}
 func (c *discardConn) Abort()            {}
 
 // benchNode builds a node with n live sessions subscribed to "bench", each
-// writing to a discardConn.
-func benchNode(b *testing.B, n int) (*Node, []*discardConn, *atomic.Int64, chan struct{}) {
+// writing to a discardConn in encoding enc.
+func benchNode(b *testing.B, n int, enc protocol.Encoding) (*Node, []*discardConn, *atomic.Int64, chan struct{}) {
 	node, err := New(Config{})
 	if err != nil {
 		b.Fatal(err)
@@ -43,7 +47,7 @@ func benchNode(b *testing.B, n int) (*Node, []*discardConn, *atomic.Int64, chan 
 	conns := make([]*discardConn, n)
 	for i := range conns {
 		conns[i] = &discardConn{want: want, done: done}
-		s := &Session{node: node, conn: conns[i], id: "s" + strconv.Itoa(i), connected: true}
+		s := &Session{node: node, conn: conns[i], id: "s" + strconv.Itoa(i), connected: true, enc: enc}
 		sub, _, err := s.subscribe(context.Background(), subscribeRequest{channel: "bench"})
 		if err != nil {
 			b.Fatal(err)
@@ -60,9 +64,19 @@ func benchNode(b *testing.B, n int) (*Node, []*discardConn, *atomic.Int64, chan 
 // writer pool, down to the transport's write call. ns/op is per
 // publication; the delivery figure is ns/op divided by 5,000.
 func BenchmarkFanout5000(b *testing.B) {
+	benchmarkFanout(b, protocol.JSON, &protocol.Publication{Data: json.RawMessage(`{"text":"` + string(make([]byte, 0)) + `hello, this is a 128-byte publication used to measure fan-out cost in herald benchmarks!!!!!!"}`)})
+}
+
+// BenchmarkFanout5000Protobuf is BenchmarkFanout5000 in the binary
+// encoding, with a binary publication of the same 128 bytes.
+func BenchmarkFanout5000Protobuf(b *testing.B) {
+	benchmarkFanout(b, protocol.Protobuf, &protocol.Publication{Binary: true,
+		Data: []byte(`{"text":"hello, this is a 128-byte publication used to measure fan-out cost in herald benchmarks!!!!!!"}`)})
+}
+
+func benchmarkFanout(b *testing.B, enc protocol.Encoding, pub *protocol.Publication) {
 	const subscribers = 5000
-	node, _, want, done := benchNode(b, subscribers)
-	pub := &protocol.Publication{Data: json.RawMessage(`{"text":"` + string(make([]byte, 0)) + `hello, this is a 128-byte publication used to measure fan-out cost in herald benchmarks!!!!!!"}`)}
+	node, _, want, done := benchNode(b, subscribers, enc)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/heraldrt/herald"
+	"github.com/heraldrt/herald/internal/streamtest"
 	"github.com/heraldrt/herald/internal/wstest"
 	"github.com/heraldrt/herald/protocol"
 )
@@ -191,6 +192,41 @@ func TestSubprotocolNegotiation(t *testing.T) {
 		got := wstest.DialSubprotocols(t, ts.url, tc.offer...)
 		if got != tc.selected {
 			t.Errorf("offering %q: selected %q, want %q", tc.offer, got, tc.selected)
+		}
+	}
+}
+
+// The fallback transports stay JSON: a binary publication reaches an
+// HTTP-streaming or SSE client as base64 with "binary":true, and such a
+// client can publish bytes the same way, which a binary WebSocket client
+// receives as bytes.
+func TestFallbackClientsGetBinaryPublicationsInBase64(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	bc := wstest.DialEncoding(t, ts.url, protocol.Protobuf)
+	bc.Connect()
+	if r := bc.Call(map[string]any{"op": "subscribe", "channel": "f"}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+	for _, kind := range []string{streamtest.Stream, streamtest.SSE} {
+		sc := streamtest.Open(t, ts.base, kind)
+		sc.Connect()
+		if r := sc.Call(map[string]any{"op": "subscribe", "channel": "f"}); r.Error != nil {
+			t.Fatal(r.Error)
+		}
+		if _, err := ts.node.PublishBinary(context.Background(), "f", []byte{0xde, 0xad}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := sc.NextPush("pub", 5*time.Second)
+		if err != nil || !m.Binary || string(m.Data) != `"3q0="` {
+			t.Fatalf("%s client got %+v %v, want \"3q0=\" with binary", kind, m, err)
+		}
+		binarySees(t, nextPub(t, bc), []byte{0xde, 0xad}, true)
+		if r := sc.Call(map[string]any{"op": "publish", "channel": "f", "data": "AQI=", "binary": true}); r.Error != nil {
+			t.Fatal(r.Error)
+		}
+		binarySees(t, nextPub(t, bc), []byte{1, 2}, true)
+		if m, err := sc.NextPush("pub", 5*time.Second); err != nil || string(m.Data) != `"AQI="` {
+			t.Fatalf("%s client got its own publication as %+v %v", kind, m, err)
 		}
 	}
 }

@@ -92,7 +92,7 @@ type Command struct {
 // connection with CloseBadRequest.
 var (
 	ErrEmptyMessage = errors.New("protocol: empty message")
-	ErrTooDeep      = fmt.Errorf("protocol: message nested deeper than %d levels", MaxNestingDepth)
+	ErrTooDeep      = fmt.Errorf("protocol: JSON nested deeper than %d levels", MaxNestingDepth)
 	ErrMissingOp    = errors.New("protocol: message has no op")
 	ErrMissingID    = errors.New("protocol: command needs a positive id")
 	ErrNotAnObject  = errors.New("protocol: message is not a JSON object")
