@@ -269,9 +269,9 @@ export type ConnectInfo = {
 	 */
 	transport: "websocket" | "http-stream" | "sse";
 	/**
-	 * the encoding this connection speaks: 'json', or the binary encoding's name when the WebSocket negotiated it (the encoding option)
+	 * the encoding this connection speaks: Protobuf where the WebSocket negotiated it (the encoding option), else JSON
 	 */
-	encoding: string;
+	encoding: "json" | "protobuf";
 };
 export type HeraldOptions = {
 	/**

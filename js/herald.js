@@ -2254,7 +2254,10 @@ function onConnected(c, gen, res) {
       /** @type {'websocket'|'http-stream'|'sse'} */
       c._transport
     ),
-    encoding: c._encoding.name
+    encoding: (
+      /** @type {'json'|'protobuf'} */
+      c._encoding.name
+    )
   };
   c._pingMs = c.info.ping > 0 ? c.info.ping * 1e3 + c._opts.pingMargin : 0;
   c._lastSeen = Date.now();

@@ -163,7 +163,7 @@ function onConnected(c, gen, res) {
     expires: res.expires || 0,
     data: res.data,
     transport: /** @type {'websocket'|'http-stream'|'sse'} */ (c._transport),
-    encoding: c._encoding.name,
+    encoding: /** @type {'json'|'protobuf'} */ (c._encoding.name),
   };
   c._pingMs = c.info.ping > 0 ? c.info.ping * 1000 + c._opts.pingMargin : 0;
   c._lastSeen = Date.now();

@@ -94,7 +94,7 @@
  * @property {number} expires when the connection's token expires, Unix seconds (0: never)
  * @property {*} [data] application data from the server's OnConnect
  * @property {'websocket'|'http-stream'|'sse'} transport the transport this connection uses
- * @property {string} encoding the encoding this connection speaks: 'json', or the binary encoding's name when the WebSocket negotiated it (the encoding option)
+ * @property {'json'|'protobuf'} encoding the encoding this connection speaks: Protobuf where the WebSocket negotiated it (the encoding option), else JSON
  */
 
 /**
