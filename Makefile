@@ -21,12 +21,14 @@ test-go:
 	$(GO) test -count=1 -run TestBaseline ./internal/bench/baseline   # its nbio mode, which -race cannot run
 
 ## e2e-deps: the npm packages of the browser tests (playwright-core), of
-## the SDK package's tests in js/ (typescript, ws: tsc and npm pack run in go test ./js/)
-## and of the Node backend example (express: go test ./examples/ runs it)
+## the SDK package's build and tests in js/ (esbuild, typescript, ws: the
+## build check, tsc and npm pack run in go test ./js/) and of the Node
+## backend example (express: go test ./examples/ runs it); installed again
+## when package-lock.json is newer than the last install
 e2e-deps:
 	@if command -v npm >/dev/null 2>&1; then \
 		for d in web/e2e js examples/node-backend; do \
-			(cd $$d && { [ -d node_modules ] || npm ci --no-audit --no-fund --loglevel=error; }) || exit 1; \
+			(cd $$d && { [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; }) || exit 1; \
 		done; \
 	else echo "npm not found: browser and SDK package tests will be skipped"; fi
 

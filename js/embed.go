@@ -1,6 +1,7 @@
-// Package js embeds Herald's browser SDK, herald.js: one dependency-free ES
-// module that speaks protocol v1, reconnects with backoff, resubscribes and
-// recovers its channels. The herald binary serves it at /herald.js; an
+// Package js embeds Herald's browser SDK, herald.js: one self-contained ES
+// module that speaks protocol v1 (in JSON, or in Protobuf where the
+// WebSocket negotiates it, with bytes as publication data), reconnects with
+// backoff, resubscribes and recovers its channels. The herald binary serves it at /herald.js; an
 // application that embeds Herald mounts Handler wherever it likes:
 //
 //	mux.Handle("/herald.js", js.Handler())
@@ -11,7 +12,10 @@
 //
 // The same module is the npm package @heraldrt/herald (package.json and the
 // generated types herald.d.ts in this folder), which also runs under
-// Node.js 20 with the ws package; README.md documents it.
+// Node.js 20 with the ws package; README.md documents it. herald.js is
+// built with esbuild from the modules in src/ and committed, so that
+// building Go needs no Node.js (npm run build; TestBuildIsFresh fails
+// when it is behind src/).
 package js
 
 import (

@@ -36,7 +36,7 @@ func TestPackedSDKInNode(t *testing.T) {
 			t.Errorf("the tarball lacks %s", f)
 		}
 	}
-	for _, f := range []string{"tsconfig.json", "scripts", "test", "node_modules", "package-lock.json"} {
+	for _, f := range []string{"tsconfig.json", "scripts", "src", "test", "node_modules", "package-lock.json"} {
 		if _, err := os.Stat(filepath.Join(pkg, f)); err == nil {
 			t.Errorf("the tarball ships %s, which is not in package.json's files", f)
 		}
@@ -58,8 +58,12 @@ func TestPackedSDKInNode(t *testing.T) {
 
 	base := browsertest.StartChannelsServer(t)
 	ws := "ws" + strings.TrimPrefix(base, "http") + "/ws"
-	if out := run(t, fresh, "node", "out/node-chat.js", ws, "chat:example"); !strings.Contains(out, "received back at") {
+	out = run(t, fresh, "node", "out/node-chat.js", ws, "chat:example")
+	if !strings.Contains(out, "received back at") {
 		t.Errorf("the example did not receive its own message:\n%s", out)
+	}
+	if !strings.Contains(out, "14 bytes came back over protobuf: hello in bytes") {
+		t.Errorf("the example did not receive its own bytes over Protobuf:\n%s", out)
 	}
 
 	for _, f := range []string{"../web/e2e/channels.checks.mjs", "test/run-checks.mjs"} {
@@ -87,7 +91,7 @@ func TestVersionsAgree(t *testing.T) {
 	if err := json.Unmarshal(raw, &pkg); err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile(`export const VERSION = '([^']+)'`).FindSubmatch(js.Source())
+	m := regexp.MustCompile(`(?m)^(?:export )?(?:var|const) VERSION = ["']([^"']+)["']`).FindSubmatch(js.Source())
 	if m == nil {
 		t.Fatal("herald.js has no VERSION")
 	}
@@ -99,13 +103,40 @@ func TestVersionsAgree(t *testing.T) {
 	}
 }
 
-// TestTypesMatchJSDoc runs tsc: herald.js type-checks against its JSDoc,
-// herald.d.ts is what the JSDoc generates, and the typed example compiles
-// against it (npm run check, npm run types:check).
+// TestTypesMatchJSDoc runs tsc: the sources in src/ type-check against
+// their JSDoc, herald.d.ts is what the JSDoc generates, and the typed
+// example compiles against it (npm run check, npm run types:check).
 func TestTypesMatchJSDoc(t *testing.T) {
 	requireNode(t)
 	run(t, ".", "npm", "run", "--silent", "check")
 	run(t, ".", "npm", "run", "--silent", "types:check")
+}
+
+// TestBuildIsFresh: herald.js, which the binary embeds and the npm package
+// ships, is what esbuild builds from src/ now (npm run build:check), so
+// that an edit of src/ without `npm run build` (or an edit of herald.js
+// itself) fails here. It also imports the built module under Node.js and
+// checks that it exports what the SDK always has, nothing more.
+func TestBuildIsFresh(t *testing.T) {
+	requireNode(t)
+	run(t, ".", "npm", "run", "--silent", "build:check")
+	out := run(t, ".", "node", "--input-type=module", "-e",
+		`const m = await import('./herald.js'); console.log(Object.keys(m).sort().join(' '))`)
+	want := "CloseCode ErrorCode Herald HeraldError Subscription VERSION shouldReconnect tokenExpiry"
+	if got := strings.TrimSpace(lastLine(out)); got != want {
+		t.Errorf("herald.js exports %q, want %q", got, want)
+	}
+}
+
+// TestSDKUnitTests runs the SDK's unit tests under Node.js (npm test:
+// node --test test/*.test.mjs): the JSON and Protobuf encodings, binary
+// payloads and base64, against the modules of src/.
+func TestSDKUnitTests(t *testing.T) {
+	requireNode(t)
+	out := run(t, ".", "npm", "test", "--silent")
+	if !strings.Contains(out, "# fail 0") {
+		t.Errorf("npm test did not report zero failures:\n%s", out)
+	}
 }
 
 // requireNode checks for node, npm and the packages of js/package.json
@@ -121,7 +152,7 @@ func requireNode(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node"} {
+	for _, dep := range []string{"typescript", "ws", "@types/ws", "@types/node", "esbuild", "dts-bundle-generator", "@bufbuild/protobuf"} {
 		if _, err := os.Stat(filepath.Join(dir, dep)); err != nil {
 			browsertest.NeedService(t, "SDK package test: %s is not installed; run npm ci in js/ (make e2e-deps)", dep)
 		}

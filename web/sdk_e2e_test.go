@@ -36,7 +36,9 @@ func TestSDKInChromium(t *testing.T) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			fakes.Add(1)
 			defer fakes.Done()
-			ws, err := websocket.Accept(w, r, nil)
+			// Offered herald.json (the SDK offers it with herald.protobuf),
+			// a fake server speaks JSON as a real one would choose to.
+			ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{"herald.json"}})
 			if err != nil {
 				return
 			}
@@ -199,4 +201,24 @@ func (c *fakeConn) expect(ctx context.Context, op string) (uint64, error) {
 func TestSDKChannelsInChromium(t *testing.T) {
 	dir := e2eDir(t)
 	runNode(t, dir, "sdk-channels.e2e.mjs", browsertest.StartChannelsServer(t))
+}
+
+// TestSDKBinaryInChromium runs web/e2e/sdk-binary.e2e.mjs: a PNG painted on
+// a canvas goes as bytes from one page to two others, one speaking
+// Protobuf over a WebSocket and one whose WebSocket constructor is removed
+// (HTTP-streaming, JSON: base64 with "binary":true), and back from the
+// latter; each shows the bytes it got as an image, and history returns
+// them too.
+func TestSDKBinaryInChromium(t *testing.T) {
+	dir := e2eDir(t)
+	url := startServer(t, herald.Config{
+		ShutdownWindow: 50 * time.Millisecond,
+		Channels:       herald.ChannelOptions{HistorySize: 10},
+	}, func(_ *herald.Node, mux *http.ServeMux) {
+		mux.HandleFunc("/_e2e/blank", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			fmt.Fprint(w, "<!doctype html><title>herald.js binary payloads</title>")
+		})
+	})
+	runNode(t, dir, "sdk-binary.e2e.mjs", url)
 }

@@ -1,5 +1,5 @@
 // Checks of the JavaScript SDK's channel features (history, presence,
-// channel tokens, sub.ready, binary data) against the real server of
+// channel tokens, sub.ready, binary payloads) against the real server of
 // browsertest.StartChannelsServer. The same checks run in headless
 // Chromium (sdk-channels.e2e.mjs, with the SDK the server serves at
 // /herald.js) and under Node.js 20 (js/test/run-checks.mjs, with the packed
@@ -147,7 +147,42 @@ export const checks = {
     h.disconnect();
   },
 
-  'binary data is refused on the client, the connection lives on': async ({ sdk, ws }) => {
+  'bytes arrive as the same bytes, in Protobuf and in JSON, live and from history': async ({ sdk, ws }) => {
+    const { Herald } = await import(sdk);
+    const WebSocket = globalThis.HeraldTestWebSocket;
+    const channel = `chat:bytes-${Math.random().toString(36).slice(2)}`;
+    const bytes = Uint8Array.from({ length: 40_000 }, (_, i) => (i * 31 + 7) & 0xff);
+    const same = (a, b) => a instanceof Uint8Array && a.length === b.length && a.every((x, i) => x === b[i]);
+    const clients = ['binary', 'json', 'auto'].map((encoding) => new Herald(ws, { WebSocket, encoding }));
+    const got = clients.map(() => []);
+    const subs = clients.map((h, i) => h.subscribe(channel, { onPublication: (p) => got[i].push(p.data) }));
+    clients.forEach((h) => h.connect());
+    await Promise.all(subs.map((s) => s.ready));
+    const encodings = clients.map((h) => h.info.encoding).join();
+    check(encodings === 'protobuf,json,protobuf', `encodings ${encodings}`);
+    // Bytes from a Protobuf client, bytes from a JSON client (a DataView on
+    // part of a buffer: only its bytes go), and a JSON value.
+    const [bin, json] = clients;
+    await bin.publish(channel, bytes);
+    const buf = new Uint8Array(10);
+    buf.set([9, 8, 7, 6], 3);
+    await json.publish(channel, new DataView(buf.buffer, 3, 4));
+    await json.publish(channel, { text: 'not bytes' });
+    for (let i = 0; i < clients.length; i++) {
+      await until(() => got[i].length === 3, `client ${i} receives 3 publications`);
+      check(same(got[i][0], bytes), `client ${i}: the 40,000 bytes arrive as they left (in JSON as 53,336 characters of base64, under the 64 KiB message limit)`);
+      check(same(got[i][1], Uint8Array.of(9, 8, 7, 6)), `client ${i}: the DataView's 4 bytes arrive: ${got[i][1]}`);
+      check(!(got[i][2] instanceof Uint8Array) && got[i][2].text === 'not bytes', `client ${i}: the JSON value ${JSON.stringify(got[i][2])}`);
+    }
+    for (const h of [bin, json]) {
+      const { publications } = await h.history(channel);
+      const data = publications.map((p) => p.data);
+      check(data.length === 3 && same(data[0], bytes) && same(data[1], Uint8Array.of(9, 8, 7, 6)) && data[2].text === 'not bytes', `history over ${h.info.encoding}`);
+    }
+    clients.forEach((h) => h.disconnect());
+  },
+
+  'bytes where only JSON can go are refused on the client, the connection lives on': async ({ sdk, ws }) => {
     const { Herald, ErrorCode } = await import(sdk);
     const WebSocket = globalThis.HeraldTestWebSocket;
     const h = new Herald(ws, { WebSocket });
@@ -155,12 +190,15 @@ export const checks = {
     h.on('disconnected', (e) => disc.push(e));
     h.connect();
     await until(() => h.state === 'connected', 'connected');
-    const values = [new ArrayBuffer(4), new Uint8Array(4), new DataView(new ArrayBuffer(2)), new Blob(['x']), { nested: [new Uint16Array(1)] }];
-    for (const v of values) {
+    // A publication's data may be bytes, as a whole; not a Blob, nor bytes
+    // inside a JSON value. rpc and send data are JSON only.
+    for (const v of [new Blob(['x']), { nested: [new Uint16Array(1)] }]) {
       const e1 = await rejection(h.publish('chat:bin', v));
       check(e1.code === ErrorCode.BINARY && /binary/.test(e1.message), `publish ${Object.prototype.toString.call(v)}: ${e1.code} ${e1.message}`);
-      check((await rejection(h.send(v))).code === ErrorCode.BINARY, 'send');
-      check((await rejection(h.rpc('echo', v))).code === ErrorCode.BINARY, 'rpc');
+    }
+    for (const v of [new ArrayBuffer(4), new Uint8Array(4), new DataView(new ArrayBuffer(2)), new Blob(['x']), { nested: [new Uint16Array(1)] }]) {
+      check((await rejection(h.send(v))).code === ErrorCode.BINARY, `send ${Object.prototype.toString.call(v)}`);
+      check((await rejection(h.rpc('echo', v))).code === ErrorCode.BINARY, `rpc ${Object.prototype.toString.call(v)}`);
     }
     await h.publish('chat:bin', { fine: true });
     check(h.state === 'connected' && disc.length === 0, `state ${h.state}, disconnects ${JSON.stringify(disc)}`);

@@ -16,7 +16,7 @@
 //
 // Environment: HERALD_E2E_COLOR_SCHEME=dark renders the pages in dark mode;
 // CHROMIUM overrides the browser path (default /usr/bin/chromium).
-import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 
 const args = process.argv.slice(2);
 const kickAt = args.indexOf('--kick');
@@ -120,11 +120,7 @@ async function countMessages(page, text) {
 }
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   // One context: two tabs of the same browser, sharing localStorage, as a
   // person trying the demo would open them.
   const context = await browser.newContext({

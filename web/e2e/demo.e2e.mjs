@@ -11,7 +11,7 @@
 // server (memory broker: history lost, so both pages say that messages
 // could not be recovered, and reload). Screenshots at desktop and phone
 // width go to <artifacts-dir>. Exits non-zero on any failure.
-import { chromium } from 'playwright-core';
+import { launchChromium } from './harness.mjs';
 
 const args = process.argv.slice(2);
 const flag = (name) => {
@@ -113,11 +113,7 @@ async function shot(page, name) {
 }
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 
   step('the join form: labelled fields, in order');
   const ada = await openPerson('Ada', { width: 1280, height: 800 });

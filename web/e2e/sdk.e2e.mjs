@@ -13,19 +13,12 @@
 // connect (/_e2e/silent) and one that replays a scripted frame
 // (/_e2e/scripted). Each check runs in a fresh tab; the script prints one
 // line per check and exits non-zero if any failed.
-import { chromium } from 'playwright-core';
+import { launchChromium, report, runChecksInTabs, serverArg, startWatchdog } from './harness.mjs';
 
-const serverURL = process.argv[2]?.replace(/\/$/, '');
-if (!serverURL) {
-  console.error('usage: node sdk.e2e.mjs <server-url>');
-  process.exit(2);
-}
+const serverURL = serverArg('node sdk.e2e.mjs <server-url>');
 const wsBase = serverURL.replace(/^http/, 'ws');
 
-const watchdog = setTimeout(() => {
-  console.error('FAIL: the SDK checks did not finish within 100 s');
-  process.exit(1);
-}, 100_000);
+const stopWatchdog = startWatchdog(100_000, 'the SDK checks');
 
 // Helpers installed in every tab before the check runs.
 function pageHelpers() {
@@ -50,7 +43,8 @@ function pageHelpers() {
     }
     throw new Error('the promise resolved, want a rejection');
   };
-  // A WebSocket that records what the client sends.
+  // A WebSocket that records what the client sends (in JSON: the checks
+  // that use it pass encoding: 'json').
   window.RecordingWebSocket = class extends WebSocket {
     static sent = [];
     send(data) {
@@ -156,7 +150,7 @@ const checks = {
 
   'pings are answered: the connection outlives several ping intervals': async (ws) => {
     const { Herald } = await import('/herald.js');
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json' });
     let lost = 0;
     h.on('disconnected', () => lost++);
     h.connect();
@@ -171,7 +165,7 @@ const checks = {
 
   'a reconnect code reconnects and resubscribes asking to recover': async (ws) => {
     const { Herald } = await import('/herald.js');
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket, minBackoff: 50, maxBackoff: 200 });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json', minBackoff: 50, maxBackoff: 200 });
     const channel = `hist:${Math.random()}`;
     const got = [];
     const ctxs = [];
@@ -248,7 +242,7 @@ const checks = {
   'getToken refreshes an expiring connection past its first expiry': async (ws) => {
     const { Herald } = await import('/herald.js');
     let calls = 0;
-    const h = new Herald(ws, { WebSocket: RecordingWebSocket, getToken: async () => `short-${++calls}` });
+    const h = new Herald(ws, { WebSocket: RecordingWebSocket, encoding: 'json', getToken: async () => `short-${++calls}` });
     const disc = [];
     const errors = [];
     h.on('disconnected', (ev) => disc.push(ev));
@@ -268,6 +262,41 @@ const checks = {
     check(h.info.expires > first, `expires ${h.info.expires}, first ${first}`);
     check(errors.length === 0, `errors ${errors.map((e) => e.code || e)}`);
     check((await h.rpc('echo', 7)) === 7, 'rpc after the refreshes');
+    h.disconnect();
+  },
+
+  'in Protobuf (the default encoding): pongs, token refresh, and recovery after a reconnect code': async (ws) => {
+    const { Herald } = await import('/herald.js');
+    let calls = 0;
+    const h = new Herald(ws, { getToken: async () => `short-${++calls}`, minBackoff: 50, maxBackoff: 200 });
+    const channel = `hist:${Math.random()}`;
+    const got = [];
+    const ctxs = [];
+    const disc = [];
+    const errors = [];
+    h.on('disconnected', (ev) => disc.push(ev));
+    h.on('error', (e) => errors.push(e));
+    h.subscribe(channel, { onSubscribed: (c) => ctxs.push(c), onPublication: (p) => got.push(p) });
+    h.connect();
+    await until(() => ctxs.length === 1, 'subscribed');
+    check(h.info.encoding === 'protobuf' && h.info.transport === 'websocket', `encoding ${h.info.encoding}, transport ${h.info.transport}`);
+    const client = h.info.client;
+    const first = h.info.expires;
+    await h.publish(channel, Uint8Array.of(1, 2, 3));
+    // Past the first token's expiry and several 1 s pings: the pongs and
+    // the refresh commands, in Protobuf, keep the connection.
+    await sleep(first * 1000 - Date.now() + 2500);
+    check(h.state === 'connected' && h.info.client === client && disc.length === 0, `state ${h.state}, disconnected ${JSON.stringify(disc)}`);
+    check(calls >= 3 && h.info.expires > first, `getToken called ${calls} times, expires ${h.info.expires} (first ${first})`);
+    const res = await fetch(`/_e2e/disconnect?client=${client}&code=3004`, { method: 'POST' });
+    check(res.ok, `kick: ${res.status}`);
+    await until(() => ctxs.length === 2, 'resubscribed');
+    check(ctxs[1].wasRecovering && ctxs[1].recovered && h.info.encoding === 'protobuf', `ctx ${JSON.stringify(ctxs[1])}`);
+    await h.publish(channel, 'two');
+    await until(() => got.length === 2, 'the publication after the reconnect');
+    check(got[0].data instanceof Uint8Array && got[0].data.join() === '1,2,3' && got[1].data === 'two' && got[1].offset === 2,
+      `delivered ${JSON.stringify(got.map((p) => [p.offset, p.data instanceof Uint8Array ? [...p.data] : p.data]))}`);
+    check(errors.length === 0, `errors ${errors.map((e) => e.code || e)}`);
     h.disconnect();
   },
 
@@ -310,53 +339,18 @@ const checks = {
 let browser;
 let failed = 0;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
   const context = await browser.newContext();
   await context.addInitScript(pageHelpers);
-  const entries = Object.entries(checks);
   // Independent checks run side by side, in batches, to keep the run short.
-  const results = [];
-  for (let i = 0; i < entries.length; i += 6) {
-    results.push(
-      ...(await Promise.all(
-        entries.slice(i, i + 6).map(async ([name, fn]) => {
-          const page = await context.newPage();
-          const log = [];
-          page.on('pageerror', (e) => log.push(`pageerror: ${e}`));
-          page.on('console', (m) => m.type() === 'error' && log.push(`console: ${m.text()}`));
-          await page.goto(`${serverURL}/_e2e/blank`);
-          const started = Date.now();
-          try {
-            await page.evaluate(`(${fn})(${JSON.stringify(wsBase + '/ws')})`);
-            return { name, ok: true, ms: Date.now() - started };
-          } catch (err) {
-            return { name, ok: false, ms: Date.now() - started, err: String(err.message || err).split('\n')[0], log };
-          } finally {
-            await page.close();
-          }
-        }),
-      )),
-    );
-  }
-  for (const r of results) {
-    if (r.ok) {
-      console.log(`ok   ${r.name} (${r.ms} ms)`);
-    } else {
-      failed++;
-      console.log(`FAIL ${r.name} (${r.ms} ms): ${r.err}`);
-      for (const l of r.log) console.log(`       ${l}`);
-    }
-  }
+  const results = await runChecksInTabs(context, checks, { pageURL: `${serverURL}/_e2e/blank`, arg: wsBase + '/ws', batch: 6 });
+  failed = report(results);
   console.log(failed ? `FAIL: ${failed} of ${results.length} SDK checks failed` : `PASS: all ${results.length} SDK checks`);
 } catch (err) {
   failed++;
   console.error(`FAIL: ${err.stack || err}`);
 } finally {
   if (browser) await browser.close().catch(() => {});
-  clearTimeout(watchdog);
+  stopWatchdog();
 }
 process.exit(failed ? 1 : 0);
