@@ -11,14 +11,10 @@
 // need a backend, and give the commands that start one. With --down, a
 // demo whose backend does not run: both commands say that it did not
 // answer (error 112). Exits non-zero on any failure.
-import { chromium } from 'playwright-core';
+import { assert, launchChromium, startWatchdog, step, takeFlag } from './harness.mjs';
 
 const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : '';
-};
-const downURL = flag('--down');
+const downURL = takeFlag(args, '--down');
 const [withURL, backendURL, withoutURL, artifacts] = args;
 if (!withURL || !backendURL || !withoutURL || !artifacts) {
   console.error('usage: node backend.e2e.mjs <demo-with-backend-url> <backend-url> <demo-without-backend-url> <artifacts-dir>');
@@ -26,20 +22,13 @@ if (!withURL || !backendURL || !withoutURL || !artifacts) {
 }
 
 const TIMEOUT = 15_000; // for each wait
-const watchdog = setTimeout(() => {
-  console.error('FAIL: the test did not finish within 100 s');
-  process.exit(1);
-}, 100_000);
+const stopWatchdog = startWatchdog(100_000, 'the test');
 
 const room = `cmd-${Math.random().toString(36).slice(2, 8)}`;
 const log = [];
 const pages = [];
 let browser;
 
-const step = (msg) => console.log(`- ${msg}`);
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 async function open(label, url) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1, colorScheme: 'light' });
@@ -79,11 +68,7 @@ async function notice(page, kind, text) {
 }
 
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    timeout: 30_000,
-  });
+  browser = await launchChromium();
 
   step('with the Node example behind herald: /time shows the backend\'s clock');
   const ada = await open('Ada', withURL);
@@ -141,7 +126,7 @@ try {
   for (const page of pages) assert(!page.__errors, `${page.__label}: the page threw ${page.__errors} uncaught error(s)`);
   console.log('PASS: /time and /feedback go through the backend, and say what they need without one');
   await browser.close();
-  clearTimeout(watchdog);
+  stopWatchdog();
 } catch (err) {
   console.error(`FAIL: ${err.message}`);
   if (log.length) console.error(`browser log:\n  ${log.join('\n  ')}`);

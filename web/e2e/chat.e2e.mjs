@@ -16,7 +16,7 @@
 //
 // Environment: HERALD_E2E_COLOR_SCHEME=dark renders the pages in dark mode;
 // CHROMIUM overrides the browser path (default /usr/bin/chromium).
-import { launchChromium } from './harness.mjs';
+import { assert, launchChromium, startWatchdog, step } from './harness.mjs';
 
 const args = process.argv.slice(2);
 const kickAt = args.indexOf('--kick');
@@ -33,23 +33,13 @@ if (!serverURL || !screenshotPath) {
 }
 
 const TIMEOUT = 15_000; // for each wait
-const watchdog = setTimeout(() => {
-  console.error('FAIL: the test did not finish within 90 s');
-  process.exit(1);
-}, 90_000);
+const stopWatchdog = startWatchdog(90_000, 'the test');
 
 const room = `e2e-${Math.random().toString(36).slice(2, 8)}`;
 const log = [];
 let browser;
 let pageA;
 
-function step(msg) {
-  console.log(`- ${msg}`);
-}
-
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 async function openTab(context, label) {
   const page = await context.newPage();
@@ -190,7 +180,7 @@ try {
   step(`screenshot saved to ${screenshotPath}`);
   console.log('PASS: two tabs chatted through Herald');
   await browser.close();
-  clearTimeout(watchdog);
+  stopWatchdog();
 } catch (err) {
   console.error(`FAIL: ${err.message}`);
   if (log.length) console.error(`browser log:\n  ${log.join('\n  ')}`);

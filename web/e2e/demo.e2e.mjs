@@ -11,15 +11,11 @@
 // server (memory broker: history lost, so both pages say that messages
 // could not be recovered, and reload). Screenshots at desktop and phone
 // width go to <artifacts-dir>. Exits non-zero on any failure.
-import { launchChromium } from './harness.mjs';
+import { assert, launchChromium, startWatchdog, step, takeFlag } from './harness.mjs';
 
 const args = process.argv.slice(2);
-const flag = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : '';
-};
-const kickURL = flag('--kick');
-const restartURL = flag('--restart');
+const kickURL = takeFlag(args, '--kick');
+const restartURL = takeFlag(args, '--restart');
 // --restart-keeps-history: the server's broker keeps history across the
 // restart (Redis), so the pages must say "nothing missed" after it.
 const keepsHistory = process.argv.includes('--restart-keeps-history');
@@ -30,20 +26,13 @@ if (!serverURL || !artifacts || !kickURL || !restartURL) {
 }
 
 const TIMEOUT = 10_000; // for each wait
-const watchdog = setTimeout(() => {
-  console.error('FAIL: the test did not finish within 90 s');
-  process.exit(1);
-}, 90_000);
+const stopWatchdog = startWatchdog(90_000, 'the test');
 
 const room = `demo-${Math.random().toString(36).slice(2, 8)}`;
 const log = [];
 let browser;
 const pages = [];
 
-const step = (msg) => console.log(`- ${msg}`);
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 async function openPerson(label, viewport) {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1, colorScheme: 'light' });
@@ -197,7 +186,7 @@ try {
   for (const page of pages) assert(!page.__errors, `${page.__label}: the page threw ${page.__errors} uncaught error(s)`);
   console.log('PASS: the demo chats, shows history, members, typing and reconnect notices');
   await browser.close();
-  clearTimeout(watchdog);
+  stopWatchdog();
 } catch (err) {
   console.error(`FAIL: ${err.message}`);
   if (log.length) console.error(`browser log:\n  ${log.join('\n  ')}`);

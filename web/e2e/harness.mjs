@@ -4,6 +4,9 @@
 // running each check in a fresh tab and printing one line per check.
 //
 //   import { launchChromium, startWatchdog, runChecksInTabs, report } from './harness.mjs';
+//
+// and, for scripted scenarios (chat, demo, backend, sdk-binary), takeFlag,
+// step and assert.
 import { chromium } from 'playwright-core';
 
 /**
@@ -32,6 +35,35 @@ export function startWatchdog(ms, what) {
     process.exit(1);
   }, ms);
   return () => clearTimeout(timer);
+}
+
+/**
+ * Removes `name` and the value after it from args, and returns the value
+ * ('' when the flag is absent).
+ * @param {string[]} args
+ * @param {string} name e.g. "--kick"
+ * @returns {string}
+ */
+export function takeFlag(args, name) {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : '';
+}
+
+/**
+ * Prints one step of a scripted scenario.
+ * @param {string} msg
+ */
+export function step(msg) {
+  console.log(`- ${msg}`);
+}
+
+/**
+ * Throws msg unless cond holds.
+ * @param {*} cond
+ * @param {string} msg
+ */
+export function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
 }
 
 /**

@@ -17,17 +17,13 @@
 // message limit together: the SDK splits them into frames, or POSTs) and
 // one of 70,000 bytes, which the SDK refuses with 106. Exits non-zero on
 // any failure.
-import { launchChromium, serverArg, startWatchdog } from './harness.mjs';
+import { assert, launchChromium, serverArg, startWatchdog, step } from './harness.mjs';
 
 const serverURL = serverArg('node sdk-binary.e2e.mjs <server-url>');
 const stopWatchdog = startWatchdog(60_000, 'the binary payload test');
 const channel = `img-${Math.random().toString(36).slice(2, 8)}`;
 const log = [];
 
-const step = (msg) => console.log(`- ${msg}`);
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
 
 // Installed in every page: the SDK, subscribed to the channel, keeping
 // what arrives in window.got; and helpers to paint a PNG, hash bytes and
