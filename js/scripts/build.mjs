@@ -34,6 +34,21 @@ for (const input of Object.keys(metafile.inputs)) {
   const m = input.match(/^node_modules\/((?:@[^/]+\/)?[^/]+)\//);
   if (m) packages.add(m[1]);
 }
+// The licence notices at the top of the bundled packages' files (the
+// Apache-2.0 and BSD-3-Clause notices of @bufbuild/protobuf), each once:
+// esbuild keeps no comments, and both licences ask that a redistribution
+// carry them.
+const notices = new Set();
+for (const input of Object.keys(metafile.inputs)) {
+  if (!input.startsWith('node_modules/')) continue;
+  let block = readFileSync(join(root, input), 'utf8').match(/^(\/\/.*\n)+/)?.[0];
+  if (!block || !/copyright/i.test(block)) continue;
+  // An Apache header may run on into the file's own comment: cut it at
+  // the header's last line.
+  const end = block.indexOf('limitations under the License.');
+  if (end >= 0) block = block.slice(0, block.indexOf('\n', end));
+  notices.add(block.trimEnd());
+}
 const bundled = [...packages].sort().map((name) => {
   const pkg = JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8'));
   return `${name} ${pkg.version} (license: ${pkg.license})`;
@@ -49,7 +64,10 @@ const header =
   (bundled.length ? `// It bundles ${bundled.join(', ')}.\n` : '') +
   '//\n' +
   tour;
-const result = await esbuild.build({ ...options, banner: { js: header.trimEnd() } });
+const footer = notices.size
+  ? '\n// The notices of the bundled packages, as their sources carry them:\n//\n' + [...notices].join('\n//\n')
+  : '';
+const result = await esbuild.build({ ...options, banner: { js: header.trimEnd() }, footer: { js: footer } });
 const want = result.outputFiles[0].text;
 const file = join(root, 'herald.js');
 if (process.argv.includes('--check')) {
