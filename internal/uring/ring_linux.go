@@ -16,22 +16,22 @@ import (
 const (
 	opSend = 26 // IORING_OP_SEND, Linux 5.6
 
-	setupCQSize       = 1 << 3 // IORING_SETUP_CQSIZE
-	setupSubmitAll    = 1 << 7 // IORING_SETUP_SUBMIT_ALL, Linux 5.18
-	setupCoopTaskrun  = 1 << 8 // IORING_SETUP_COOP_TASKRUN, Linux 5.19
-	featSingleMmap    = 1 << 0 // IORING_FEAT_SINGLE_MMAP
-	enterGetEvents    = 1 << 0 // IORING_ENTER_GETEVENTS
-	offSQRing         = 0
-	offCQRing         = 0x8000000
-	offSQEs           = 0x10000000
-	sqeSize           = 64
-	cqeSize           = 16
-	maxEntries uint32 = 4096
+	setupCQSize             = 1 << 3 // IORING_SETUP_CQSIZE
+	setupSubmitAll          = 1 << 7 // IORING_SETUP_SUBMIT_ALL, Linux 5.18
+	setupCoopTaskrun        = 1 << 8 // IORING_SETUP_COOP_TASKRUN, Linux 5.19
+	featSingleMmap          = 1 << 0 // IORING_FEAT_SINGLE_MMAP
+	enterGetEvents          = 1 << 0 // IORING_ENTER_GETEVENTS
+	offSQRing               = 0
+	offCQRing               = 0x8000000
+	offSQEs                 = 0x10000000
+	sqeSize                 = 64
+	cqeSize                 = 16
+	maxEntries       uint32 = 4096
 )
 
 type sqRingOffsets struct {
 	head, tail, ringMask, ringEntries, flags, dropped, array, resv1 uint32
-	userAddr                                                       uint64
+	userAddr                                                        uint64
 }
 
 type cqRingOffsets struct {
