@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lesismal/nbio"
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -28,6 +29,15 @@ type Conn struct {
 	closed    bool // the peer was told (HandleClose)
 	aborted   bool
 	timer     *time.Timer
+
+	// The batched send path (batch.go): nc is set at binding when this
+	// connection sends through io_uring; the rest is guarded by smu.
+	nc      *nbio.Conn
+	fd      int
+	smu     sync.Mutex
+	sstate  sendState
+	out     *[]byte // the bytes of the queued or submitted send
+	backlog *[]byte // frames written while out is in the kernel
 }
 
 // ErrAborted is the close error of a connection that the server dropped
@@ -48,11 +58,25 @@ func (c *Conn) Pending() int {
 }
 
 // WriteText sends data as one text frame.
+//
+// On the batched send path (Config.IOUring), the frame may wait for the
+// next Server.FlushSends, which the caller must then call once it has
+// written the frames of its round: Herald's writer calls it after each
+// round of sessions. Frames of one connection always leave in the order
+// written, whatever the path.
 func (c *Conn) WriteText(data []byte) error {
+	if c.nc != nil {
+		return c.writeRing(nbws.TextMessage, data, true)
+	}
 	return c.write(nbws.TextMessage, data)
 }
 
+// write sends one frame now (through nbio), or, on the batched path,
+// behind the connection's send in flight.
 func (c *Conn) write(typ nbws.MessageType, data []byte) error {
+	if c.nc != nil {
+		return c.writeRing(typ, data, false)
+	}
 	c.pending.Add(int64(frameSize(len(data))))
 	return c.ws.WriteMessage(typ, data)
 }
@@ -141,6 +165,22 @@ func closePayload(code int, reason string) []byte {
 	binary.BigEndian.PutUint16(b, uint16(code))
 	copy(b[2:], reason)
 	return b
+}
+
+// appendFrame appends a final, unmasked server frame of type typ carrying
+// data to dst, as nbio's WriteMessage would write it.
+func appendFrame(dst []byte, typ nbws.MessageType, data []byte) []byte {
+	b0 := 0x80 | byte(typ)
+	switch n := len(data); {
+	case n < 126:
+		dst = append(dst, b0, byte(n))
+	case n <= 65535:
+		dst = append(dst, b0, 126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, b0, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, data...)
 }
 
 // frameSize returns the bytes a server frame with an n-byte payload takes on
