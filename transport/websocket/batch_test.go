@@ -273,12 +273,12 @@ func TestBatchedSendsDeliverEveryByteInOrderOnce(t *testing.T) {
 type propConn struct {
 	raw    *wstest.Raw
 	c      *Conn
-	frames int           // data frames to write
-	abort  bool          // end with Abort rather than a close frame
-	endAt  int           // after how many frames it ends
-	gateAt int           // the reader stops before this frame...
-	gate   chan struct{} // ...until this is closed
-	pongs  int           // pongs written, once the writer is done
+	frames int            // data frames to write
+	abort  bool           // end with Abort rather than a close frame
+	endAt  int            // after how many frames it ends
+	gateAt int            // the reader stops before this frame...
+	gate   chan struct{}  // ...until this is closed
+	pongs  int            // pongs written, once the writer is done
 	pongWG sync.WaitGroup // pongs being written
 	// Set by the reader.
 	got      []uint32
