@@ -22,6 +22,11 @@
 // Message handlers run off the poller on a pool of goroutines that live on
 // between messages (executor.go), so a handler starts on the stack its
 // worker already grew.
+//
+// On Linux, the frames that WriteText queues in one round of the caller's
+// writer leave in one io_uring submission (batch.go, Config.IOUring), and
+// the caller ends each round with FlushSends; a socket that is full hands
+// the rest to the poller's buffered write.
 package websocket
 
 import (
