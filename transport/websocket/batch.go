@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/heraldrt/herald/internal/uring"
+	"github.com/lesismal/nbio"
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -91,7 +92,7 @@ type batchSender struct {
 	nrings int           // how many exist
 	closed bool          // guarded by mu: Stop released the rings
 	done   chan struct{} // closed by close
-	bufs   sync.Pool     // *[]byte send buffers
+	pool   sync.Pool     // *ringSend, with their buffers
 
 	rounds, sends, handoffs atomic.Uint64
 }
@@ -101,7 +102,7 @@ type round struct {
 	ring   *uring.Ring
 	conns  []*Conn // user data i is conns[i]
 	res    []int32
-	locked []*Conn // whose nbio lock the round holds
+	locked []*nbio.Conn // whose lock the round holds
 }
 
 // chooseSendPath resolves mode (empty: the HERALD_IO_URING environment
@@ -131,7 +132,7 @@ func chooseSendPath(mode string) (b *batchSender, why string, err error) {
 
 func newBatchSender(rings int) (*batchSender, error) {
 	b := &batchSender{rings: make(chan *round, rings), done: make(chan struct{})}
-	b.bufs.New = func() any { p := make([]byte, 0, 1024); return &p }
+	b.pool.New = func() any { return &ringSend{out: make([]byte, 0, 1024)} }
 	for i := 0; i < rings; i++ {
 		r, err := uring.New(ringEntries)
 		if err != nil {
@@ -161,16 +162,16 @@ func (b *batchSender) close() {
 	}
 }
 
-func (b *batchSender) getBuf() *[]byte { return b.bufs.Get().(*[]byte) }
+func (b *batchSender) getSend() *ringSend { return b.pool.Get().(*ringSend) }
 
-// putBuf takes back a send buffer; very large ones are left to the
+// putSend takes back a finished send; very large buffers are left to the
 // garbage collector, so that one burst does not pin memory.
-func (b *batchSender) putBuf(p *[]byte) {
-	if p == nil || cap(*p) > 64<<10 {
+func (b *batchSender) putSend(rs *ringSend) {
+	if cap(rs.out) > 64<<10 || cap(rs.backlog) > 64<<10 {
 		return
 	}
-	*p = (*p)[:0]
-	b.bufs.Put(p)
+	rs.state, rs.out, rs.backlog = sendIdle, rs.out[:0], rs.backlog[:0]
+	b.pool.Put(rs)
 }
 
 // add puts a connection that just entered sendQueued on the ready list.
@@ -225,18 +226,19 @@ func (b *batchSender) submit(r *round, conns []*Conn) {
 		out := c.startSend()
 		// Hold nbio's lock until the kernel took the send: nbio closes
 		// the fd only after marking the connection closed under it.
-		c.nc.Lock()
-		if closed, _ := c.nc.IsClosed(); closed {
-			c.nc.Unlock()
+		nc := c.nbioConn()
+		nc.Lock()
+		if closed, _ := nc.IsClosed(); closed {
+			nc.Unlock()
 			r.res[i] = closedBeforeSubmit
 			continue
 		}
-		r.locked = append(r.locked, c)
-		r.ring.QueueSend(c.fd, out, uint64(i))
+		r.locked = append(r.locked, nc)
+		r.ring.QueueSend(nc.Hash(), out, uint64(i))
 	}
 	done, err := r.ring.Submit()
-	for _, c := range r.locked {
-		c.nc.Unlock()
+	for _, nc := range r.locked {
+		nc.Unlock()
 	}
 	if err != nil {
 		c := conns[0]
@@ -259,6 +261,19 @@ func (b *batchSender) stats() SendStats {
 	return SendStats{Rounds: b.rounds.Load(), Sends: b.sends.Load(), Handoffs: b.handoffs.Load()}
 }
 
+// ringSend is a connection's send on the batched path, from the first
+// frame queued until its last byte is with the kernel or with nbio. It
+// is taken from the sender's pool, buffers and all, so that an idle
+// connection holds none.
+type ringSend struct {
+	state   sendState
+	out     []byte // the bytes of the queued or submitted send
+	backlog []byte // frames written while out is in the kernel
+}
+
+// nbioConn returns the poller's connection under c (c.ring promises one).
+func (c *Conn) nbioConn() *nbio.Conn { return c.ws.UnderlayerConn().(*nbio.Conn) }
+
 // writeRing is Conn.write on the batched path. A data frame (queue) waits
 // for the next FlushSends when the connection has nothing in flight and
 // nothing in nbio's buffer; any frame written while a send is queued or in
@@ -266,18 +281,15 @@ func (b *batchSender) stats() SendStats {
 // through nbio at once.
 func (c *Conn) writeRing(typ nbws.MessageType, data []byte, queue bool) error {
 	size := frameSize(len(data))
-	c.smu.Lock()
-	defer c.smu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	c.pending.Add(int64(size))
-	switch c.sstate {
-	case sendQueued:
-		*c.out = appendFrame(*c.out, typ, data)
-		return nil
-	case sendSubmitted:
-		if c.backlog == nil {
-			c.backlog = c.srv.sender.getBuf()
+	if rs := c.send; rs != nil {
+		if rs.state == sendQueued {
+			rs.out = appendFrame(rs.out, typ, data)
+		} else {
+			rs.backlog = appendFrame(rs.backlog, typ, data)
 		}
-		*c.backlog = appendFrame(*c.backlog, typ, data)
 		return nil
 	}
 	if !queue || c.pending.Load() != int64(size) {
@@ -285,20 +297,22 @@ func (c *Conn) writeRing(typ nbws.MessageType, data []byte, queue bool) error {
 		// flush): its buffered write keeps them in order.
 		return c.ws.WriteMessage(typ, data)
 	}
-	c.out = c.srv.sender.getBuf()
-	*c.out = appendFrame(*c.out, typ, data)
-	c.sstate = sendQueued
-	c.srv.sender.add(c)
+	b := c.srv.sender
+	rs := b.getSend()
+	rs.out = appendFrame(rs.out, typ, data)
+	rs.state = sendQueued
+	c.send = rs
+	b.add(c)
 	return nil
 }
 
 // startSend moves a queued connection into the kernel's hands and returns
 // the bytes to send; frames written from now on go to the backlog.
 func (c *Conn) startSend() []byte {
-	c.smu.Lock()
-	c.sstate = sendSubmitted
-	out := *c.out
-	c.smu.Unlock()
+	c.mu.Lock()
+	c.send.state = sendSubmitted
+	out := c.send.out
+	c.mu.Unlock()
 	return out
 }
 
@@ -308,38 +322,39 @@ func (c *Conn) startSend() []byte {
 func (c *Conn) sendDone(b *batchSender, res int32) {
 	var fail error
 	requeue := false
-	c.smu.Lock()
-	out := *c.out
+	c.mu.Lock()
+	rs := c.send
 	switch {
-	case res == int32(len(out)):
+	case res == int32(len(rs.out)):
 		c.pending.Add(-int64(res))
-		b.putBuf(c.out)
-		c.out, c.backlog = c.backlog, nil
-		c.sstate = sendIdle
-		if c.out != nil {
-			c.sstate = sendQueued
+		if len(rs.backlog) > 0 {
+			rs.out, rs.backlog = rs.backlog, rs.out[:0]
+			rs.state = sendQueued
 			requeue = true
+		} else {
+			c.send = nil
+			b.putSend(rs)
 		}
 	case res == closedBeforeSubmit:
-		c.dropSendLocked(b)
+		c.send = nil
+		b.putSend(rs)
 	case res >= 0 || res == -int32(syscall.EAGAIN) || res == -int32(syscall.EINTR) || res == -int32(syscall.ECANCELED):
 		n := max(int(res), 0)
 		c.pending.Add(-int64(n))
-		rest := out[n:]
-		if c.backlog != nil {
-			rest = append(rest, *c.backlog...)
-		}
+		rest := append(rs.out[n:], rs.backlog...)
 		b.handoffs.Add(1)
 		// nbio writes what the socket takes now and buffers the rest
 		// (copying it) until the socket is writable; a closed
 		// connection refuses it, and the bytes go with the connection.
-		_, _ = c.nc.Write(rest)
-		c.dropSendLocked(b)
+		_, _ = c.nbioConn().Write(rest)
+		c.send = nil
+		b.putSend(rs)
 	default:
-		c.dropSendLocked(b)
+		c.send = nil
+		b.putSend(rs)
 		fail = syscall.Errno(-res)
 	}
-	c.smu.Unlock()
+	c.mu.Unlock()
 	if requeue {
 		b.add(c)
 	}
@@ -347,13 +362,4 @@ func (c *Conn) sendDone(b *batchSender, res int32) {
 		c.srv.cfg.Logger.Debug("websocket send failed; dropping the connection", "error", fail)
 		c.ws.CloseWithError(fail)
 	}
-}
-
-// dropSendLocked forgets the connection's send buffers and returns it to
-// sendIdle.
-func (c *Conn) dropSendLocked(b *batchSender) {
-	b.putBuf(c.out)
-	b.putBuf(c.backlog)
-	c.out, c.backlog = nil, nil
-	c.sstate = sendIdle
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/heraldrt/herald/internal/uring"
 	"github.com/heraldrt/herald/internal/wsframe"
 	"github.com/heraldrt/herald/internal/wstest"
+	"github.com/lesismal/nbio"
 	"github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -93,8 +94,8 @@ func (rig *batchRig) dial(t *testing.T, rcvbuf int) (*wstest.Raw, *Conn) {
 	if connOf(c.ws) != c { // waits until ServeHTTP published the binding
 		t.Fatal("the connection was bound to another Conn")
 	}
-	if rcvbuf > 0 && c.nc != nil {
-		if err := syscall.SetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_SNDBUF, rcvbuf); err != nil {
+	if nc, ok := c.ws.UnderlayerConn().(*nbio.Conn); rcvbuf > 0 && ok {
+		if err := syscall.SetsockoptInt(nc.Hash(), syscall.SOL_SOCKET, syscall.SO_SNDBUF, rcvbuf); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,9 +169,10 @@ func TestBatchedSendSkipsAConnectionClosedBeforeSubmission(t *testing.T) {
 	}
 	// Closed while its send waits for the round: the fd is closed now, and
 	// the next connection may well get its number.
+	fd1 := c1.nbioConn().Hash()
 	c1.Abort()
 	raw2, c2 := rig.dial(t, 0)
-	t.Logf("fds: closed %d, new %d", c1.fd, c2.fd)
+	t.Logf("fds: closed %d, new %d", fd1, c2.nbioConn().Hash())
 	if err := c2.WriteText([]byte("mine")); err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestBatchedSendToAResetConnectionClosesIt(t *testing.T) {
 	_ = raw.Conn.(*net.TCPConn).SetLinger(0)
 	raw.Conn.Close()
 	for i := 0; ; i++ {
-		if closed, _ := c.nc.IsClosed(); closed {
+		if closed, _ := c.nbioConn().IsClosed(); closed {
 			break
 		}
 		if i == 10000 {

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/lesismal/nbio"
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
 )
 
@@ -24,20 +23,13 @@ type Conn struct {
 	pending atomic.Int64 // bytes handed to the poller, not yet written to the socket
 	guard   frameGuard   // read by the connection's reader only (poller or read loop)
 
-	mu        sync.Mutex
-	closeSent bool // a close frame went out (ours or the answer to the peer's)
-	closed    bool // the peer was told (HandleClose)
+	mu        sync.Mutex // guards the fields below, send included
+	closeSent bool       // a close frame went out (ours or the answer to the peer's)
+	closed    bool       // the peer was told (HandleClose)
 	aborted   bool
 	timer     *time.Timer
-
-	// The batched send path (batch.go): nc is set at binding when this
-	// connection sends through io_uring; the rest is guarded by smu.
-	nc      *nbio.Conn
-	fd      int
-	smu     sync.Mutex
-	sstate  sendState
-	out     *[]byte // the bytes of the queued or submitted send
-	backlog *[]byte // frames written while out is in the kernel
+	ring      bool      // set at binding: frames go through the batched send path (batch.go)
+	send      *ringSend // guarded by mu: this connection's send on that path, nil while none
 }
 
 // ErrAborted is the close error of a connection that the server dropped
@@ -65,7 +57,7 @@ func (c *Conn) Pending() int {
 // round of sessions. Frames of one connection always leave in the order
 // written, whatever the path.
 func (c *Conn) WriteText(data []byte) error {
-	if c.nc != nil {
+	if c.ring {
 		return c.writeRing(nbws.TextMessage, data, true)
 	}
 	return c.write(nbws.TextMessage, data)
@@ -74,7 +66,7 @@ func (c *Conn) WriteText(data []byte) error {
 // write sends one frame now (through nbio), or, on the batched path,
 // behind the connection's send in flight.
 func (c *Conn) write(typ nbws.MessageType, data []byte) error {
-	if c.nc != nil {
+	if c.ring {
 		return c.writeRing(typ, data, false)
 	}
 	c.pending.Add(int64(frameSize(len(data))))

@@ -266,9 +266,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.sender != nil && r.TLS == nil && !(s.cfg.Compression && offersDeflate(r)) {
 		// A plain, uncompressed connection on the poller sends through
 		// the ring (batch.go).
-		if nc, ok := ws.UnderlayerConn().(*nbio.Conn); ok {
-			c.nc, c.fd = nc, nc.Hash()
-		}
+		_, c.ring = ws.UnderlayerConn().(*nbio.Conn)
 	}
 	c.peer = adm.Bind(c)
 	ws.SetSession(c) // publishes c, fully built, to the poller's goroutines
