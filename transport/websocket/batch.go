@@ -38,6 +38,11 @@ import (
 //     kernel has taken its send, so a send never reaches another socket
 //     that got the same number; a connection closed before that is
 //     skipped, and its bytes are dropped with it.
+//
+// Locks: Conn.mu (which guards the send state) comes before nbio's
+// WebSocket and connection locks (a write through nbio holds it); a round
+// holds the nbio connection locks of all its connections at once, and no
+// other lock while it does; batchSender.mu is taken alone.
 
 // sendState is where a connection's ring send is.
 type sendState uint8
