@@ -115,15 +115,16 @@ type round struct {
 // It returns a nil sender for the write(2) path, with why when that path
 // was not asked for.
 func chooseSendPath(mode string) (b *batchSender, why string, err error) {
+	source := "Config.IOUring"
 	if mode == "" {
-		mode = os.Getenv("HERALD_IO_URING")
+		mode, source = os.Getenv("HERALD_IO_URING"), "HERALD_IO_URING"
 	}
 	switch mode {
 	case "", IOUringAuto, IOUringOn:
 	case IOUringOff:
 		return nil, "io_uring is off", nil
 	default:
-		return nil, "", fmt.Errorf("websocket: IOUring is %q; want auto, on or off", mode)
+		return nil, "", fmt.Errorf("websocket: %s is %q; want auto, on or off", source, mode)
 	}
 	b, err = newBatchSender(runtime.GOMAXPROCS(0))
 	if err != nil {

@@ -126,6 +126,10 @@ func TestIOUringSettingChoosesTheSendPath(t *testing.T) {
 	if _, err := NewServer(Config{IOUring: "sometimes"}, nil); err == nil || !strings.Contains(err.Error(), "auto, on or off") {
 		t.Errorf("an unknown IOUring value: %v", err)
 	}
+	t.Setenv("HERALD_IO_URING", "sometimes")
+	if _, err := NewServer(Config{}, nil); err == nil || !strings.Contains(err.Error(), "HERALD_IO_URING") {
+		t.Errorf("an unknown HERALD_IO_URING value: %v", err)
+	}
 	t.Setenv("HERALD_IO_URING", "off")
 	env := newBatchRig(t, "")
 	if got := env.srv.SendPath(); got != SendPathWrite {
