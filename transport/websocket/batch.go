@@ -39,6 +39,13 @@ import (
 //     that got the same number; a connection closed before that is
 //     skipped, and its bytes are dropped with it.
 //
+// One write does not go through this ordering: the close frame that nbio
+// itself writes, and closes the connection after, when a client sends a
+// message over the size limit (1009) or a close frame with an invalid code
+// (1002). On a connection with a send in flight that close frame can come
+// first, or after part of a frame; such a client broke the protocol and is
+// being dropped either way.
+//
 // Locks: Conn.mu (which guards the send state) comes before nbio's
 // WebSocket and connection locks (a write through nbio holds it); a round
 // holds the nbio connection locks of all its connections at once, and no
