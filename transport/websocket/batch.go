@@ -260,8 +260,10 @@ func (b *batchSender) submit(r *round, conns []*Conn) {
 	for _, d := range done {
 		r.res[d.UserData] = d.Res
 	}
-	b.rounds.Add(1)
-	b.sends.Add(uint64(len(r.locked)))
+	if len(r.locked) > 0 { // else every connection was closed, and nothing entered the kernel
+		b.sends.Add(uint64(len(r.locked)))
+		b.rounds.Add(1)
+	}
 	for i, c := range conns {
 		c.sendDone(b, r.res[i])
 		conns[i] = nil
