@@ -247,6 +247,7 @@ func (b *batchSender) submit(r *round, conns []*Conn) {
 			continue
 		}
 		r.locked = append(r.locked, nc)
+		r.res[i] = -int32(syscall.ECANCELED) // until its completion says otherwise
 		r.ring.QueueSend(nc.Hash(), out, uint64(i))
 	}
 	done, err := r.ring.Submit()
