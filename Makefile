@@ -16,8 +16,14 @@ build:
 ## test: every test, under the race detector (browser tests need chromium)
 test: e2e-deps test-go
 
+# The root package and the WebSocket transport run twice: once with the
+# rest on the default send path (io_uring where the kernel allows it) and,
+# at the same time, once on the write(2) path (HERALD_IO_URING=off).
 test-go:
-	$(GO) test -race -count=1 ./...
+	@log=$$(mktemp); HERALD_IO_URING=off $(GO) test -race -count=1 . ./transport/websocket/ >$$log 2>&1 & pid=$$!; \
+	$(GO) test -race -count=1 ./...; main=$$?; \
+	wait $$pid; off=$$?; echo "the write(2) send path, HERALD_IO_URING=off:"; cat $$log; rm -f $$log; \
+	[ $$main -eq 0 ] && [ $$off -eq 0 ]
 	$(GO) test -count=1 -run TestBaseline ./internal/bench/baseline   # its nbio mode, which -race cannot run
 
 ## e2e-deps: the npm packages of the browser tests (playwright-core), of

@@ -123,7 +123,7 @@ func BenchmarkWriteQueueBatch(b *testing.B) {
 	c := &discardConn{}
 	s := &Session{node: node, conn: c, id: "s", connected: true}
 	msg := []byte(`{"op":"pub","channel":"chat:lobby","offset":1,"data":{"text":"hello world"}}`)
-	w := newWriter(0)
+	w := newWriter(0, nil)
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		s.mu.Lock()

@@ -68,6 +68,14 @@ type Config struct {
 	// Compression is on: 1 (fastest, the default) to 9, or -2 for
 	// Huffman-only.
 	CompressionLevel int
+	// IOUring chooses how frames reach the sockets on Linux: "auto" (the
+	// default) submits each writer round's frames through io_uring in one
+	// system call where the system allows it, and writes each with
+	// write(2) where it does not (the choice is logged at start and shown
+	// by the herald_send_path metric); "on" makes New fail without
+	// io_uring; "off" always writes. Empty takes the HERALD_IO_URING
+	// environment variable, else "auto".
+	IOUring string
 
 	// CheckOrigin decides whether a browser page from the request's Origin
 	// may connect; false answers 403 before the upgrade. The default accepts

@@ -59,7 +59,9 @@
 // a WebSocket client negotiates with the herald.protobuf subprotocol)
 // -> hub (the channel's local subscribers) -> each Session's write queue,
 // bounded in bytes -> the writer pool, which joins whatever is queued into
-// one frame and one write -> socket. A subscriber that falls behind by more
+// one frame -> socket: on Linux, each round of the writer (up to 32
+// sessions) in one io_uring submission (Config.IOUring), elsewhere one
+// write per frame. A subscriber that falls behind by more
 // than Config.WriteQueueSize is disconnected as a slow consumer (close code
 // 3002) instead of slowing anyone else.
 //
@@ -109,8 +111,9 @@
 //     call the engine (broker.EventHandler with its StateLossHandler, and
 //     websocket.Peer, kept off the public API), and the broker wrapper that
 //     counts calls for the metrics.
-//   - events.go, errors.go, info.go, stats.go, metrics.go: the handler
-//     types, every error, and what the node tells about itself.
+//   - events.go, errors.go, info.go, stats.go, metrics.go,
+//     send_path_metrics.go: the handler types, every error, and what the
+//     node tells about itself.
 //   - activity.go, rpc_fallback.go, refuse.go: what integrations (packages
 //     proxy and webhook) plug into: OnActivity hears connections and
 //     subscriptions start and end and publications accepted, OnRPCFallback answers methods without

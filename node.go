@@ -93,7 +93,6 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("herald: start broker: %w", err)
 	}
 	n.hub = newHub(n.broker.Subscribe, n.broker.Unsubscribe)
-	n.writer = newWriter(runtime.GOMAXPROCS(0))
 	srv, err := ws.NewServer(ws.Config{
 		MaxMessageSize:   cfg.MaxMessageSize,
 		MaxPendingBytes:  cfg.WriteQueueSize,
@@ -104,14 +103,16 @@ func New(cfg Config) (*Node, error) {
 		ClientAddr:       n.ClientAddr,
 		Subprotocols:     protocol.Subprotocols,
 		Logger:           n.log,
+		IOUring:          cfg.IOUring,
 	}, n.accept)
 	if err != nil {
-		n.writer.stop()
 		_ = n.broker.Close(context.Background())
 		n.cancel()
 		return nil, fmt.Errorf("herald: start transport: %w", err)
 	}
 	n.server = srv
+	n.writer = newWriter(runtime.GOMAXPROCS(0), srv.FlushSends)
+	n.registerSendPathMetrics(cfg.Registry)
 	n.streams = n.newStreamServer()
 	go n.announce()
 	return n, nil

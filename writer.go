@@ -24,10 +24,13 @@ type writer struct {
 	wg      sync.WaitGroup
 	bufs    sync.Pool // *[]byte frames for joining batches
 	queues  sync.Pool // *msgQueue, the sessions' write queues
+	// flushSends, when set, submits what a round's writes queued on the
+	// transport's batched send path (websocket.Server.FlushSends).
+	flushSends func()
 }
 
-func newWriter(workers int) *writer {
-	w := &writer{}
+func newWriter(workers int, flushSends func()) *writer {
+	w := &writer{flushSends: flushSends}
 	w.cond.L = &w.mu
 	w.bufs.New = func() any { b := make([]byte, 0, 4096); return &b }
 	w.wg.Add(workers)
@@ -95,6 +98,9 @@ func (w *writer) run() {
 		for i, s := range batch {
 			s.flush(w)
 			batch[i] = nil
+		}
+		if w.flushSends != nil {
+			w.flushSends() // the round's sends, in one submission
 		}
 	}
 }

@@ -87,6 +87,8 @@ type Config struct {
 	// offer it, at WebsocketCompressionLevel (1 to 9).
 	WebsocketCompression      bool `yaml:"websocket_compression"`
 	WebsocketCompressionLevel int  `yaml:"websocket_compression_level"`
+	// IOUring chooses the send path on Linux: auto, on or off.
+	IOUring string `yaml:"io_uring"`
 	// WriteQueueSize bounds, in bytes, what may wait to be written to one
 	// connection before it is disconnected as a slow consumer.
 	WriteQueueSize int `yaml:"write_queue_size"`

@@ -35,6 +35,8 @@ func otherValue(t *testing.T, s setting) string {
 		return "none"
 	case s.name == "trusted-proxies":
 		return "10.0.0.0/8"
+	case s.name == "io-uring":
+		return "off"
 	}
 	return "x-" + s.name
 }

@@ -23,11 +23,13 @@ type Conn struct {
 	pending atomic.Int64 // bytes handed to the poller, not yet written to the socket
 	guard   frameGuard   // read by the connection's reader only (poller or read loop)
 
-	mu        sync.Mutex
-	closeSent bool // a close frame went out (ours or the answer to the peer's)
-	closed    bool // the peer was told (HandleClose)
+	mu        sync.Mutex // guards the fields below, send included
+	closeSent bool       // a close frame went out (ours or the answer to the peer's)
+	closed    bool       // the peer was told (HandleClose)
 	aborted   bool
 	timer     *time.Timer
+	ring      bool      // set at binding: frames go through the batched send path (batch.go)
+	send      *ringSend // guarded by mu: this connection's send on that path, nil while none
 }
 
 // ErrAborted is the close error of a connection that the server dropped
@@ -48,12 +50,25 @@ func (c *Conn) Pending() int {
 }
 
 // WriteText sends data as one text frame.
+//
+// On the batched send path (Config.IOUring), the frame may wait for the
+// next Server.FlushSends, which the caller must then call once it has
+// written the frames of its round: Herald's writer calls it after each
+// round of sessions. Frames of one connection always leave in the order
+// written, whatever the path.
 func (c *Conn) WriteText(data []byte) error {
+	if c.ring {
+		return c.writeRing(nbws.TextMessage, data, true)
+	}
 	return c.write(nbws.TextMessage, data)
 }
 
-// WriteBinary sends data as one binary frame.
+// WriteBinary sends data as one binary frame, on the same path and with
+// the same ordering as WriteText.
 func (c *Conn) WriteBinary(data []byte) error {
+	if c.ring {
+		return c.writeRing(nbws.BinaryMessage, data, true)
+	}
 	return c.write(nbws.BinaryMessage, data)
 }
 
@@ -61,7 +76,12 @@ func (c *Conn) WriteBinary(data []byte) error {
 // Config.Subprotocols, or "" for none.
 func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
 
+// write sends one frame now (through nbio), or, on the batched path,
+// behind the connection's send in flight.
 func (c *Conn) write(typ nbws.MessageType, data []byte) error {
+	if c.ring {
+		return c.writeRing(typ, data, false)
+	}
 	c.pending.Add(int64(frameSize(len(data))))
 	return c.ws.WriteMessage(typ, data)
 }
@@ -150,6 +170,22 @@ func closePayload(code int, reason string) []byte {
 	binary.BigEndian.PutUint16(b, uint16(code))
 	copy(b[2:], reason)
 	return b
+}
+
+// appendFrame appends a final, unmasked server frame of type typ carrying
+// data to dst, as nbio's WriteMessage would write it.
+func appendFrame(dst []byte, typ nbws.MessageType, data []byte) []byte {
+	b0 := 0x80 | byte(typ)
+	switch n := len(data); {
+	case n < 126:
+		dst = append(dst, b0, byte(n))
+	case n <= 65535:
+		dst = append(dst, b0, 126, byte(n>>8), byte(n))
+	default:
+		dst = append(dst, b0, 127)
+		dst = binary.BigEndian.AppendUint64(dst, uint64(n))
+	}
+	return append(dst, data...)
 }
 
 // frameSize returns the bytes a server frame with an n-byte payload takes on

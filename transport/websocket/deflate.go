@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
+	"net/http"
+	"strings"
 	"sync"
 
 	nbws "github.com/lesismal/nbio/nbhttp/websocket"
@@ -76,4 +78,15 @@ func (c *compressor) Close() error {
 	c.raw, c.dst, c.conn = 0, nil, nil
 	c.pool.Put(c)
 	return err
+}
+
+// offersDeflate reports whether the upgrade request offers
+// permessage-deflate.
+func offersDeflate(r *http.Request) bool {
+	for _, v := range r.Header.Values("Sec-WebSocket-Extensions") {
+		if strings.Contains(strings.ToLower(v), "permessage-deflate") {
+			return true
+		}
+	}
+	return false
 }

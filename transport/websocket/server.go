@@ -24,6 +24,11 @@
 // Message handlers run off the poller on a pool of goroutines that live on
 // between messages (executor.go), so a handler starts on the stack its
 // worker already grew.
+//
+// On Linux, the frames that WriteText queues in one round of the caller's
+// writer leave in one io_uring submission (batch.go, Config.IOUring), and
+// the caller ends each round with FlushSends; a socket that is full hands
+// the rest to the poller's buffered write.
 package websocket
 
 import (
@@ -91,6 +96,14 @@ type Config struct {
 	ClientAddr func(r *http.Request) string
 	// Logger receives transport errors (default: discard).
 	Logger *slog.Logger
+	// IOUring chooses the send path on Linux (batch.go): "auto" sends the
+	// frames of a writer's round through io_uring, one io_uring_enter for
+	// all of them, where the system allows it, and falls back to one
+	// write(2) per frame where it does not; "on" makes NewServer fail
+	// where io_uring is unavailable; "off" always writes. Empty takes the
+	// HERALD_IO_URING environment variable, else "auto". TLS connections
+	// and compressed ones always write.
+	IOUring string
 }
 
 func (c *Config) setDefaults() {
@@ -140,7 +153,8 @@ type Server struct {
 	accept   AcceptFunc
 	engine   *nbhttp.Engine
 	upgrader *nbws.Upgrader
-	exec     *executor // runs message handlers off the poller
+	exec     *executor    // runs message handlers off the poller
+	sender   *batchSender // nil on the write(2) send path
 	started  time.Time
 
 	stopOnce sync.Once
@@ -160,11 +174,23 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 		return nil, fmt.Errorf("websocket: compression level %d is not between %d and %d",
 			cfg.CompressionLevel, flate.HuffmanOnly, flate.BestCompression)
 	}
-	exec, err := newExecutor(runtime.NumCPU()*executorWorkers, cfg.Logger)
+	sender, why, err := chooseSendPath(cfg.IOUring)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, accept: accept, exec: exec}
+	exec, err := newExecutor(runtime.NumCPU()*executorWorkers, cfg.Logger)
+	if err != nil {
+		if sender != nil {
+			sender.close()
+		}
+		return nil, err
+	}
+	s := &Server{cfg: cfg, accept: accept, exec: exec, sender: sender}
+	if sender != nil {
+		cfg.Logger.Info("websocket send path: io_uring", "path", SendPathIOUring)
+	} else {
+		cfg.Logger.Info("websocket send path: write(2)", "path", SendPathWrite, "reason", why)
+	}
 	s.engine = nbhttp.NewEngine(nbhttp.Config{
 		Name:           "herald",
 		ServerExecutor: exec.execute,
@@ -185,6 +211,9 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	s.engine.CheckUtf8 = func([]byte) bool { return true }
 	if err := s.engine.Start(); err != nil {
 		exec.stop()
+		if sender != nil {
+			sender.close()
+		}
 		return nil, err
 	}
 	s.started = time.Now()
@@ -242,8 +271,41 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.ws = ws
+	if s.sender != nil && r.TLS == nil && !(s.cfg.Compression && offersDeflate(r)) {
+		// A plain, uncompressed connection on the poller sends through
+		// the ring (batch.go).
+		_, c.ring = ws.UnderlayerConn().(*nbio.Conn)
+	}
 	c.peer = adm.Bind(c)
 	ws.SetSession(c) // publishes c, fully built, to the poller's goroutines
+}
+
+// FlushSends submits the frames that WriteText queued on the batched send
+// path, in one io_uring_enter per ring's worth, and returns once the
+// kernel has answered for each. It does nothing on the write(2) path.
+// Several goroutines may call it at once.
+func (s *Server) FlushSends() {
+	if s.sender != nil {
+		s.sender.flush()
+	}
+}
+
+// SendPath names the send path chosen at start: SendPathIOUring or
+// SendPathWrite.
+func (s *Server) SendPath() string {
+	if s.sender != nil {
+		return SendPathIOUring
+	}
+	return SendPathWrite
+}
+
+// SendStats returns the batched send path's counters (zero on the write(2)
+// path).
+func (s *Server) SendStats() SendStats {
+	if s.sender == nil {
+		return SendStats{}
+	}
+	return s.sender.stats()
 }
 
 // Stop closes every connection and stops the poller.
@@ -254,6 +316,9 @@ func (s *Server) Stop() {
 		}
 		s.engine.Stop()
 		s.exec.stop()
+		if s.sender != nil {
+			s.sender.close() // waits for flushes in progress; later ones do nothing
+		}
 	})
 }
 
@@ -354,6 +419,9 @@ func (s *Server) onCloseFrame(ws *nbws.Conn, code int, reason string) {
 		ws.SetCloseError(&nbws.CloseError{Code: code, Reason: reason})
 	}
 	defer c.awaitPeerClose()
+	// On the batched send path the answer may join a send that waits for
+	// the writer's round to end: send it now, before waiting for the peer.
+	defer s.FlushSends()
 	if !utf8.ValidString(reason) {
 		_ = c.write(nbws.CloseMessage, closePayload(1007, "invalid UTF-8 in the close reason"))
 		return

@@ -12,11 +12,15 @@ import (
 	"github.com/heraldrt/herald/internal/wstest"
 )
 
-// echoPeer writes every text message back.
+// echoPeer writes every text message back, and flushes as WriteText's
+// contract asks of a writer.
 type echoPeer struct{ c *Conn }
 
-func (p *echoPeer) HandleFrame(frame []byte, text bool) { _ = p.c.WriteText(frame) }
-func (p *echoPeer) HandleClose(error)                   {}
+func (p *echoPeer) HandleFrame(frame []byte, text bool) {
+	_ = p.c.WriteText(frame)
+	p.c.srv.FlushSends()
+}
+func (p *echoPeer) HandleClose(error) {}
 
 func newEchoServer(t *testing.T, cfg Config) *Server {
 	t.Helper()
