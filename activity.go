@@ -52,6 +52,9 @@ type Activity struct {
 	Data   json.RawMessage
 	Offset uint64
 	User   string
+	// Binary marks a binary publication, whose Data is then a JSON
+	// string holding the base64 of its bytes.
+	Binary bool
 }
 
 // ActivityHandler is told about every Activity on this node, in order for
@@ -75,11 +78,14 @@ func (n *Node) notify(a Activity) {
 
 // notifyPublished tells the activity handlers about an accepted
 // publication; info is the publishing client's, or nil.
-func (n *Node) notifyPublished(channel string, data json.RawMessage, offset uint64, info *protocol.ClientInfo) {
+func (n *Node) notifyPublished(channel string, data json.RawMessage, binary bool, offset uint64, info *protocol.ClientInfo) {
 	if len(n.handlers.Load().activity) == 0 {
 		return
 	}
-	a := Activity{Kind: ActivityPublished, Channel: channel, Data: data, Offset: offset}
+	a := Activity{Kind: ActivityPublished, Channel: channel, Data: data, Offset: offset, Binary: binary}
+	if binary {
+		a.Data, _ = json.Marshal([]byte(data)) // a base64 string
+	}
 	if info != nil {
 		a.User = info.User
 	}

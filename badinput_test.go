@@ -2,6 +2,7 @@ package herald_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	"github.com/heraldrt/herald"
 	"github.com/heraldrt/herald/internal/wstest"
@@ -240,4 +242,156 @@ func TestHandshakeHeaderLimits(t *testing.T) {
 	if code := send(""); code != http.StatusSwitchingProtocols {
 		t.Fatalf("a plain handshake: %d", code)
 	}
+}
+
+// pbFrame builds a binary frame of one Protobuf message made of raw fields
+// (tag and value bytes), behind its length prefix.
+func pbFrame(fields ...[]byte) []byte {
+	var msg []byte
+	for _, f := range fields {
+		msg = append(msg, f...)
+	}
+	return protowire.AppendBytes(nil, msg)
+}
+
+func pbVarint(num protowire.Number, v uint64) []byte {
+	return protowire.AppendVarint(protowire.AppendTag(nil, num, protowire.VarintType), v)
+}
+
+func pbBytes(num protowire.Number, v string) []byte {
+	return protowire.AppendString(protowire.AppendTag(nil, num, protowire.BytesType), v)
+}
+
+// TestBadBinaryInputClosesOnlyTheOffender is TestBadInputClosesOnlyTheOffender
+// for the binary encoding: garbage, truncated input, wrong types and
+// nesting close the offending connection with the documented
+// code (docs/protocol.md, sections 2.7 and 3.4), after a disconnect push in
+// its encoding, and a subscriber on the same node keeps receiving.
+func TestBadBinaryInputClosesOnlyTheOffender(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	by := newBystander(t, ts)
+	publish := protocol.AppendCommandProtobuf(nil, &protocol.Command{ID: 5, Op: "publish", Channel: "x", Data: []byte{1, 2}, Binary: true})
+	// Field numbers of herald.proto's Command: id 1, op 2, channel 3.
+	cases := []struct {
+		name      string
+		connect   bool
+		text      bool
+		frame     []byte
+		wantClose int
+	}{
+		{"garbage", true, false, []byte{0xff, 0xff, 0xff, 0xff}, protocol.CloseBadRequest},
+		{"a length prefix past the frame", true, false, publish[:len(publish)-3], protocol.CloseBadRequest},
+		{"a field cut short inside its message", true, false, pbFrame(pbVarint(1, 5), pbBytes(2, "publish"), []byte{3<<3 | 2, 40, 'x'}), protocol.CloseBadRequest},
+		{"JSON in a binary frame", true, false, []byte(`{"id":1,"op":"subscribe","channel":"x"}`), protocol.CloseBadRequest},
+		{"an id of the wrong type", true, false, pbFrame(pbBytes(1, "1"), pbBytes(2, "publish")), protocol.CloseBadRequest},
+		{"an op of the wrong type", true, false, pbFrame(pbVarint(1, 5), pbVarint(2, 7)), protocol.CloseBadRequest},
+		{"missing id", true, false, pbFrame(pbBytes(2, "subscribe"), pbBytes(3, "x")), protocol.CloseBadRequest},
+		{"missing op", true, false, pbFrame(pbVarint(1, 7)), protocol.CloseBadRequest},
+		{"an empty message", true, false, []byte{0x00}, protocol.CloseBadRequest},
+		{"a group, the only way to nest outside the schema", true, false, pbFrame(pbVarint(1, 5), pbBytes(2, "publish"), protowire.AppendTag(nil, 30, protowire.StartGroupType)), protocol.CloseBadRequest},
+		{"groups nested 5,000 deep", true, false, pbFrame(pbVarint(1, 5), pbBytes(2, "publish"), bytes.Repeat(protowire.AppendTag(nil, 30, protowire.StartGroupType), 5000)), protocol.CloseBadRequest},
+		{"command before connect", false, false, protocol.AppendCommandProtobuf(nil, &protocol.Command{ID: 1, Op: "subscribe", Channel: "x"}), protocol.CloseBadRequest},
+		{"a text frame", true, true, []byte(`{"id":1,"op":"subscribe","channel":"x"}`), protocol.CloseUnsupported},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := wstest.DialEncoding(t, ts.url, protocol.Protobuf)
+			if tc.connect {
+				c.Connect()
+			}
+			var err error
+			if tc.text {
+				err = c.SendRaw(string(tc.frame))
+			} else {
+				err = c.SendBinary(tc.frame)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if code := c.ExpectClose(5 * time.Second); code != tc.wantClose {
+				t.Fatalf("close code %d, want %d", code, tc.wantClose)
+			}
+			if tc.wantClose >= 3000 {
+				msgs := c.Messages()
+				if len(msgs) == 0 || msgs[len(msgs)-1].Op != "disconnect" || msgs[len(msgs)-1].Code != tc.wantClose {
+					t.Fatalf("want a disconnect push with code %d before the close, got %+v", tc.wantClose, msgs)
+				}
+			}
+			by.check()
+		})
+	}
+}
+
+// In the binary encoding as in JSON, a field of the wrong type in a command
+// whose id and op decoded is answered with 107 and the connection stays;
+// so are data that is not JSON without binary, and binary data on a
+// command other than publish. What the schema does not know is skipped
+// unread, however it is nested.
+func TestBinaryFieldErrorsAreAnswered(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	ts.node.OnRPC("echo", func(_ context.Context, _ *herald.Session, d json.RawMessage) (any, error) { return d, nil })
+	c := wstest.DialEncoding(t, ts.url, protocol.Protobuf)
+	c.Connect()
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+		code  int // 0: success
+	}{
+		{"channel as a varint", pbFrame(pbVarint(1, 11), pbBytes(2, "subscribe"), pbVarint(3, 1)), protocol.CodeBadRequest},
+		{"a channel that is not UTF-8", pbFrame(pbVarint(1, 12), pbBytes(2, "subscribe"), pbBytes(3, "\xff")), protocol.CodeBadRequest},
+		{"data that is not JSON", pbFrame(pbVarint(1, 13), pbBytes(2, "publish"), pbBytes(3, "x"), pbBytes(4, "{")), protocol.CodeBadRequest},
+		{"binary data on rpc", pbFrame(pbVarint(1, 14), pbBytes(2, "rpc"), pbBytes(15, "echo"), pbBytes(4, "\x00"), pbVarint(5, 1)), protocol.CodeBadRequest},
+		{"an unknown op", pbFrame(pbVarint(1, 15), pbBytes(2, "teleport")), protocol.CodeBadRequest},
+		{"an unknown field holding deep nesting", pbFrame(pbVarint(1, 16), pbBytes(2, "publish"), pbBytes(3, "x"), pbBytes(4, `"ok"`),
+			pbBytes(99, strings.Repeat("\x0a\x02", 2000))), 0},
+		{"rpc with JSON data", pbFrame(pbVarint(1, 17), pbBytes(2, "rpc"), pbBytes(15, "echo"), pbBytes(4, `{"a":1}`)), 0},
+	} {
+		if err := c.SendBinary(tc.frame); err != nil {
+			t.Fatal(err)
+		}
+		var id uint64 // each frame's first field
+		_ = protocol.SplitProtobuf(tc.frame, func(m []byte) error {
+			n, _, k := protowire.ConsumeTag(m)
+			if n == 1 {
+				id, _ = protowire.ConsumeVarint(m[k:])
+			}
+			return nil
+		})
+		r := c.WaitReply(id)
+		switch {
+		case tc.code == 0 && r.Error != nil:
+			t.Errorf("%s: error %v", tc.name, r.Error)
+		case tc.code != 0 && (r.Error == nil || r.Error.Code != tc.code):
+			t.Errorf("%s: reply %+v, want error %d", tc.name, r, tc.code)
+		}
+	}
+	if r := c.Call(map[string]any{"op": "subscribe", "channel": "still-open"}); r.Error != nil {
+		t.Fatal(r.Error)
+	}
+}
+
+// The message size limit holds for binary frames as for text ones: a
+// binary session's frame that promises more is closed with 1009 from its
+// header alone.
+func TestOversizedBinaryMessageClosedBeforeBuffering(t *testing.T) {
+	ts := startServer(t, herald.Config{})
+	by := newBystander(t, ts)
+	c := wstest.DialRawSubprotocol(t, ts.url, protocol.SubprotocolProtobuf)
+	if err := c.WriteFrame(0x2, protocol.AppendCommandProtobuf(nil, &protocol.Command{ID: 1, Op: "connect"}), false); err != nil {
+		t.Fatal(err)
+	}
+	if op, _, err := c.ReadFrame(5 * time.Second); err != nil || op != 0x2 {
+		t.Fatalf("connect reply: opcode %d, %v; want a binary frame", op, err)
+	}
+	if err := c.WriteHeader(0x2, true, 4<<20, []byte{1, 2, 3, 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Conn.Write(pbFrame(pbVarint(1, 2), pbBytes(2, "publish"))); err != nil {
+		t.Fatal(err)
+	}
+	code, err := c.ReadClose(5 * time.Second)
+	if err != nil || code != 1009 {
+		t.Fatalf("close code %d (%v), want 1009", code, err)
+	}
+	by.check()
 }

@@ -54,7 +54,7 @@ func (s *Session) closeLocked(code int, reason string) {
 	r := s.rareLocked()
 	r.closeCode, r.closeReason = code, reason
 	s.stopTimerLocked()
-	s.appendLocked(protocol.DisconnectPush(code, reason))
+	s.appendLocked(s.enc.DisconnectPush(code, reason))
 	s.scheduleLocked()
 }
 

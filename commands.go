@@ -10,18 +10,26 @@ import (
 
 // handleFrame decodes the commands in one frame and runs them in order. A frame that breaks the protocol closes
 // the connection with CloseBadRequest and a reason that says what was wrong.
+//
+// A connection speaks one encoding (Session.enc), in its kind of frame:
+// a binary frame on a JSON connection, or a text frame on a binary one,
+// closes it with CloseUnsupported.
 func (s *Session) handleFrame(frame []byte, text bool) {
-	if !text {
-		s.closeWith(protocol.CloseUnsupported, "binary frames are not supported by protocol v1")
+	if text == s.enc.Binary() {
+		if text {
+			s.closeWith(protocol.CloseUnsupported, "text frames are not part of the binary encoding this connection negotiated")
+		} else {
+			s.closeWith(protocol.CloseUnsupported, "binary frames need the herald.protobuf subprotocol")
+		}
 		return
 	}
 	s.handling.Add(1)
 	defer s.handling.Add(-1)
 	s.node.metrics.bytesIn.Add(float64(len(frame)))
 	var cmd protocol.Command
-	_ = protocol.SplitMessages(frame, func(msg []byte) error {
+	err := s.enc.SplitMessages(frame, func(msg []byte) error {
 		s.node.metrics.messagesIn.Inc()
-		if err := protocol.DecodeCommand(msg, &cmd); err != nil {
+		if err := s.enc.DecodeCommand(msg, &cmd); err != nil {
 			if errors.Is(err, protocol.ErrInvalidField) && cmd.ID != 0 {
 				s.replyError(cmd.ID, protocol.NewError(protocol.CodeBadRequest, err.Error()))
 				return nil
@@ -31,6 +39,11 @@ func (s *Session) handleFrame(frame []byte, text bool) {
 		}
 		return s.handleCommand(&cmd)
 	})
+	if errors.Is(err, protocol.ErrInvalidProtobuf) {
+		// A broken length prefix: the decoder never saw the message.
+		// (closeWith is a no-op on a session closed already.)
+		s.closeWith(protocol.CloseBadRequest, err.Error())
+	}
 }
 
 // handleCommand runs one decoded command. It returns errStop when the
@@ -138,13 +151,13 @@ func (s *Session) encodeReply(id uint64, r result) []byte {
 			s.logger().Error("command failed", "id", id, "error", r.err)
 			s.node.recent.error("command failed: " + r.err.Error())
 		}
-		b, _ := protocol.EncodeReply(&protocol.Reply{ID: id, Error: pe})
+		b, _ := s.enc.EncodeReply(&protocol.Reply{ID: id, Error: pe})
 		return b
 	}
-	b, err := protocol.EncodeReply(&protocol.Reply{ID: id, Result: r.value})
+	b, err := s.enc.EncodeReply(&protocol.Reply{ID: id, Result: r.value})
 	if err != nil {
 		s.logger().Error("encode reply", "error", err)
-		b, _ = protocol.EncodeReply(&protocol.Reply{ID: id, Error: protocol.NewError(protocol.CodeInternal)})
+		b, _ = s.enc.EncodeReply(&protocol.Reply{ID: id, Error: protocol.NewError(protocol.CodeInternal)})
 	}
 	return b
 }

@@ -41,7 +41,8 @@
 //     ID, User, Info, Channels; Send pushes a message to it, Disconnect
 //     closes it with a close code.
 //   - Publishing from the server: Publish, Broadcast (several channels),
-//     WithKey for idempotent publishes, History for a channel's stream.
+//     PublishBinary and BroadcastBinary for bytes instead of JSON, WithKey
+//     for idempotent publishes, History for a channel's stream.
 //   - Disconnect closes a user's connections (or one client's) on every
 //     node; Channels and Info describe the node.
 //   - Errors: handlers return *Error (ErrPermissionDenied and friends, or
@@ -53,7 +54,9 @@
 // socket -> transport (package transport/websocket, nbio's event loop; an
 // idle connection holds no goroutine and no buffer) -> Session (decodes
 // commands, package protocol) -> Node -> Broker (package broker; the
-// embedded broker/memory by default) -> Node (encodes the publication once)
+// embedded broker/memory by default) -> Node (encodes the publication once
+// per wire encoding its subscribers use: JSON, or the binary encoding that
+// a WebSocket client negotiates with the herald.protobuf subprotocol)
 // -> hub (the channel's local subscribers) -> each Session's write queue,
 // bounded in bytes -> the writer pool, which joins whatever is queued into
 // one frame and one write -> socket. A subscriber that falls behind by more

@@ -85,6 +85,9 @@ type PublishEvent struct {
 	Channel string
 	Data    json.RawMessage
 	Key     string
+	// Binary says that Data is raw bytes (a binary publication), not
+	// JSON. A handler that replaces Data sets it to match.
+	Binary bool
 }
 
 // PublishHandler allows a client publication by returning nil, or refuses it

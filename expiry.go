@@ -83,7 +83,7 @@ func (s *Session) onExpiryTimer(gen uint32) {
 	}
 	if !e.refreshAsked {
 		e.refreshAsked = true
-		s.pushLocked(protocol.EncodePush(&protocol.Push{Op: protocol.OpRefreshPush}))
+		s.pushLocked(s.enc.EncodePush(&protocol.Push{Op: protocol.OpRefreshPush}))
 	}
 	s.armExpiryLocked(e.untilNextStep(s.node.cfg.RefreshAhead, now))
 }

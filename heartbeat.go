@@ -52,7 +52,7 @@ func (s *Session) onTimer(tick int64, b *scheduleBatch) {
 		s.closeLocked(protocol.CloseNoPong, "")
 	default:
 		s.awaitingPong = true
-		s.pushLockedTo(protocol.PingPush, b)
+		s.pushLockedTo(s.enc.PingPush(), b)
 		if !s.closing {
 			w.schedule(s, s.node.cfg.PongTimeout)
 		}

@@ -5,6 +5,9 @@ import (
 	"hash/maphash"
 	"sort"
 	"sync"
+
+	"github.com/heraldrt/herald/broker"
+	"github.com/heraldrt/herald/protocol"
 )
 
 const hubShards = 64
@@ -39,6 +42,10 @@ type hubShard struct {
 type channelSubs struct {
 	name *string // the channel, shared by its subscriptions (intern)
 	list []*subscription
+	// binary counts the subscriptions in list whose session speaks the
+	// binary encoding, so that fan-out encodes a publication only in the
+	// encodings its subscribers use.
+	binary int
 }
 
 func newHub(sub, unsub func(ctx context.Context, channel string) error) *hub {
@@ -75,6 +82,9 @@ func (h *hub) add(ctx context.Context, sub *subscription) error {
 	}
 	sub.hubIndex = int32(len(cs.list))
 	cs.list = append(cs.list, sub)
+	if sub.session.enc.Binary() {
+		cs.binary++
+	}
 	sh.mu.Unlock()
 	return nil
 }
@@ -117,6 +127,9 @@ func (h *hub) remove(ctx context.Context, sub *subscription) {
 	cs.list[last] = nil
 	cs.list = cs.list[:last]
 	sub.hubIndex = -1
+	if sub.session.enc.Binary() {
+		cs.binary--
+	}
 	empty := len(cs.list) == 0
 	if empty {
 		delete(sh.channels, sub.channel())
@@ -129,9 +142,10 @@ func (h *hub) remove(ctx context.Context, sub *subscription) {
 	}
 }
 
-// broadcast hands the encoded publication to every local subscription of
-// channel and returns how many there were.
-func (h *hub) broadcast(channel string, data []byte, offset uint64) int {
+// broadcast encodes a publication once in each encoding its local
+// subscribers use and hands the same bytes to each of them; it returns
+// how many there were.
+func (h *hub) broadcast(channel string, pub *broker.Publication, epoch string) int {
 	sh := h.shard(channel)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -139,20 +153,34 @@ func (h *hub) broadcast(channel string, data []byte, offset uint64) int {
 	if cs == nil {
 		return 0
 	}
+	var enc byEncoding
+	if cs.binary < len(cs.list) {
+		size := 80 + len(channel) + len(pub.Data)
+		if pub.Binary {
+			size += len(pub.Data)/3 + 4 // base64
+		}
+		enc[protocol.JSON] = protocol.AppendPub(make([]byte, 0, size), channel, pub, epoch)
+	}
+	if cs.binary > 0 {
+		enc[protocol.Protobuf] = protocol.AppendPubProtobuf(make([]byte, 0, 48+len(channel)+len(pub.Data)), channel, pub, epoch)
+	}
 	// Sessions that need a writer are handed over in batches: one lock and
 	// one wake-up per batch instead of one per subscriber.
 	var b scheduleBatch
 	for _, sub := range cs.list {
-		sub.session.deliver(sub, data, offset, &b)
+		sub.session.deliver(sub, enc[sub.session.enc], pub.Offset, &b)
 	}
 	b.flush()
 	return len(cs.list)
 }
 
-// broadcastJoinLeave hands an encoded join or leave push to the local
-// subscriptions of channel that asked for them, except the client it is
-// about.
-func (h *hub) broadcastJoinLeave(channel, client string, data []byte) {
+// byEncoding holds one message encoded in each encoding, by Encoding.
+type byEncoding [2][]byte
+
+// broadcastJoinLeave hands a join or leave push, encoded once in each
+// encoding its recipients use, to the local subscriptions of channel that
+// asked for them, except the client it is about.
+func (h *hub) broadcastJoinLeave(channel, client string, push *protocol.Push) {
 	sh := h.shard(channel)
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
@@ -160,9 +188,14 @@ func (h *hub) broadcastJoinLeave(channel, client string, data []byte) {
 	if cs == nil {
 		return
 	}
+	var enc byEncoding
 	for _, sub := range cs.list {
 		if sub.joinLeave && sub.session.id != client {
-			sub.session.deliver(sub, data, 0, nil)
+			e := sub.session.enc
+			if enc[e] == nil {
+				enc[e] = e.EncodePush(push)
+			}
+			sub.session.deliver(sub, enc[e], 0, nil)
 		}
 	}
 }

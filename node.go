@@ -15,6 +15,7 @@ import (
 
 	"github.com/heraldrt/herald/broker"
 	"github.com/heraldrt/herald/broker/memory"
+	"github.com/heraldrt/herald/protocol"
 	hs "github.com/heraldrt/herald/transport/httpstream"
 	ws "github.com/heraldrt/herald/transport/websocket"
 )
@@ -101,6 +102,7 @@ func New(cfg Config) (*Node, error) {
 		CompressionLevel: cfg.CompressionLevel,
 		CheckOrigin:      cfg.CheckOrigin,
 		ClientAddr:       n.ClientAddr,
+		Subprotocols:     protocol.Subprotocols,
 		Logger:           n.log,
 	}, n.accept)
 	if err != nil {
@@ -156,7 +158,7 @@ func (n *Node) admitRequest(r *http.Request) (remote string, status int, msg str
 // newSession makes the Session of an admitted connection and starts its
 // wait for connect.
 func (n *Node) newSession(c transportConn, kind transportKind, remote string, header http.Header) *Session {
-	s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header, transport: kind}
+	s := &Session{node: n, conn: c, id: randomID(8), remoteAddr: remote, header: header, transport: kind, enc: encodingOf(c)}
 	n.accepted.Add(1)
 	n.metrics.transportConns.WithLabelValues(kind.String()).Inc()
 	s.startConnectTimer()

@@ -43,12 +43,12 @@ func (n *Node) leave(ctx context.Context, channel string, info *protocol.ClientI
 // handleJoin delivers a join push to the channel's local subscribers that
 // asked for them.
 func (n *Node) handleJoin(channel string, info *broker.ClientInfo) {
-	n.hub.broadcastJoinLeave(channel, info.Client, protocol.EncodePush(&protocol.Push{Op: protocol.OpJoin, Channel: channel, Info: info}))
+	n.hub.broadcastJoinLeave(channel, info.Client, &protocol.Push{Op: protocol.OpJoin, Channel: channel, Info: info})
 }
 
 // handleLeave delivers a leave push, like handleJoin.
 func (n *Node) handleLeave(channel string, info *broker.ClientInfo) {
-	n.hub.broadcastJoinLeave(channel, info.Client, protocol.EncodePush(&protocol.Push{Op: protocol.OpLeave, Channel: channel, Info: info}))
+	n.hub.broadcastJoinLeave(channel, info.Client, &protocol.Push{Op: protocol.OpLeave, Channel: channel, Info: info})
 }
 
 // PresenceInfo is one client present in a channel.

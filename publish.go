@@ -14,8 +14,9 @@ import (
 type PublishOption func(*publishOptions)
 
 type publishOptions struct {
-	key  string
-	info *protocol.ClientInfo
+	key    string
+	info   *protocol.ClientInfo
+	binary bool // data is raw bytes, not JSON
 }
 
 // WithKey makes the publish idempotent: another publish with the same key on
@@ -49,6 +50,18 @@ func (n *Node) Publish(ctx context.Context, channel string, data json.RawMessage
 	return n.publish(ctx, channel, data, o)
 }
 
+// PublishBinary publishes raw bytes, as Publish publishes JSON: a binary
+// publication, which clients of the binary encoding receive as bytes and
+// JSON clients as base64 with "binary":true (docs/protocol.md, section
+// 2.7). The node keeps data: do not modify it afterwards.
+func (n *Node) PublishBinary(ctx context.Context, channel string, data []byte, opts ...PublishOption) (PublishResult, error) {
+	o := publishOptions{binary: true}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return n.publish(ctx, channel, data, o)
+}
+
 func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage, o publishOptions) (PublishResult, error) {
 	if n.draining.Load() && n.ctx.Err() != nil {
 		return PublishResult{}, ErrNodeClosed
@@ -63,11 +76,15 @@ func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage
 	if err != nil {
 		return PublishResult{}, err
 	}
-	d, valid := protocol.Compact(data)
-	if !valid {
+	d, valid := data, true
+	if o.binary {
+		if d == nil {
+			d = json.RawMessage{} // zero bytes, not no data
+		}
+	} else if d, valid = protocol.Compact(data); !valid {
 		return PublishResult{}, ErrInvalidData
 	}
-	pub := &broker.Publication{Data: d, Info: o.info, Key: o.key, Time: time.Now().UnixMilli()}
+	pub := &broker.Publication{Data: d, Binary: o.binary, Info: o.info, Key: o.key, Time: time.Now().UnixMilli()}
 	res, err := n.broker.Publish(ctx, channel, pub, broker.PublishOptions{
 		HistorySize:       opts.HistorySize,
 		HistoryTTL:        opts.HistoryTTL,
@@ -78,7 +95,7 @@ func (n *Node) publish(ctx context.Context, channel string, data json.RawMessage
 		return PublishResult{}, fmt.Errorf("herald: publish to %q: %w", channel, err)
 	}
 	if !res.Duplicate {
-		n.notifyPublished(channel, d, res.Offset, o.info)
+		n.notifyPublished(channel, d, o.binary, res.Offset, o.info)
 	}
 	return PublishResult{Offset: res.Offset, Epoch: res.Epoch, Duplicate: res.Duplicate}, nil
 }
@@ -102,25 +119,39 @@ func (n *Node) Broadcast(ctx context.Context, channels []string, data json.RawMe
 	if !valid {
 		return nil, ErrInvalidData
 	}
+	return n.broadcast(ctx, channels, d, o), nil
+}
+
+// BroadcastBinary publishes the same raw bytes to several channels, as
+// Broadcast publishes JSON (see PublishBinary).
+func (n *Node) BroadcastBinary(ctx context.Context, channels []string, data []byte, opts ...PublishOption) []BroadcastResult {
+	o := publishOptions{binary: true}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	return n.broadcast(ctx, channels, data, o)
+}
+
+func (n *Node) broadcast(ctx context.Context, channels []string, d []byte, o publishOptions) []BroadcastResult {
 	out := make([]BroadcastResult, len(channels))
 	for i, ch := range channels {
 		res, err := n.publish(ctx, ch, d, o)
 		out[i] = BroadcastResult{Channel: ch, PublishResult: res, Err: err}
 	}
-	return out, nil
+	return out
 }
 
 func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) result {
 	if cmd.Channel == "" {
 		return fail(protocol.NewError(protocol.CodeBadRequest, "publish needs a channel"))
 	}
-	if len(cmd.Data) == 0 {
+	if len(cmd.Data) == 0 && !(cmd.Binary && cmd.Data != nil) { // zero bytes are binary data
 		return fail(protocol.NewError(protocol.CodeBadRequest, "publish needs data"))
 	}
 	if err := s.authorizePrivate(ctx, cmd.Channel, actPublish, ""); err != nil {
 		return fail(err)
 	}
-	ev := &PublishEvent{Channel: cmd.Channel, Data: cmd.Data, Key: cmd.Key}
+	ev := &PublishEvent{Channel: cmd.Channel, Data: cmd.Data, Key: cmd.Key, Binary: cmd.Binary}
 	if h := s.node.handlers.Load().publish; h != nil {
 		if err := h(ctx, s, ev); err != nil {
 			return fail(err)
@@ -128,7 +159,7 @@ func (s *Session) handlePublish(ctx context.Context, cmd *protocol.Command) resu
 	} else if err := s.authorize(ctx, cmd.Channel, actPublish, ""); err != nil {
 		return fail(err)
 	}
-	res, err := s.node.publish(ctx, ev.Channel, ev.Data, publishOptions{key: ev.Key, info: s.clientInfo()})
+	res, err := s.node.publish(ctx, ev.Channel, ev.Data, publishOptions{key: ev.Key, info: s.clientInfo(), binary: ev.Binary})
 	if err != nil {
 		return fail(err)
 	}
@@ -154,10 +185,10 @@ func (n *Node) handleStateLoss(channel string) {
 	}
 }
 
-// handlePublication encodes a publication the broker delivered once and
-// hands the same bytes to every local subscriber.
+// handlePublication encodes a publication the broker delivered once per
+// encoding its local subscribers use (hub.broadcast) and hands the same
+// bytes to every subscriber of that encoding.
 func (n *Node) handlePublication(channel string, pub *broker.Publication, epoch string) {
-	data := protocol.AppendPub(make([]byte, 0, 80+len(channel)+len(pub.Data)), channel, pub, epoch)
-	subscribers := n.hub.broadcast(channel, data, pub.Offset)
+	subscribers := n.hub.broadcast(channel, pub, epoch)
 	n.metrics.fannedOut(pub.Time, subscribers)
 }

@@ -48,8 +48,27 @@ func publishN(t *testing.T, n *herald.Node, ch string, from, to int) {
 // TestRecoveryUnderRandomDisconnects is the property behind the delivery
 // guarantee: while publications flow, a subscriber whose connection is cut
 // at random points and who resubscribes with its last offset and epoch ends
-// up with every offset exactly once, in order.
+// up with every offset exactly once, in order. It holds in both encodings,
+// over a stream of JSON and binary publications in turn.
 func TestRecoveryUnderRandomDisconnects(t *testing.T) {
+	for _, enc := range []protocol.Encoding{protocol.JSON, protocol.Protobuf} {
+		t.Run(enc.String(), func(t *testing.T) { testRecoveryUnderRandomDisconnects(t, enc) })
+	}
+}
+
+// publishMixed publishes publication i: JSON when i is odd, binary (four
+// bytes) when it is even.
+func publishMixed(n *herald.Node, ch string, i int) error {
+	var err error
+	if i%2 == 0 {
+		_, err = n.PublishBinary(context.Background(), ch, []byte{0, byte(i), byte(i >> 8), 0xff})
+	} else {
+		_, err = n.Publish(context.Background(), ch, json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)))
+	}
+	return err
+}
+
+func testRecoveryUnderRandomDisconnects(t *testing.T, enc protocol.Encoding) {
 	for _, seed := range []int64{1, 2, 3} {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(seed))
@@ -62,7 +81,7 @@ func TestRecoveryUnderRandomDisconnects(t *testing.T) {
 			go func() {
 				defer close(done)
 				for i := 1; i <= total; i++ {
-					if _, err := ts.node.Publish(context.Background(), ch, json.RawMessage(fmt.Sprintf(`{"i":%d}`, i))); err != nil {
+					if err := publishMixed(ts.node, ch, i); err != nil {
 						t.Error(err)
 						return
 					}
@@ -78,7 +97,7 @@ func TestRecoveryUnderRandomDisconnects(t *testing.T) {
 			var epoch string
 			reconnects := 0
 			for {
-				c := wstest.Dial(t, ts.url)
+				c := wstest.DialEncoding(t, ts.url, enc)
 				c.Connect()
 				fields := map[string]any{"channel": ch}
 				if epoch != "" {

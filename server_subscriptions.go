@@ -117,7 +117,7 @@ func (n *Node) applyUserUnsubscribe(user, channel string) {
 		removed := s.unsubscribe(n.ctx, channel)
 		s.connectMu.Unlock()
 		if removed {
-			s.enqueue(protocol.EncodePush(&protocol.Push{Op: protocol.OpUnsub, Channel: channel,
+			s.enqueue(s.enc.EncodePush(&protocol.Push{Op: protocol.OpUnsub, Channel: channel,
 				Code: protocol.CodeUnsubscribedByServer, Reason: "unsubscribed by the server"}))
 		}
 	}
@@ -136,7 +136,7 @@ func (s *Session) serverSubscribe(channel string) {
 		return
 	}
 	s.goLive([]*subscription{sub}, []*protocol.SubscribeResult{res}, func() []byte {
-		return protocol.EncodePush(&protocol.Push{Op: protocol.OpSub, Channel: channel, SubscribeResult: res})
+		return s.enc.EncodePush(&protocol.Push{Op: protocol.OpSub, Channel: channel, SubscribeResult: res})
 	})
 }
 

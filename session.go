@@ -57,8 +57,9 @@ type Session struct {
 	closing      bool // no more deliveries; a close is on its way
 	closeSent    bool
 	closed       bool
-	wheelIn      bool          // linked in the wheel; under the wheel's lock
-	transport    transportKind // set once by accept
+	wheelIn      bool              // linked in the wheel; under the wheel's lock
+	transport    transportKind     // set once by accept
+	enc          protocol.Encoding // set once by accept: how messages are encoded, both ways
 
 	// rare is what only some sessions need, nil until one does.
 	rare *rareState
@@ -108,7 +109,24 @@ type transportConn interface {
 var (
 	_ transportConn = (*ws.Conn)(nil)
 	_ transportConn = (*hs.Conn)(nil)
+	_ binaryConn    = (*ws.Conn)(nil)
 )
+
+// binaryConn is a transportConn that also sends binary frames: the
+// WebSocket one, the only transport of the binary encoding.
+type binaryConn interface {
+	WriteBinary(data []byte) error
+}
+
+// encodingOf returns the encoding a new connection negotiated: the
+// binary encoding when a WebSocket handshake selected its subprotocol,
+// JSON otherwise (the fallback transports are JSON only).
+func encodingOf(c transportConn) protocol.Encoding {
+	if wc, ok := c.(*ws.Conn); ok {
+		return protocol.EncodingOf(wc.Subprotocol())
+	}
+	return protocol.JSON
+}
 
 // transportKind names a Session's transport, for the metrics.
 type transportKind uint8
@@ -174,9 +192,13 @@ func (s *Session) Send(data json.RawMessage) error {
 	if !ok {
 		return ErrInvalidData
 	}
-	s.enqueue(protocol.EncodePush(&protocol.Push{Op: protocol.OpMessage, Data: d}))
+	s.enqueue(s.enc.EncodePush(&protocol.Push{Op: protocol.OpMessage, Data: d}))
 	return nil
 }
+
+// Encoding returns the wire encoding the connection negotiated: JSON, or
+// the binary encoding (Protobuf) on a WebSocket that asked for it.
+func (s *Session) Encoding() protocol.Encoding { return s.enc }
 
 func (s *Session) clientInfo() *protocol.ClientInfo {
 	return &protocol.ClientInfo{Client: s.id, User: s.user, Data: s.info}

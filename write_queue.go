@@ -134,6 +134,9 @@ func (s *Session) flush(w *writer) {
 	}
 }
 
+// writeBatch writes the queued messages in as few frames as the batch
+// bound allows, joined as the session's encoding joins them, in its kind of
+// frame.
 func (s *Session) writeBatch(w *writer, batch [][]byte) error {
 	m := s.node.metrics
 	m.messagesOut.Add(float64(len(batch)))
@@ -142,12 +145,12 @@ func (s *Session) writeBatch(w *writer, batch [][]byte) error {
 		if len(batch) == 1 {
 			m.batchMessages.Observe(1)
 			m.bytesOut.Add(float64(len(batch[0])))
-			return s.conn.WriteText(batch[0])
+			return s.writeFrame(batch[0])
 		}
-		buf, n := w.join(batch)
+		buf, n := w.join(s.enc, batch)
 		m.batchMessages.Observe(float64(n))
 		m.bytesOut.Add(float64(len(*buf)))
-		err := s.conn.WriteText(*buf)
+		err := s.writeFrame(*buf)
 		w.release(buf)
 		if err != nil {
 			return err
@@ -155,6 +158,15 @@ func (s *Session) writeBatch(w *writer, batch [][]byte) error {
 		batch = batch[n:]
 	}
 	return nil
+}
+
+// writeFrame sends one frame: a binary one in the binary encoding, which
+// only a WebSocket connection negotiates, a text one otherwise.
+func (s *Session) writeFrame(frame []byte) error {
+	if s.enc.Binary() {
+		return s.conn.(binaryConn).WriteBinary(frame)
+	}
+	return s.conn.WriteText(frame)
 }
 
 // msgQueue holds a session's encoded messages until a writer takes them.

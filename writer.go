@@ -99,12 +99,13 @@ func (w *writer) run() {
 	}
 }
 
-// join writes the batch into one pooled buffer, newline-separated, stopping
+// join writes the batch into one pooled buffer as enc joins messages
+// (newline-separated JSON, concatenated length-prefixed Protobuf), stopping
 // before maxBatchFrame; it returns the buffer and how many messages it took.
-func (w *writer) join(batch [][]byte) (*[]byte, int) {
+func (w *writer) join(enc protocol.Encoding, batch [][]byte) (*[]byte, int) {
 	buf := w.bufs.Get().(*[]byte)
 	var n int
-	*buf, n = protocol.AppendJoined((*buf)[:0], batch, maxBatchFrame)
+	*buf, n = enc.AppendJoined((*buf)[:0], batch, maxBatchFrame)
 	return buf, n
 }
 

@@ -112,7 +112,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) int {
 		return h.fail(w, r, errorf(http.StatusNotFound, protocol.CodeMethodNotFound,
 			"unknown API method %q; the methods are %s", name, methodList))
 	}
-	if err := checkContentType(r); err != nil {
+	if err := checkContentType(r, name); err != nil {
 		return h.fail(w, r, err)
 	}
 	if r.ContentLength > h.maxBody {
@@ -137,13 +137,17 @@ func methodName(p string) string {
 // application/json (any parameters), or with the form type that `curl -d`
 // sends by default; the body is JSON in every case. Accepting the form type
 // opens no cross-site hole: every call needs the key in a header, which a
-// cross-site form cannot set.
-func checkContentType(r *http.Request) error {
+// cross-site form cannot set. publish also takes application/octet-stream,
+// a binary publication's bytes.
+func checkContentType(r *http.Request, method string) error {
 	ct := r.Header.Get("Content-Type")
 	if ct == "" {
 		return nil
 	}
 	mt, _, err := mime.ParseMediaType(ct)
+	if err == nil && mt == octetStream && method == "publish" {
+		return nil
+	}
 	if err != nil || (mt != "application/json" && mt != "application/x-www-form-urlencoded") {
 		return errUnsupportedType(ct)
 	}

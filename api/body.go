@@ -50,7 +50,7 @@ func decodeBody(r *http.Request, v any) error {
 // text/plain;charset=UTF-8, so the message names the header to send.
 func errUnsupportedType(ct string) *apiError {
 	return errorf(http.StatusUnsupportedMediaType, protocol.CodeBadRequest,
-		"Content-Type %q is not supported: send the header Content-Type: application/json (or no Content-Type) with the JSON body", ct)
+		"Content-Type %q is not supported: send the header Content-Type: application/json (or no Content-Type) with the JSON body; publish also takes Content-Type: application/octet-stream with the channel in the query", ct)
 }
 
 // jsonType names a Go type the way a JSON caller thinks of it.

@@ -51,10 +51,15 @@ type publishRequest struct {
 	Channel string          `json:"channel"`
 	Data    json.RawMessage `json:"data"`
 	Key     string          `json:"key"`
+	Binary  bool            `json:"binary"` // data is the base64 of bytes to publish
 }
 
-// publish: {channel, data, key?} -> {offset, epoch}.
+// publish: {channel, data, key?, binary?} -> {offset, epoch}; or the data's
+// bytes as application/octet-stream, with channel and key in the query.
 func (h *Handler) publish(r *http.Request) (any, error) {
+	if isOctetStream(r) {
+		return h.publishOctetStream(r)
+	}
 	var req publishRequest
 	if err := decodeBody(r, &req); err != nil {
 		return nil, err
@@ -64,6 +69,17 @@ func (h *Handler) publish(r *http.Request) (any, error) {
 	}
 	if len(req.Data) == 0 {
 		return nil, badRequest(`field "data" is required (any JSON value)`)
+	}
+	if req.Binary {
+		data, err := decodeBinaryData(req.Data)
+		if err != nil {
+			return nil, err
+		}
+		res, err := h.node.PublishBinary(r.Context(), req.Channel, data, publishOptions(req.Key)...)
+		if err != nil {
+			return nil, err
+		}
+		return publishResult{Offset: res.Offset, Epoch: res.Epoch}, nil
 	}
 	res, err := h.node.Publish(r.Context(), req.Channel, req.Data, publishOptions(req.Key)...)
 	if err != nil {
@@ -83,6 +99,7 @@ type broadcastRequest struct {
 	Channels []string        `json:"channels"`
 	Data     json.RawMessage `json:"data"`
 	Key      string          `json:"key"`
+	Binary   bool            `json:"binary"` // data is the base64 of bytes to publish
 }
 
 // broadcastItem is one channel's outcome: a position or an error.
@@ -114,9 +131,18 @@ func (h *Handler) broadcast(r *http.Request) (any, error) {
 	if len(req.Data) == 0 {
 		return nil, badRequest(`field "data" is required (any JSON value)`)
 	}
-	results, err := h.node.Broadcast(r.Context(), req.Channels, req.Data, publishOptions(req.Key)...)
-	if err != nil {
-		return nil, err
+	var results []herald.BroadcastResult
+	if req.Binary {
+		data, err := decodeBinaryData(req.Data)
+		if err != nil {
+			return nil, err
+		}
+		results = h.node.BroadcastBinary(r.Context(), req.Channels, data, publishOptions(req.Key)...)
+	} else {
+		var err error
+		if results, err = h.node.Broadcast(r.Context(), req.Channels, req.Data, publishOptions(req.Key)...); err != nil {
+			return nil, err
+		}
 	}
 	out := broadcastResult{Results: make([]broadcastItem, len(results))}
 	for i, res := range results {

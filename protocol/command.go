@@ -79,15 +79,20 @@ type Command struct {
 	Limit   int             `json:"limit,omitempty"`
 	Reverse bool            `json:"reverse,omitempty"`
 
-	// connect, publish, rpc, send: application data, any JSON value
+	// connect, publish, rpc, send: application data, any JSON value; in
+	// a publish, raw bytes instead when Binary is set.
 	Data json.RawMessage `json:"data,omitempty"`
+	// publish: Data is binary. In JSON, data is then a base64 string
+	// (standard alphabet, padded), which DecodeCommand decodes into Data;
+	// in MessagePack, data is bin.
+	Binary bool `json:"binary,omitempty"`
 }
 
 // Decoding errors. Each one is a protocol violation: the server closes the
 // connection with CloseBadRequest.
 var (
 	ErrEmptyMessage = errors.New("protocol: empty message")
-	ErrTooDeep      = fmt.Errorf("protocol: JSON nested deeper than %d levels", MaxNestingDepth)
+	ErrTooDeep      = fmt.Errorf("protocol: message nested deeper than %d levels", MaxNestingDepth)
 	ErrMissingOp    = errors.New("protocol: message has no op")
 	ErrMissingID    = errors.New("protocol: command needs a positive id")
 	ErrNotAnObject  = errors.New("protocol: message is not a JSON object")
@@ -170,6 +175,36 @@ func decodeCommandWith(unmarshal func([]byte, *Command) error, msg []byte, cmd *
 	if cmd.ID == 0 && NeedsID(cmd.Op) {
 		return ErrMissingID
 	}
+	if cmd.Binary {
+		return decodeBase64Data(cmd)
+	}
+	return nil
+}
+
+// errBinaryNotPublish is what the decoders return for binary data on a
+// command other than publish: the handlers of the others take JSON.
+var errBinaryNotPublish = errors.New(`"binary" is only for publish`)
+
+// errNotBinary is what DecodeCommand returns for a JSON command that says
+// binary without base64 data.
+var errNotBinary = errors.New(`data must be a base64 string when "binary" is true`)
+
+// decodeBase64Data replaces the base64 string in a binary command's data
+// with the bytes it encodes.
+func decodeBase64Data(cmd *Command) error {
+	if cmd.Op != OpPublish {
+		cmd.Binary, cmd.Data = false, nil
+		return fmt.Errorf("%w: %v", ErrInvalidField, errBinaryNotPublish)
+	}
+	if len(cmd.Data) == 0 {
+		return nil
+	}
+	var raw []byte
+	if cmd.Data[0] != '"' || json.Unmarshal(cmd.Data, &raw) != nil {
+		cmd.Data = nil
+		return fmt.Errorf("%w: %v", ErrInvalidField, errNotBinary)
+	}
+	cmd.Data = raw
 	return nil
 }
 

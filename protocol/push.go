@@ -14,7 +14,8 @@ var PingPush = []byte(`{"op":"ping"}`)
 // AppendPub appends the `pub` push for a publication on channel to dst and
 // returns the extended slice. It is the hot path of fan-out: the node encodes
 // each publication once with it and hands the same bytes to every subscriber.
-// pub.Data must be valid, compact JSON (see Compact).
+// pub.Data must be valid, compact JSON (see Compact), unless pub.Binary is
+// set: binary data goes out as base64 with "binary":true.
 //
 // The first publication of a stream (offset 1) also carries the stream's
 // epoch, so that a subscriber whose stream was lost and started over (its
@@ -31,12 +32,8 @@ func AppendPub(dst []byte, channel string, pub *Publication, epoch string) []byt
 		dst = append(dst, `,"epoch":`...)
 		dst = AppendString(dst, epoch)
 	}
-	dst = append(dst, `,"data":`...)
-	if len(pub.Data) == 0 {
-		dst = append(dst, "null"...)
-	} else {
-		dst = append(dst, pub.Data...)
-	}
+	dst = append(dst, ',')
+	dst = appendPubDataJSON(dst, pub)
 	if pub.Info != nil {
 		dst = appendInfo(dst, pub.Info)
 	}

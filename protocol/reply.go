@@ -50,13 +50,18 @@ type ClientInfo struct {
 }
 
 // Publication is one message in a channel's stream, as clients see it.
+// Its JSON form (MarshalJSON, UnmarshalJSON) carries binary data as base64
+// with "binary":true; brokers store it so.
 type Publication struct {
-	Offset uint64          `json:"offset,omitempty"`
-	Data   json.RawMessage `json:"data"`
-	Info   *ClientInfo     `json:"info,omitempty"`
-	Key    string          `json:"key,omitempty"`
+	Offset uint64 `json:"offset,omitempty"`
+	// Data is JSON text, or raw bytes when Binary is set.
+	Data json.RawMessage `json:"data"`
+	Info *ClientInfo     `json:"info,omitempty"`
+	Key  string          `json:"key,omitempty"`
 	// Time is when the publication entered the node, in Unix milliseconds.
 	Time int64 `json:"time,omitempty"`
+	// Binary says that Data is raw bytes, not JSON.
+	Binary bool `json:"binary,omitempty"`
 }
 
 // ConnectResult is the result of connect.
@@ -153,6 +158,10 @@ type ReplyFrame struct {
 	Code      int             `json:"code,omitempty"`
 	Reason    string          `json:"reason,omitempty"`
 	Reconnect bool            `json:"reconnect,omitempty"`
+	// Binary says that Data is a binary publication's bytes. After
+	// DecodeReplyFrame or DecodeReplyFrameProtobuf, Data then holds the
+	// raw bytes (the JSON form's base64 decoded).
+	Binary bool `json:"binary,omitempty"`
 
 	// sub push: the subscribe result fields.
 	Recoverable  bool           `json:"recoverable,omitempty"`

@@ -1,7 +1,8 @@
 // Package brokertest is the conformance suite every Herald broker must pass.
 // It checks the guarantees written in package broker's documentation:
 // per-channel order, offsets that grow by one, stable epochs, history reads,
-// idempotent publishes, control messages, and subscribe/unsubscribe.
+// binary publications kept as they were sent, idempotent publishes, control
+// messages, and subscribe/unsubscribe.
 //
 // A broker's test calls Run with a function that returns a fresh, started-
 // from-nothing broker for each subtest:
@@ -44,6 +45,7 @@ func Run(t *testing.T, newBroker NewBroker) {
 		{"ConcurrentPublishesGetDistinctOffsets", testConcurrentOffsets},
 		{"OrderPerChannel", testOrder},
 		{"HistoryReads", testHistory},
+		{"BinaryPublications", testBinary},
 		{"HistoryTrimmedBySize", testHistorySize},
 		{"HistoryEpochMismatch", testHistoryEpochMismatch},
 		{"HistoryExpiresWithTTL", testHistoryTTL},

@@ -6,8 +6,6 @@ import (
 	"net"
 	"sync"
 	"time"
-
-	"github.com/heraldrt/herald/protocol"
 )
 
 // handshakeTimeout bounds dialing, the WebSocket handshake, connect and
@@ -39,7 +37,7 @@ type client struct {
 // is ready to read.
 func (w *worker) open(idx int, channel string) (*client, error) {
 	start := time.Now()
-	ws, err := dialWS(w.dialer(idx), w.urlOf(idx), handshakeTimeout)
+	ws, err := dialWS(w.dialer(idx), w.urlOf(idx), w.codec.subprotocol(), handshakeTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
@@ -58,7 +56,8 @@ func (c *client) handshake() error {
 	ws := c.ws
 	_ = ws.conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = ws.conn.SetDeadline(time.Time{}) }()
-	if err := ws.writeText(c.w.codec.connectSubscribe(c.channel)); err != nil {
+	ws.wire = &c.w.st.wireBytes
+	if err := ws.writeFrame(c.w.codec.opcode(), c.w.codec.connectSubscribe(c.channel)); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	replies := 0
@@ -67,7 +66,7 @@ func (c *client) handshake() error {
 		if err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
-		err = protocol.SplitMessages(msg, func(line []byte) error {
+		err = c.w.codec.split(msg, func(line []byte) error {
 			ev := c.w.codec.parse(line)
 			if ev.kind == evReply && ev.id <= 2 {
 				if ev.err != "" {
@@ -90,7 +89,7 @@ func (c *client) handshake() error {
 func (c *client) read() {
 	defer c.w.st.open.Add(-1)
 	err := c.ws.serve(func(msg []byte) {
-		_ = protocol.SplitMessages(msg, func(line []byte) error {
+		_ = c.w.codec.split(msg, func(line []byte) error {
 			c.handle(c.w.codec.parse(line))
 			return nil
 		})
@@ -109,7 +108,7 @@ func (c *client) handle(ev event) {
 	case evPub:
 		c.deliver(ev.data)
 	case evPing:
-		if err := c.ws.writeText(c.w.codec.pong()); err != nil && !c.w.stopping.Load() {
+		if err := c.ws.writeFrame(c.w.codec.opcode(), c.w.codec.pong()); err != nil && !c.w.stopping.Load() {
 			st.fail("pong", err)
 		}
 	case evReply:
@@ -175,7 +174,7 @@ func (c *client) publish(size int) {
 	c.w.st.pubSent.Add(1)
 	// A server that stops reading must not stall the publishing loop.
 	_ = c.ws.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	err := c.ws.writeText(c.frame)
+	err := c.ws.writeFrame(c.w.codec.opcode(), c.frame)
 	_ = c.ws.conn.SetWriteDeadline(time.Time{})
 	if err != nil {
 		c.w.st.pubFailed.Add(1)

@@ -249,6 +249,8 @@ func TestUsageErrors(t *testing.T) {
 		{"fanout", "--rate", "10"}, // no --api-key
 		{"chat"},                   // no --rate
 		{"idle", "--target", "socketio"},
+		{"idle", "--encoding", "msgpack"},
+		{"idle", "--target", "centrifugo", "--encoding", "protobuf"},
 		{"idle", "--clients", "40000", "--workers", "1"},
 	} {
 		var out, errb bytes.Buffer
@@ -270,4 +272,32 @@ func TestNoServerSaysWhy(t *testing.T) {
 	if code != 1 || !strings.Contains(errb.String(), "connection refused") {
 		t.Fatalf("exit %d, stderr %q; want 1 and the reason", code, errb.String())
 	}
+}
+
+// The binary encoding: fanout (publications through the API as bytes) and
+// chat (clients publishing Protobuf commands) lose nothing, and the
+// clients' wire bytes per delivery are reported in both encodings, smaller
+// in the binary one for the same payload.
+func TestEncodingProtobuf(t *testing.T) {
+	s := startServer(t)
+	perDelivery := map[string]float64{}
+	for _, enc := range []string{"json", "protobuf"} {
+		r := runJSON(t, s, "fanout", "--encoding", enc, "--clients", "100", "--rate", "20", "--duration", "1s")
+		if r.Encoding != enc || r.Connected != 100 || r.Publications == nil || r.Publications.OK == 0 || r.Publications.Failed != 0 {
+			t.Fatalf("%s: encoding %q, connected %d, publications %+v", enc, r.Encoding, r.Connected, r.Publications)
+		}
+		expectEveryDelivery(t, r, 100)
+		if r.WireBytes <= 0 || r.WireBytesPerDelivery <= 0 {
+			t.Fatalf("%s: wire bytes %d (%.1f per delivery)", enc, r.WireBytes, r.WireBytesPerDelivery)
+		}
+		perDelivery[enc] = r.WireBytesPerDelivery
+	}
+	if perDelivery["protobuf"] >= perDelivery["json"] {
+		t.Fatalf("wire bytes per delivery: protobuf %.1f, json %.1f", perDelivery["protobuf"], perDelivery["json"])
+	}
+	r := runJSON(t, s, "chat", "--encoding", "protobuf", "--clients", "100", "--rooms", "10", "--rate", "50", "--duration", "1s")
+	if r.Connected != 100 || r.Publications == nil || r.Publications.OK == 0 {
+		t.Fatalf("chat: connected %d, publications %+v", r.Connected, r.Publications)
+	}
+	expectEveryDelivery(t, r, 10)
 }

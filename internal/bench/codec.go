@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/heraldrt/herald/internal/wsframe"
+	"github.com/heraldrt/herald/protocol"
 )
 
 // Kinds of incoming message.
@@ -23,8 +26,14 @@ type event struct {
 	data []byte // a pub's data
 }
 
-// codec speaks one server's JSON client protocol.
+// codec speaks one server's client protocol, in one encoding.
 type codec interface {
+	// subprotocol is the WebSocket subprotocol to offer ("" for none).
+	subprotocol() string
+	// opcode is the frame type of the client's messages.
+	opcode() byte
+	// split calls fn for each message of a frame.
+	split(frame []byte, fn func(msg []byte) error) error
 	// connectSubscribe is the frame that connects (id 1) and subscribes to
 	// channel (id 2), batched on one line each.
 	connectSubscribe(channel string) []byte
@@ -36,16 +45,31 @@ type codec interface {
 	parse(msg []byte) event
 }
 
-// newCodec returns the codec of target.
-func newCodec(target string) codec {
-	if target == targetCentrifugo {
+// newCodec returns the codec of target in encoding.
+func newCodec(target, encoding string) codec {
+	switch {
+	case target == targetCentrifugo:
 		return centrifugoCodec{}
+	case encoding == encodingProtobuf:
+		return heraldProtobufCodec{}
 	}
 	return heraldCodec{}
 }
 
-// heraldCodec speaks Herald protocol v1 (docs/protocol.md).
-type heraldCodec struct{}
+// jsonFrames is what the JSON codecs share: newline-joined messages in
+// text frames, and no subprotocol.
+type jsonFrames struct{}
+
+func (jsonFrames) subprotocol() string { return "" }
+func (jsonFrames) opcode() byte        { return wsframe.OpText }
+func (jsonFrames) split(frame []byte, fn func(msg []byte) error) error {
+	return protocol.SplitMessages(frame, fn)
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// heraldCodec speaks Herald protocol v1 in JSON (docs/protocol.md).
+type heraldCodec struct{ jsonFrames }
 
 func (heraldCodec) connectSubscribe(channel string) []byte {
 	b := []byte(`{"id":1,"op":"connect","name":"herald-bench"}` + "\n" + `{"id":2,"op":"subscribe","channel":`)
@@ -121,7 +145,7 @@ func (e *wireError) String() string {
 // {"id":N,"connect":{}}, replies {"id":N,"<method>":{...}} or
 // {"id":N,"error":{...}}, pushes {"push":{"channel":...,"pub":{"data":...}}},
 // and an empty object {} as ping, answered with {}.
-type centrifugoCodec struct{}
+type centrifugoCodec struct{ jsonFrames }
 
 func (centrifugoCodec) connectSubscribe(channel string) []byte {
 	b := []byte(`{"id":1,"connect":{"name":"herald-bench"}}` + "\n" + `{"id":2,"subscribe":{"channel":`)

@@ -28,6 +28,12 @@ const (
 	targetCentrifugo = "centrifugo"
 )
 
+// Encodings of Herald's protocol (--encoding).
+const (
+	encodingJSON     = "json"
+	encodingProtobuf = "protobuf"
+)
+
 // Limits that keep a run inside this machine's bounds.
 const (
 	defaultPerWorker = 15000 // clients per worker process by default
@@ -42,6 +48,7 @@ const (
 type config struct {
 	Scenario     string        `json:"scenario"`
 	Target       string        `json:"target"`
+	Encoding     string        `json:"encoding"`
 	URL          string        `json:"url"`  // --url as given: one URL, or several separated by commas
 	URLs         []string      `json:"urls"` // the URLs of --url; client i dials URLs[i%len(URLs)]
 	APIURL       string        `json:"api_url"`
@@ -74,6 +81,7 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { writeUsage(stderr, fs) }
 	fs.StringVar(&c.Target, "target", targetHerald, "server protocol: herald or centrifugo")
+	fs.StringVar(&c.Encoding, "encoding", encodingJSON, "Herald's wire encoding: json, or protobuf (the binary encoding: subprotocol herald.protobuf, publications as bytes)")
 	fs.StringVar(&c.URL, "url", "ws://127.0.0.1:8080/ws", "WebSocket URL, or several separated by commas: client i dials the (i mod n)th (loopback only, unless --allow-remote)")
 	fs.BoolVar(&c.AllowRemote, "allow-remote", false, "allow a target that is not a loopback address: only a deployment you run yourself")
 	fs.StringVar(&c.APIURL, "api-url", "", "HTTP API base URL (default: http://<first url's host>/api)")
@@ -124,6 +132,12 @@ func (c *config) finish() error {
 	}
 	if c.Target != targetHerald && c.Target != targetCentrifugo {
 		return fmt.Errorf("unknown --target %q: use herald or centrifugo", c.Target)
+	}
+	if c.Encoding != encodingJSON && c.Encoding != encodingProtobuf {
+		return fmt.Errorf("unknown --encoding %q: use json or protobuf", c.Encoding)
+	}
+	if c.Encoding != encodingJSON && c.Target != targetHerald {
+		return fmt.Errorf("--encoding %s is Herald's: --target %s speaks JSON only", c.Encoding, c.Target)
 	}
 	if c.Clients < 1 || c.Clients > maxClients {
 		return fmt.Errorf("--clients must be between 1 and %d", maxClients)

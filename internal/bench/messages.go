@@ -47,6 +47,7 @@ type workerResult struct {
 	PubFailed   int64            `json:"pub_failed"`
 	Dropped     int64            `json:"dropped"`
 	BadMessages int64            `json:"bad_messages"`
+	WireBytes   int64            `json:"wire_bytes"`
 	Latency     sparseHist       `json:"latency"`
 	ConnLatency sparseHist       `json:"conn_latency"`
 	Errors      map[string]int64 `json:"errors,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -21,6 +22,7 @@ type publisher struct {
 	key     string
 	channel string
 	size    int
+	binary  bool // publish the payload as bytes (application/octet-stream)
 
 	sent, ok, failed atomic.Int64
 	lastErr          atomic.Value // string
@@ -41,6 +43,7 @@ func newPublisher(cfg config) *publisher {
 		key:     cfg.APIKey,
 		channel: cfg.Channel,
 		size:    cfg.Size,
+		binary:  cfg.Encoding == encodingProtobuf,
 	}
 }
 
@@ -72,20 +75,28 @@ func (p *publisher) run(ctx context.Context, rate float64) {
 	p.http.CloseIdleConnections()
 }
 
-// publish sends publication seq, stamped with the time now.
+// publish sends publication seq, stamped with the time now: in JSON, or
+// for the binary encoding as the payload's bytes (a binary publication,
+// docs/protocol.md section 11.4).
 func (p *publisher) publish(seq int64) {
 	body := make([]byte, 0, p.size+len(p.channel)+40)
-	body = append(body, `{"channel":`...)
-	body = strconv.AppendQuote(body, p.channel)
-	body = append(body, `,"data":`...)
-	body = appendPayload(body, -1, seq, time.Now().UnixNano(), p.size)
-	body = append(body, '}')
-	req, err := http.NewRequest(http.MethodPost, p.url, bytes.NewReader(body))
+	url, ct := p.url, "application/json"
+	if p.binary {
+		body = appendPayload(body, -1, seq, time.Now().UnixNano(), p.size)
+		url, ct = p.url+"?channel="+neturl.QueryEscape(p.channel), "application/octet-stream"
+	} else {
+		body = append(body, `{"channel":`...)
+		body = strconv.AppendQuote(body, p.channel)
+		body = append(body, `,"data":`...)
+		body = appendPayload(body, -1, seq, time.Now().UnixNano(), p.size)
+		body = append(body, '}')
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		p.fail(err.Error())
 		return
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", ct)
 	req.Header.Set("X-API-Key", p.key)
 	resp, err := p.http.Do(req)
 	if err != nil {

@@ -29,6 +29,7 @@ func writeText(w io.Writer, r *Result) {
 		p("%-16s %d (%.0f/s), expected %d, lost %d, duplicated %d", "deliveries",
 			r.Deliveries, r.DeliveriesPerSecond, r.Expected, r.Lost, r.Duplicates)
 		p("%-16s %s", "latency", latencyLine(r.Latency))
+		p("%-16s %d bytes read by the clients, %.1f per delivery (%s)", "wire", r.WireBytes, r.WireBytesPerDelivery, r.Encoding)
 	}
 	if s := r.Server; s != nil {
 		label := "server"

@@ -9,6 +9,7 @@ import (
 type Result struct {
 	Scenario  string   `json:"scenario"`
 	Target    string   `json:"target"`
+	Encoding  string   `json:"encoding"`
 	URL       string   `json:"url"`  // the first URL of --url (the only one, when one was given)
 	URLs      []string `json:"urls"` // every URL of --url; client i dialled URLs[i%len(URLs)]
 	Clients   int      `json:"clients"`
@@ -32,6 +33,12 @@ type Result struct {
 	Lost                int64         `json:"lost"`
 	Duplicates          int64         `json:"duplicates"`
 	Latency             Latency       `json:"latency"`
+	// WireBytes is what the clients read from their sockets after the
+	// handshakes (frame headers, pings and the connect and subscribe
+	// replies included), and WireBytesPerDelivery that over the
+	// deliveries.
+	WireBytes            int64   `json:"wire_bytes"`
+	WireBytesPerDelivery float64 `json:"wire_bytes_per_delivery,omitempty"`
 
 	Dropped     int64            `json:"connections_dropped"`
 	BadMessages int64            `json:"bad_messages"`
@@ -157,6 +164,7 @@ func (r *Result) mergeResults(results []*workerResult) {
 		r.Duplicates += wr.Duplicates
 		r.Dropped += wr.Dropped
 		r.BadMessages += wr.BadMessages
+		r.WireBytes += wr.WireBytes
 		r.Errors += wr.Progress.Errors
 		for k, v := range wr.Errors {
 			r.ErrorKinds[k] += v
@@ -167,6 +175,9 @@ func (r *Result) mergeResults(results []*workerResult) {
 		acked = addInto(acked, wr.RoomAcked)
 	}
 	r.Latency = summarize(r.latency)
+	if r.Deliveries > 0 {
+		r.WireBytesPerDelivery = float64(r.WireBytes) / float64(r.Deliveries)
+	}
 	r.ConnectLatency = summarize(r.connLatency)
 	switch r.Scenario {
 	case scenarioChat:

@@ -13,7 +13,7 @@ import (
 func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result, error) {
 	co := &coordinator{cfg: cfg, stderr: stderr, started: time.Now(), phase: "setup"}
 	r := &Result{
-		Scenario: cfg.Scenario, Target: cfg.Target, URL: cfg.URLs[0], URLs: cfg.URLs,
+		Scenario: cfg.Scenario, Target: cfg.Target, Encoding: cfg.Encoding, URL: cfg.URLs[0], URLs: cfg.URLs,
 		Clients: cfg.Clients, Workers: cfg.Workers, SourceIPs: max(1, len(cfg.SourceIPs)),
 		Rate: cfg.Rate, Size: cfg.Size, Rooms: cfg.Rooms, Duration: cfg.Duration.Seconds(),
 	}

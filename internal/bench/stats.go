@@ -57,6 +57,7 @@ type stats struct {
 	errs        map[string]int64
 	errTotal    atomic.Int64
 	badMessages atomic.Int64
+	wireBytes   atomic.Int64 // read from the sockets after the handshakes
 }
 
 func newStats() *stats {

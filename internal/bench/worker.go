@@ -132,7 +132,7 @@ func (l *lineWriter) send(m workerMsg) {
 // newWorker prepares a worker for spec.
 func newWorker(spec workerSpec) (*worker, error) {
 	cfg := spec.Config
-	w := &worker{cfg: cfg, spec: spec, codec: newCodec(cfg.Target), st: newStats()}
+	w := &worker{cfg: cfg, spec: spec, codec: newCodec(cfg.Target, cfg.Encoding), st: newStats()}
 	for _, raw := range cfg.URLs {
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -204,6 +204,7 @@ func (w *worker) result() *workerResult {
 		PubFailed:   w.st.pubFailed.Load(),
 		Dropped:     w.st.dropped.Load(),
 		BadMessages: w.st.badMessages.Load(),
+		WireBytes:   w.st.wireBytes.Load(),
 		Latency:     toSparse(w.st.latency()),
 		ConnLatency: connLat,
 		Errors:      w.st.errorSnapshot(),

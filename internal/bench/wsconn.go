@@ -11,7 +11,9 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -58,11 +60,16 @@ type wsConn struct {
 
 	wmu       sync.Mutex
 	closeSent bool // a close frame went out; under wmu
+
+	// wire counts the bytes read from the socket after the handshake,
+	// frame headers included, when set.
+	wire *atomic.Int64
 }
 
 // dialWS opens a TCP connection with d and performs the WebSocket
-// handshake for u within timeout.
-func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
+// handshake for u within timeout, offering subprotocol unless it is "" (and
+// then requiring the server to select it).
+func dialWS(d *net.Dialer, u *url.URL, subprotocol string, timeout time.Duration) (*wsConn, error) {
 	conn, err := d.Dial("tcp", u.Host)
 	if err != nil {
 		return nil, err
@@ -71,13 +78,17 @@ func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	key := base64.StdEncoding.EncodeToString(raw[:])
-	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, key)); err != nil {
+	req := wsframe.UpgradeRequest(u, key)
+	if subprotocol != "" {
+		req = strings.TrimSuffix(req, "\r\n") + "Sec-WebSocket-Protocol: " + subprotocol + "\r\n\r\n"
+	}
+	if _, err := io.WriteString(conn, req); err != nil {
 		_ = conn.Close()
 		return nil, err
 	}
 	c := &wsConn{conn: conn, rc: rawConnOf(conn), small: make([]byte, readBufSize)}
 	c.buf = c.small
-	if err := c.readHandshake(key); err != nil {
+	if err := c.readHandshake(key, subprotocol); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("handshake: %w", err)
 	}
@@ -85,9 +96,10 @@ func dialWS(d *net.Dialer, u *url.URL, timeout time.Duration) (*wsConn, error) {
 	return c, nil
 }
 
-// readHandshake reads the server's answer and checks its 101 status and
-// accept key. Frames that follow it stay buffered.
-func (c *wsConn) readHandshake(key string) error {
+// readHandshake reads the server's answer and checks its 101 status, its
+// accept key and the subprotocol it selected. Frames that follow it stay
+// buffered.
+func (c *wsConn) readHandshake(key, subprotocol string) error {
 	end := -1
 	for end < 0 {
 		if c.w == len(c.buf) {
@@ -107,13 +119,24 @@ func (c *wsConn) readHandshake(key string) error {
 		return fmt.Errorf("server answered %q", status)
 	}
 	want := wsframe.AcceptKey(key)
+	accepted, selected := false, ""
 	for line := range bytes.SplitSeq(rest, []byte("\r\n")) {
 		name, value, _ := bytes.Cut(line, []byte(":"))
-		if bytes.EqualFold(bytes.TrimSpace(name), []byte("Sec-WebSocket-Accept")) && string(bytes.TrimSpace(value)) == want {
-			return nil
+		name, value = bytes.TrimSpace(name), bytes.TrimSpace(value)
+		switch {
+		case bytes.EqualFold(name, []byte("Sec-WebSocket-Accept")):
+			accepted = string(value) == want
+		case bytes.EqualFold(name, []byte("Sec-WebSocket-Protocol")):
+			selected = string(value)
 		}
 	}
-	return errors.New("missing or wrong Sec-WebSocket-Accept")
+	if !accepted {
+		return errors.New("missing or wrong Sec-WebSocket-Accept")
+	}
+	if selected != subprotocol {
+		return fmt.Errorf("offered subprotocol %q, the server selected %q", subprotocol, selected)
+	}
+	return nil
 }
 
 // next returns the next text message, reading as needed. The slice is
@@ -127,6 +150,7 @@ func (c *wsConn) next() ([]byte, error) {
 		c.makeRoom()
 		n, err := c.conn.Read(c.buf[c.w:])
 		c.w += n
+		c.count(n)
 		if err != nil {
 			return nil, err
 		}
@@ -172,6 +196,7 @@ func (c *wsConn) serve(handle func([]byte)) error {
 				return true
 			}
 			c.w += n
+			c.count(n)
 			if ferr = c.drainFrames(handle); ferr != nil {
 				return true
 			}
@@ -220,6 +245,13 @@ func (c *wsConn) control(op byte, body []byte) error {
 
 // writeText sends one masked text frame.
 func (c *wsConn) writeText(p []byte) error { return c.writeFrame(wsframe.OpText, p) }
+
+// count adds n bytes read to the wire counter, when there is one.
+func (c *wsConn) count(n int) {
+	if c.wire != nil && n > 0 {
+		c.wire.Add(int64(n))
+	}
+}
 
 // writeFrame sends one masked frame in one write.
 func (c *wsConn) writeFrame(op byte, p []byte) error {

@@ -9,8 +9,9 @@ import (
 
 // This file takes frames out of a wsConn's read buffer.
 
-// frame takes the next complete text message out of the buffer, answering
-// control frames on the way. ok is false when more bytes are needed.
+// frame takes the next complete text or binary message out of the buffer,
+// answering control frames on the way. ok is false when more bytes are
+// needed.
 func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 	if c.fragDone {
 		c.releaseFrag()
@@ -47,7 +48,7 @@ func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 		case op == wsframe.OpContinuation && !c.fragging, op != wsframe.OpContinuation && c.fragging:
 			return nil, false, errors.New("websocket: bad fragmentation")
 		case fin && !c.fragging:
-			if op == wsframe.OpText {
+			if op == wsframe.OpText || op == wsframe.OpBinary {
 				return payload, true, nil
 			}
 		default:
@@ -62,7 +63,7 @@ func (c *wsConn) frame() (msg []byte, ok bool, err error) {
 			c.frag = append(c.frag, payload...)
 			if fin {
 				c.fragging, c.fragDone = false, true
-				if c.fragOp == wsframe.OpText {
+				if c.fragOp == wsframe.OpText || c.fragOp == wsframe.OpBinary {
 					return c.frag, true, nil
 				}
 			}

@@ -38,16 +38,47 @@ func DialRaw(t testing.TB, wsURL string) *Raw {
 	return NewRaw(t, conn, wsURL)
 }
 
+// DialRawSubprotocol is DialRaw offering a subprotocol, for the binary
+// encoding (protocol.SubprotocolProtobuf); it fails the test unless the
+// server selects it.
+func DialRawSubprotocol(t testing.TB, wsURL, subprotocol string) *Raw {
+	t.Helper()
+	u, err := url.Parse(wsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, resp := handshake(t, conn, wsURL, "Sec-WebSocket-Protocol: "+subprotocol+"\r\n")
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != subprotocol {
+		t.Fatalf("offered %s, the server selected %q", subprotocol, got)
+	}
+	return c
+}
+
 // NewRaw performs the WebSocket handshake for wsURL on conn, a connection
 // the caller dialed (a TLS one, say), and closes conn when the test ends.
 func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
+	t.Helper()
+	c, _ := handshake(t, conn, wsURL, "")
+	return c
+}
+
+// handshake performs the WebSocket handshake for wsURL on conn with the
+// extra header lines (each ending in CRLF), and closes conn when the test
+// ends.
+func handshake(t testing.TB, conn net.Conn, wsURL, extra string) (*Raw, *http.Response) {
 	t.Helper()
 	t.Cleanup(func() { _ = conn.Close() })
 	u, err := url.Parse(wsURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := io.WriteString(conn, wsframe.UpgradeRequest(u, "dGhlIHNhbXBsZSBub25jZQ==")); err != nil {
+	req := wsframe.UpgradeRequest(u, "dGhlIHNhbXBsZSBub25jZQ==")
+	req = strings.TrimSuffix(req, "\r\n") + extra + "\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
 	r := bufio.NewReader(conn)
@@ -58,7 +89,7 @@ func NewRaw(t testing.TB, conn net.Conn, wsURL string) *Raw {
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		t.Fatalf("handshake: %s", resp.Status)
 	}
-	return &Raw{Conn: conn, r: r}
+	return &Raw{Conn: conn, r: r}, resp
 }
 
 // WriteHeader writes a frame header for a payload of length n; opcode may

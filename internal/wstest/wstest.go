@@ -1,6 +1,11 @@
 // Package wstest is a raw protocol client for Herald's tests: it speaks
 // protocol v1 frame by frame, so tests can send anything (including what a
 // well-behaved SDK never would) and see exactly what the server answers.
+// A Client speaks JSON, or the binary encoding (Protobuf) when dialed with
+// DialEncoding: its commands are written as JSON maps either way, and what
+// it reads is a protocol.ReplyFrame either way (for a JSON client, as the
+// wire has it: a binary publication's data is the JSON string of its
+// base64).
 package wstest
 
 import (
@@ -24,6 +29,7 @@ import (
 type Client struct {
 	t      testing.TB
 	Conn   *websocket.Conn
+	enc    protocol.Encoding
 	mu     sync.Mutex
 	queue  []protocol.ReplyFrame // messages read but not yet consumed
 	nextID uint64
@@ -42,6 +48,41 @@ func Dial(t testing.TB, url string, header ...http.Header) *Client {
 	}
 	return &Client{t: t, Conn: c}
 }
+
+// DialEncoding connects speaking enc: offering the herald.protobuf
+// subprotocol for protocol.Protobuf (and failing the test unless the
+// server selects it), herald.json for protocol.JSON.
+func DialEncoding(t testing.TB, url string, enc protocol.Encoding) *Client {
+	t.Helper()
+	c, resp, err := dial(t, url, &websocket.DialOptions{Subprotocols: []string{enc.Subprotocol()}})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	if got := resp.Header.Get("Sec-WebSocket-Protocol"); got != enc.Subprotocol() {
+		t.Fatalf("dial %s offering %s: the server selected %q", url, enc.Subprotocol(), got)
+	}
+	return &Client{t: t, Conn: c, enc: enc}
+}
+
+// DialSubprotocols connects offering the given subprotocols, sends
+// connect in the encoding the server's selection implies (the binary one
+// for herald.protobuf, JSON for anything else), fails the test unless it
+// succeeds, and returns the subprotocol the server selected ("" for
+// none).
+func DialSubprotocols(t testing.TB, url string, offer ...string) string {
+	t.Helper()
+	c, resp, err := dial(t, url, &websocket.DialOptions{Subprotocols: offer})
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	selected := resp.Header.Get("Sec-WebSocket-Protocol")
+	cl := &Client{t: t, Conn: c, enc: protocol.EncodingOf(selected)}
+	cl.Connect()
+	return selected
+}
+
+// Encoding returns the encoding the client speaks.
+func (c *Client) Encoding() protocol.Encoding { return c.enc }
 
 // DialCompressed opens a WebSocket connection to url that offers
 // permessage-deflate (no context takeover) and compresses every message it
@@ -85,8 +126,17 @@ func (c *Client) SendRaw(frame string) error {
 	return c.Conn.Write(ctx, websocket.MessageText, []byte(frame))
 }
 
+// SendBinary writes one binary frame as is.
+func (c *Client) SendBinary(frame []byte) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return c.Conn.Write(ctx, websocket.MessageBinary, frame)
+}
+
 // Command sends one command with the next id (unless cmd has one) and
-// returns the id.
+// returns the id. The binary encoding sends it as the Command message
+// that the map's JSON decodes to ("binary":true with base64 data becomes
+// raw bytes).
 func (c *Client) Command(cmd map[string]any) uint64 {
 	c.t.Helper()
 	c.mu.Lock()
@@ -97,10 +147,22 @@ func (c *Client) Command(cmd map[string]any) uint64 {
 	id, _ := cmd["id"].(uint64)
 	c.mu.Unlock()
 	b, _ := json.Marshal(cmd)
-	if err := c.SendRaw(string(b)); err != nil {
+	if err := c.send(b); err != nil {
 		c.t.Fatalf("send %s: %v", b, err)
 	}
 	return id
+}
+
+// send writes one JSON command in the client's encoding.
+func (c *Client) send(cmdJSON []byte) error {
+	if c.enc != protocol.Protobuf {
+		return c.SendRaw(string(cmdJSON))
+	}
+	var cmd protocol.Command
+	if err := protocol.DecodeCommand(cmdJSON, &cmd); err != nil {
+		return fmt.Errorf("a command the binary encoding cannot carry: %w", err)
+	}
+	return c.SendBinary(protocol.AppendCommandProtobuf(nil, &cmd))
 }
 
 // Call sends a command and waits for its reply, keeping pushes that arrive
@@ -185,7 +247,7 @@ func (c *Client) NextPush(op string, timeout time.Duration) (protocol.ReplyFrame
 			return m, err
 		}
 		if m.Op == "ping" && op != "ping" {
-			_ = c.SendRaw(`{"op":"pong"}`)
+			_ = c.send([]byte(`{"op":"pong"}`))
 			continue
 		}
 		if m.ID == 0 && m.Op == op {
@@ -200,14 +262,21 @@ func (c *Client) readFrame(timeout time.Duration) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	_, data, err := c.Conn.Read(ctx)
+	typ, data, err := c.Conn.Read(ctx)
 	if err != nil {
 		return err
 	}
-	return protocol.SplitMessages(data, func(line []byte) error {
+	if (typ == websocket.MessageBinary) != c.enc.Binary() {
+		return fmt.Errorf("a %v frame on a %s connection", typ, c.enc)
+	}
+	return c.enc.SplitMessages(data, func(msg []byte) error {
 		var m protocol.ReplyFrame
-		if err := json.Unmarshal(line, &m); err != nil {
-			return fmt.Errorf("server sent invalid JSON %q: %w", line, err)
+		if c.enc == protocol.Protobuf {
+			if err := protocol.DecodeReplyFrameProtobuf(msg, &m); err != nil {
+				return fmt.Errorf("server sent invalid Protobuf % x: %w", msg, err)
+			}
+		} else if err := json.Unmarshal(msg, &m); err != nil {
+			return fmt.Errorf("server sent invalid JSON %q: %w", msg, err)
 		}
 		c.mu.Lock()
 		c.queue = append(c.queue, m)

@@ -52,6 +52,15 @@ func (c *Conn) WriteText(data []byte) error {
 	return c.write(nbws.TextMessage, data)
 }
 
+// WriteBinary sends data as one binary frame.
+func (c *Conn) WriteBinary(data []byte) error {
+	return c.write(nbws.BinaryMessage, data)
+}
+
+// Subprotocol returns the subprotocol the handshake selected from
+// Config.Subprotocols, or "" for none.
+func (c *Conn) Subprotocol() string { return c.ws.Subprotocol() }
+
 func (c *Conn) write(typ nbws.MessageType, data []byte) error {
 	c.pending.Add(int64(frameSize(len(data))))
 	return c.ws.WriteMessage(typ, data)

@@ -9,8 +9,10 @@
 //
 // The seam to the rest of Herald is small: Accept decides whether to take a
 // request and returns a Peer; the transport calls the Peer's HandleFrame for
-// each text message and HandleClose once at the end; the Peer writes through
-// its *Conn, whose Pending reports the bytes the socket has not taken yet.
+// each text or binary message and HandleClose once at the end; the Peer
+// writes through its *Conn (text or binary frames), whose Pending reports
+// the bytes the socket has not taken yet, and whose Subprotocol says which
+// of Config.Subprotocols the handshake selected.
 //
 // The transport holds clients to RFC 6455 where nbio does not: a frame
 // guard (frameguard.go) closes a connection that sends an unmasked frame or
@@ -78,6 +80,11 @@ type Config struct {
 	// CheckOrigin decides whether a request may upgrade; false answers 403.
 	// Nil allows every request (Herald's Node installs its own check).
 	CheckOrigin func(r *http.Request) bool
+	// Subprotocols are the WebSocket subprotocols the server accepts, in
+	// its order of preference: the first one the client also offers is
+	// selected and echoed, and Conn.Subprotocol reports it. Nil selects
+	// none, whatever the client offers.
+	Subprotocols []string
 	// ClientAddr names the client of a request in the transport's logs
 	// (default: r.RemoteAddr); Herald's Node passes its own, which sees
 	// through trusted proxies.
@@ -188,6 +195,7 @@ func NewServer(cfg Config, accept AcceptFunc) (*Server, error) {
 	u.HandshakeTimeout = cfg.HandshakeTimeout
 	u.BlockingModTrasferConnToPoller = true
 	u.CheckOrigin = func(*http.Request) bool { return true } // checked in ServeHTTP
+	u.Subprotocols = cfg.Subprotocols
 	if cfg.Compression {
 		u.EnableCompression(true)
 		_ = u.SetCompressionLevel(cfg.CompressionLevel) // checked above
