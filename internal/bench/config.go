@@ -317,6 +317,7 @@ Scenarios:
   fanout   --clients subscribers on one channel, --rate publications/s through the HTTP API
   chat     --rooms rooms; every client publishes (--rate in total) and receives
   churn    --clients loops connect, subscribe and disconnect (--rate connections/s in total)
+  storm    every client connects at once and subscribes recovering --missed publications
 
 Targets must be loopback addresses, unless --allow-remote is given for a
 deployment you run yourself on another machine. --target centrifugo speaks Centrifugo v6's
