@@ -73,3 +73,27 @@ func TestStormOptions(t *testing.T) {
 		}
 	}
 }
+
+// centrifugoRecovery is the channel member of Centrifugo's configuration
+// with history and recovery, as docs/benchmarks.md's storm runs use it; it
+// replaces centrifugoConfig's own channel member (the later key wins).
+const centrifugoRecovery = `"channel": {"without_namespace": {
+    "allow_subscribe_for_anonymous": true, "allow_subscribe_for_client": true,
+    "allow_publish_for_anonymous": true, "allow_publish_for_client": true,
+    "history_size": 100, "history_ttl": "300s", "force_recovery": true
+  }}`
+
+// TestCentrifugoStorm runs the storm against a real Centrifugo v6 with
+// history and recovery when CENTRIFUGO_BIN names its binary: its
+// subscribe-with-recovery frames and replies are read as Herald's are.
+func TestCentrifugoStorm(t *testing.T) {
+	bin := os.Getenv("CENTRIFUGO_BIN")
+	if bin == "" {
+		t.Skip("set CENTRIFUGO_BIN to a Centrifugo v6 binary to test --target centrifugo")
+	}
+	s := startCentrifugo(t, bin, centrifugoRecovery)
+	r := runJSON(t, s, "storm", "--target", "centrifugo", "--clients", "200", "--missed", "5", "--duration", "60s")
+	if st := r.Storm; r.Connected != 200 || r.Errors != 0 || st == nil || st.Recovered != 200 || st.Short != 0 || st.RecoveredPublications < 200*5 {
+		t.Fatalf("storm: connected %d, errors %v, %+v", r.Connected, r.ErrorKinds, r.Storm)
+	}
+}
