@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// run is a worker's life: connect its clients (except for churn), report
-// ready, wait for "go", run the scenario until "stop" (ctx), then drain.
+// run is a worker's life: connect its clients (churn connects in its
+// loops, and storm only probes the channel's position before "go"),
+// report ready, wait for "go", run the scenario until "stop" (ctx), then
+// drain.
 func (w *worker) run(ctx context.Context, goCh <-chan struct{}, ready func()) {
 	switch w.cfg.Scenario {
 	case scenarioChurn:
