@@ -39,14 +39,19 @@ func appendPubDataJSON(dst []byte, pub *Publication) []byte {
 // 7.1): the encoding/json form of its fields, except that a binary
 // publication's data is its base64 with "binary":true.
 func (p Publication) MarshalJSON() ([]byte, error) {
-	dst := make([]byte, 0, 64+len(p.Data)*4/3)
+	return appendPublicationJSON(make([]byte, 0, 64+len(p.Data)*4/3), &p), nil
+}
+
+// appendPublicationJSON appends the publication object that MarshalJSON
+// returns.
+func appendPublicationJSON(dst []byte, p *Publication) []byte {
 	dst = append(dst, '{')
 	if p.Offset > 0 {
 		dst = append(dst, `"offset":`...)
 		dst = strconv.AppendUint(dst, p.Offset, 10)
 		dst = append(dst, ',')
 	}
-	dst = appendPubDataJSON(dst, &p)
+	dst = appendPubDataJSON(dst, p)
 	if p.Info != nil {
 		dst = appendInfo(dst, p.Info)
 	}
@@ -58,7 +63,7 @@ func (p Publication) MarshalJSON() ([]byte, error) {
 		dst = append(dst, `,"time":`...)
 		dst = strconv.AppendInt(dst, p.Time, 10)
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}')
 }
 
 // publicationFields is Publication without its methods, for decoding.

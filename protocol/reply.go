@@ -132,6 +132,9 @@ func EncodeReply(r *Reply) ([]byte, error) {
 	if r.Error == nil && r.Result == nil {
 		r.Result = Empty{}
 	}
+	if res, ok := r.Result.(*SubscribeResult); ok && res != nil && r.Error == nil {
+		return appendSubscribeReply(make([]byte, 0, subscribeReplySize(res)), r.ID, res), nil
+	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		return nil, fmt.Errorf("protocol: encode reply to %d: %w", r.ID, err)

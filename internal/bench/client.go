@@ -21,6 +21,13 @@ type client struct {
 	channel string
 	ws      *wsConn
 
+	// storm: whether to read the subscribe reply's position and
+	// recovery, the position to recover from (nil: a plain subscribe),
+	// and what the reply reported
+	storm       bool
+	recoverFrom *position
+	recovery    subscribeOutcome
+
 	// reader-owned
 	seen []uint64        // fanout: bitset of sequence numbers received
 	last map[int64]int64 // chat: highest sequence number per sender
@@ -36,12 +43,18 @@ type client struct {
 // open dials the server, connects and subscribes. On success the client
 // is ready to read.
 func (w *worker) open(idx int, channel string) (*client, error) {
+	return w.openClient(&client{w: w, idx: idx, channel: channel, nextID: 2})
+}
+
+// openClient dials for c (whose w, idx and channel are set), connects and
+// subscribes, and counts the connect.
+func (w *worker) openClient(c *client) (*client, error) {
 	start := time.Now()
-	ws, err := dialWS(w.dialer(idx), w.urlOf(idx), w.codec.subprotocol(), handshakeTimeout)
+	ws, err := dialWS(w.dialer(c.idx), w.urlOf(c.idx), w.codec.subprotocol(), handshakeTimeout)
 	if err != nil {
 		return nil, fmt.Errorf("dial: %w", err)
 	}
-	c := &client{w: w, idx: idx, channel: channel, ws: ws, nextID: 2}
+	c.ws = ws
 	if err := c.handshake(); err != nil {
 		ws.closeNow()
 		return nil, err
@@ -57,7 +70,11 @@ func (c *client) handshake() error {
 	_ = ws.conn.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer func() { _ = ws.conn.SetDeadline(time.Time{}) }()
 	ws.wire = &c.w.st.wireBytes
-	if err := ws.writeFrame(c.w.codec.opcode(), c.w.codec.connectSubscribe(c.channel)); err != nil {
+	hello := c.w.codec.connectSubscribe(c.channel)
+	if c.recoverFrom != nil {
+		hello = c.w.recovering.connectRecover(c.channel, *c.recoverFrom)
+	}
+	if err := ws.writeFrame(c.w.codec.opcode(), hello); err != nil {
 		return fmt.Errorf("connect: %w", err)
 	}
 	replies := 0
@@ -73,6 +90,9 @@ func (c *client) handshake() error {
 					return fmt.Errorf("connect or subscribe refused: %s", ev.err)
 				}
 				replies++
+				if ev.id == 2 && c.storm {
+					c.recovery = parseSubscribeOutcome(line)
+				}
 				return nil
 			}
 			c.handle(ev)

@@ -20,6 +20,7 @@ const (
 	scenarioFanout = "fanout"
 	scenarioChat   = "chat"
 	scenarioChurn  = "churn"
+	scenarioStorm  = "storm"
 )
 
 // Target names.
@@ -64,6 +65,7 @@ type config struct {
 	Concurrency  int           `json:"concurrency"`
 	SetupTimeout time.Duration `json:"setup_timeout"`
 	Drain        time.Duration `json:"drain"`
+	Missed       int           `json:"missed"`
 	JSON         bool          `json:"-"`
 	HTML         string        `json:"-"`
 	ServerPIDs   []int         `json:"server_pids,omitempty"`
@@ -94,7 +96,8 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.Channel, "channel", "", "channel name, or chat's prefix of room names (default: bench-<random>, new for each run)")
 	fs.IntVar(&c.Workers, "workers", 0, "worker processes (default: one per 15,000 clients)")
 	fs.StringVar(&c.sourceSpec, "source-ips", "", "source addresses, e.g. 127.0.0.1-127.0.0.8 or a,b,c (default: more when ports run out)")
-	fs.IntVar(&c.Concurrency, "concurrency", 256, "connection attempts in flight per worker")
+	fs.IntVar(&c.Concurrency, "concurrency", 256, "connection attempts in flight per worker (storm: all of them by default)")
+	fs.IntVar(&c.Missed, "missed", 10, "storm: publications made before the storm, which every client recovers")
 	fs.DurationVar(&c.SetupTimeout, "setup-timeout", 2*time.Minute, "how long connecting all clients may take")
 	fs.DurationVar(&c.Drain, "drain", 3*time.Second, "after the measured phase, wait up to this long for deliveries in flight")
 	fs.BoolVar(&c.JSON, "json", false, "print the result as JSON on stdout")
@@ -118,23 +121,32 @@ func parseConfig(args []string, stderr io.Writer) (config, error) {
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if c.Scenario == scenarioStorm && !flagSet(fs, "concurrency") {
+		c.Concurrency = maxPerWorker // every client of a worker at once
+	}
 	return c, c.finish()
 }
 
 // finish checks the settings and fills in the derived defaults.
 func (c *config) finish() error {
 	switch c.Scenario {
-	case scenarioIdle, scenarioFanout, scenarioChat, scenarioChurn:
+	case scenarioIdle, scenarioFanout, scenarioChat, scenarioChurn, scenarioStorm:
 	case "":
-		return errors.New("name a scenario: idle, fanout, chat or churn")
+		return errors.New("name a scenario: idle, fanout, chat, churn or storm")
 	default:
-		return fmt.Errorf("unknown scenario %q: use idle, fanout, chat or churn", c.Scenario)
+		return fmt.Errorf("unknown scenario %q: use idle, fanout, chat, churn or storm", c.Scenario)
 	}
 	if c.Target != targetHerald && c.Target != targetCentrifugo {
 		return fmt.Errorf("unknown --target %q: use herald or centrifugo", c.Target)
 	}
 	if c.Encoding != encodingJSON && c.Encoding != encodingProtobuf {
 		return fmt.Errorf("unknown --encoding %q: use json or protobuf", c.Encoding)
+	}
+	if c.Scenario == scenarioStorm && c.Encoding != encodingJSON {
+		return fmt.Errorf("--encoding %s: %w", c.Encoding, errNoRecovery)
+	}
+	if c.Missed < 0 || c.Missed > 100 {
+		return errors.New("--missed must be between 0 and 100 (Herald's default history keeps 100)")
 	}
 	if c.Encoding != encodingJSON && c.Target != targetHerald {
 		return fmt.Errorf("--encoding %s is Herald's: --target %s speaks JSON only", c.Encoding, c.Target)
@@ -305,6 +317,7 @@ Scenarios:
   fanout   --clients subscribers on one channel, --rate publications/s through the HTTP API
   chat     --rooms rooms; every client publishes (--rate in total) and receives
   churn    --clients loops connect, subscribe and disconnect (--rate connections/s in total)
+  storm    every client connects at once and subscribes recovering --missed publications
 
 Targets must be loopback addresses, unless --allow-remote is given for a
 deployment you run yourself on another machine. --target centrifugo speaks Centrifugo v6's
@@ -313,4 +326,11 @@ JSON protocol (URL ws://127.0.0.1:8000/connection/websocket), as a comparison ai
 Flags:
 `)
 	fs.PrintDefaults()
+}
+
+// flagSet reports whether the command line set the flag name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

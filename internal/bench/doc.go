@@ -2,7 +2,7 @@
 // comparison aid, for Centrifugo v6) that runs on one machine against a
 // server on the same machine.
 //
-// Four scenarios are offered:
+// Five scenarios are offered:
 //
 //   - idle: N clients connect, subscribe and stay; with --server-pid the
 //     server's resident memory growth per client is reported.
@@ -16,6 +16,12 @@
 //   - churn: --clients concurrent loops open a connection, connect,
 //     subscribe and close it again, at --rate connections per second in
 //     total (0: as fast as they go).
+//   - storm: a node restart's reconnect storm. A probe client learns the
+//     channel's stream position and publishes --missed publications; then
+//     every client opens at once, connects and subscribes with recovery
+//     from that position, and the report gives the time until the last
+//     one subscribed, the handshakes per second, and how many recovered
+//     what they missed.
 //
 // The process that runs Main is the coordinator. It splits the clients over
 // worker processes (the same binary, re-executed with a hidden --worker

@@ -37,6 +37,7 @@ type progress struct {
 	PubAcked   int64   `json:"pub_acked"`
 	Errors     int64   `json:"errors"`
 	CPU        float64 `json:"cpu_seconds"`
+	StormDone  bool    `json:"storm_done,omitempty"`
 }
 
 // workerResult is a worker's final figures.
@@ -54,4 +55,5 @@ type workerResult struct {
 	RoomMembers []int64          `json:"room_members,omitempty"`
 	RoomAcked   []int64          `json:"room_acked,omitempty"`
 	RSSKiB      int64            `json:"rss_kib"`
+	Storm       *stormResult     `json:"storm,omitempty"`
 }

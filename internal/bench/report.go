@@ -13,9 +13,14 @@ func writeText(w io.Writer, r *Result) {
 	p("herald bench %s: target %s at %s", r.Scenario, r.Target, strings.Join(r.urls(), ", "))
 	p("%-16s %d clients, %d worker(s), %d source address(es), size %d B, duration %.0fs",
 		"setup", r.Clients, r.Workers, r.SourceIPs, r.Size, r.Duration)
-	if r.Scenario == scenarioChurn {
+	switch {
+	case r.Scenario == scenarioChurn:
 		p("%-16s %d connects-and-subscribes (%.0f/s), %d failed", "churn", r.Connected, r.ConnectionsPerSecond, r.ConnectFailures)
-	} else {
+	case r.Storm != nil:
+		s := r.Storm
+		p("%-16s %d subscribed in %.2fs (%.0f handshakes/s), %d failed", "storm", r.Connected, s.Seconds, s.HandshakesPerSecond, r.ConnectFailures)
+		p("%-16s %d recovered, %d publications (%d missed each), %d short", "recovery", s.Recovered, s.RecoveredPublications, s.Missed, s.Short)
+	default:
 		p("%-16s %d in %.2fs (%.0f connections/s), %d failed", "connected", r.Connected, r.SetupSeconds, r.ConnectionsPerSecond, r.ConnectFailures)
 	}
 	p("%-16s %s", "connect latency", latencyLine(r.ConnectLatency))
@@ -43,6 +48,9 @@ func writeText(w io.Writer, r *Result) {
 		line += fmt.Sprintf("; CPU %.2fs (%.0f%% of a core)", s.CPUSeconds, s.CPUPercent)
 		if s.CPUPerDeliveryUS > 0 {
 			line += fmt.Sprintf(", %.2f µs per delivery", s.CPUPerDeliveryUS)
+		}
+		if s.CPUPerConnectionUS > 0 {
+			line += fmt.Sprintf(", %.0f µs per connection", s.CPUPerConnectionUS)
 		}
 		if s.WriteCallsPerDelivery > 0 {
 			line += fmt.Sprintf(", %.3f write calls per delivery", s.WriteCallsPerDelivery)

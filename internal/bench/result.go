@@ -26,6 +26,8 @@ type Result struct {
 	ConnectionsPerSecond float64 `json:"connections_per_second"`
 	ConnectLatency       Latency `json:"connect_latency"`
 
+	Storm *Storm `json:"storm,omitempty"`
+
 	Publications        *Publications `json:"publications,omitempty"`
 	Deliveries          int64         `json:"deliveries"`
 	DeliveriesPerSecond float64       `json:"deliveries_per_second"`
@@ -110,6 +112,9 @@ type ServerUsage struct {
 	CPUSeconds        float64 `json:"cpu_seconds"`
 	CPUPercent        float64 `json:"cpu_percent"`
 	CPUPerDeliveryUS  float64 `json:"cpu_per_delivery_us,omitempty"`
+	// CPUPerConnectionUS is storm's server CPU over the clients that
+	// subscribed.
+	CPUPerConnectionUS float64 `json:"cpu_per_connection_us,omitempty"`
 	// WriteCalls is the write system calls the processes made during the
 	// measured phase (syscw of /proc/<pid>/io; 0 where it could not be
 	// read), and WriteCallsPerDelivery that over the deliveries: below 1

@@ -52,7 +52,7 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 	}
 	r.SetupSeconds = time.Since(setupStart).Seconds()
 	setup := co.sum()
-	if cfg.Scenario != scenarioChurn {
+	if cfg.Scenario != scenarioChurn && cfg.Scenario != scenarioStorm {
 		if setup.Connects == 0 {
 			co.command("stop")
 			co.until(context.Background(), time.Now().Add(5*time.Second), co.allResults)
@@ -84,7 +84,11 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 	} else {
 		close(pubDone)
 	}
-	co.until(runCtx, runStart.Add(cfg.Duration), func() bool { return false })
+	runUntil := func() bool { return false }
+	if cfg.Scenario == scenarioStorm {
+		runUntil = co.stormOver // --duration only bounds it
+	}
+	co.until(runCtx, runStart.Add(cfg.Duration), runUntil)
 	co.phase = "drain"
 	<-pubDone // waits for requests in flight
 	cancel()
@@ -132,6 +136,12 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 	if cfg.Scenario == scenarioChurn {
 		r.ConnectionsPerSecond = float64(r.Connected) / elapsed
 	}
+	if cfg.Scenario == scenarioStorm {
+		if r.Connected == 0 {
+			return nil, fmt.Errorf("no client could connect to %s (is the server running?): %s", strings.Join(cfg.URLs, ", "), co.firstErrors())
+		}
+		r.mergeStorm(results, cfg.Missed)
+	}
 	co.usage(r, runStart, runEnd)
 	if r.Server != nil {
 		if n := r.Connected; n > 0 && cfg.Scenario == scenarioIdle {
@@ -140,6 +150,9 @@ func runCoordinator(ctx context.Context, cfg config, stderr io.Writer) (*Result,
 		if r.Deliveries > 0 {
 			r.Server.CPUPerDeliveryUS = r.Server.CPUSeconds * 1e6 / float64(r.Deliveries)
 			r.Server.WriteCallsPerDelivery = float64(r.Server.WriteCalls) / float64(r.Deliveries)
+		}
+		if n := r.Connected; n > 0 && cfg.Scenario == scenarioStorm {
+			r.Server.CPUPerConnectionUS = r.Server.CPUSeconds * 1e6 / float64(n)
 		}
 	}
 	r.warn()

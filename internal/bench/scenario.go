@@ -6,10 +6,20 @@ import (
 	"time"
 )
 
-// run is a worker's life: connect its clients (except for churn), report
-// ready, wait for "go", run the scenario until "stop" (ctx), then drain.
+// run is a worker's life: connect its clients (churn connects in its
+// loops, and storm only probes the channel's position before "go"),
+// report ready, wait for "go", run the scenario until "stop" (ctx), then
+// drain.
 func (w *worker) run(ctx context.Context, goCh <-chan struct{}, ready func()) {
-	if w.cfg.Scenario != scenarioChurn {
+	switch w.cfg.Scenario {
+	case scenarioChurn:
+	case scenarioStorm:
+		from, err := w.probe()
+		if err != nil {
+			w.st.fail("probe", err)
+		}
+		w.storms.from = from
+	default:
 		w.setup(ctx)
 	}
 	ready()
@@ -23,6 +33,8 @@ func (w *worker) run(ctx context.Context, goCh <-chan struct{}, ready func()) {
 		w.publishLoop(ctx)
 	case scenarioChurn:
 		w.churn(ctx)
+	case scenarioStorm:
+		w.storm(ctx)
 	default:
 		<-ctx.Done()
 	}

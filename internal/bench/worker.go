@@ -34,6 +34,10 @@ type worker struct {
 
 	roomMembers []atomic.Int64 // chat
 	roomAcked   []atomic.Int64 // chat
+
+	recovering recoveringCodec // storm
+	storms     stormStats      // storm
+	notify     func()          // sends a progress line now
 }
 
 // runWorker is a worker process: it reads its spec and commands from in and
@@ -107,6 +111,7 @@ func runWorker(in io.Reader, out io.Writer) error {
 		}
 	}()
 
+	w.notify = func() { enc.send(workerMsg{Type: msgProgress, Worker: spec.Index, Progress: w.progress()}) }
 	w.run(ctx, goCh, func() {
 		enc.send(workerMsg{Type: msgReady, Worker: spec.Index, Progress: w.progress()})
 	})
@@ -161,6 +166,12 @@ func newWorker(spec workerSpec) (*worker, error) {
 		// that churn would pay for nothing.
 		w.dialers = []*net.Dialer{{Timeout: handshakeTimeout, KeepAlive: -1}}
 	}
+	if cfg.Scenario == scenarioStorm {
+		var ok bool
+		if w.recovering, ok = w.codec.(recoveringCodec); !ok {
+			return nil, errNoRecovery
+		}
+	}
 	if cfg.Scenario == scenarioChat {
 		w.roomMembers = make([]atomic.Int64, cfg.Rooms)
 		w.roomAcked = make([]atomic.Int64, cfg.Rooms)
@@ -188,6 +199,7 @@ func (w *worker) progress() progress {
 		PubAcked:   w.st.pubAcked.Load(),
 		Errors:     w.st.errTotal.Load(),
 		CPU:        cpu,
+		StormDone:  w.storms.done.Load(),
 	}
 }
 
@@ -208,6 +220,7 @@ func (w *worker) result() *workerResult {
 		Latency:     toSparse(w.st.latency()),
 		ConnLatency: connLat,
 		Errors:      w.st.errorSnapshot(),
+		Storm:       w.stormResult(),
 	}
 	r.RSSKiB, _ = procRSS("self")
 	for i := range w.roomMembers {

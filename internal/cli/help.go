@@ -21,7 +21,7 @@ Usage:
                            print a channel token for a private channel
                            (herald token --help)
   herald bench SCENARIO [flags]
-                           load-test a deployment: idle, fanout, chat, churn
+                           load-test a deployment: idle, fanout, chat, churn, storm
                            (herald bench --help; docs/benchmarks.md)
   herald version           print the version, commit and Go version
   herald help              print this help
