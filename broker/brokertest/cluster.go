@@ -32,6 +32,7 @@ func RunCluster(t *testing.T, newPair NewBrokerPair) {
 		{"IdempotencySharedAcrossNodes", testSharedIdempotency},
 		{"ControlReachesEveryNode", testControlEveryNode},
 		{"JoinLeaveReachOtherNode", testCrossNodeJoin},
+		{"PlainPublicationsKeepOrder", testCrossNodePlainOrder},
 		{"PresenceShared", testSharedPresence},
 	}
 	for _, tc := range tests {
@@ -72,6 +73,28 @@ func testCrossNode(t *testing.T, a, b broker.Broker, ha, hb *Recorder) {
 	time.Sleep(50 * time.Millisecond)
 	if len(ha.Pubs(ch)) != 0 {
 		t.Fatal("delivered to a node that did not subscribe")
+	}
+}
+
+// testCrossNodePlainOrder: publications without history (no offsets to
+// put them back in order) reach the other node in the order their
+// Publish calls returned. On a Redis Cluster a keyless PUBLISH goes to
+// any node of the cluster, and two sent through different nodes could
+// arrive in either order.
+func testCrossNodePlainOrder(t *testing.T, a, b broker.Broker, _, hb *Recorder) {
+	ch := channel(t)
+	if err := b.Subscribe(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300
+	for i := 1; i <= n; i++ {
+		mustPublish(t, a, ch, pub(i), broker.PublishOptions{})
+	}
+	hb.WaitPubs(t, wait, ch, n)
+	for i, p := range hb.Pubs(ch) {
+		if string(p.Data) != string(data(i+1)) {
+			t.Fatalf("position %d holds %s, want %s: publications without history were reordered", i, p.Data, data(i+1))
+		}
 	}
 }
 

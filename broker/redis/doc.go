@@ -53,7 +53,9 @@
 // "p<offset> <epoch> <json>" to the channel's pub/sub channel. Offsets are
 // stream IDs, so History reads are XRANGE/XREVRANGE by ID (lua/history.lua,
 // which also reads the position in the same step). A channel without
-// history and key is one plain PUBLISH with offset 0 and epoch "".
+// history and key is one plain PUBLISH with offset 0 and epoch "" (on a
+// Redis Cluster sent through lua/publish_plain.lua, so that it leaves from
+// the node that owns the channel's slot and keeps its order).
 //
 // Epochs come from the data: a meta that expired with its history, or that
 // a Redis restarted without persistence lost, is created again with a new

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/heraldrt/herald/broker"
+	"github.com/redis/rueidis"
 )
 
 // Publish implements broker.Broker. A channel with history or an
@@ -28,9 +29,7 @@ func (b *Broker) Publish(ctx context.Context, channel string, pub *broker.Public
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
 	if opts.HistorySize <= 0 && opts.IdempotencyKey == "" {
-		msg := pubMessage(0, "", payload)
-		err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
-		return broker.PublishResult{}, b.fail("publish", err)
+		return broker.PublishResult{}, b.fail("publish", b.publishPlain(ctx, channel, pubMessage(0, "", payload)))
 	}
 
 	idemKey, window := b.keys.meta(channel), int64(0)
@@ -90,6 +89,16 @@ func (b *Broker) sendPresence(ctx context.Context, channel string, msg []byte) e
 	}
 	ctx, cancel := b.life.OpCtx(ctx)
 	defer cancel()
-	err := b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(string(msg)).Build()).Error()
-	return b.fail("publish presence", err)
+	return b.fail("publish presence", b.publishPlain(ctx, channel, string(msg)))
+}
+
+// publishPlain PUBLISHes msg on channel's pub/sub channel. On a Redis
+// Cluster it goes through the node that owns the channel's slot
+// (publish_plain.lua), so that the channel's messages keep their order:
+// a keyless PUBLISH would go to any node.
+func (b *Broker) publishPlain(ctx context.Context, channel, msg string) error {
+	if b.client.Mode() == rueidis.ClientModeCluster {
+		return b.scripts.publishPlain.Exec(ctx, b.client, []string{b.keys.meta(channel)}, []string{b.keys.pubsub(channel), msg}).Error()
+	}
+	return b.client.Do(ctx, b.client.B().Publish().Channel(b.keys.pubsub(channel)).Message(msg).Build()).Error()
 }

@@ -20,11 +20,13 @@ var (
 	presenceRemoveSrc string
 	//go:embed lua/presence_get.lua
 	presenceGetSrc string
+	//go:embed lua/publish_plain.lua
+	publishPlainSrc string
 )
 
 // scripts holds the compiled script handles of one Broker.
 type scripts struct {
-	publish, history, presenceAdd, presenceRemove, presenceGet *rueidis.Lua
+	publish, history, presenceAdd, presenceRemove, presenceGet, publishPlain *rueidis.Lua
 }
 
 func newScripts() scripts {
@@ -34,5 +36,6 @@ func newScripts() scripts {
 		presenceAdd:    rueidis.NewLuaScript(presenceAddSrc),
 		presenceRemove: rueidis.NewLuaScript(presenceRemoveSrc),
 		presenceGet:    rueidis.NewLuaScript(presenceGetSrc),
+		publishPlain:   rueidis.NewLuaScript(publishPlainSrc),
 	}
 }

@@ -1,0 +1,12 @@
+-- publish_plain.lua: one PUBLISH, sent through the node that owns the
+-- channel's slot. Used on a Redis Cluster only, for what carries no
+-- history (publications of channels without history, joins, leaves):
+-- a keyless PUBLISH goes to any node of the cluster, and two of them
+-- sent to different nodes can reach a subscriber in either order. Routed
+-- by the channel's key, every message of a channel leaves from one node,
+-- the one publish.lua runs on, and keeps its order.
+--
+-- KEYS[1]  the channel's meta key (only for routing; not touched)
+-- ARGV[1]  the pub/sub channel
+-- ARGV[2]  the message
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
