@@ -72,8 +72,8 @@ func FuzzProtobufRoundTrip(f *testing.F) {
 				return // strings are UTF-8 in both encodings
 			}
 		}
-		if !binary && len(data) > 0 && !json.Valid(data) {
-			return // JSON data is JSON
+		if !binary && len(data) > 0 && (!json.Valid(data) || !utf8.Valid(data)) {
+			return // JSON data is JSON, in UTF-8 (json.Valid alone lets invalid UTF-8 through)
 		}
 		if !binary && len(data) > 0 {
 			// Canonical JSON, so that both decoders keep it as it is
