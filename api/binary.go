@@ -3,8 +3,6 @@ package api
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
-	"io"
 	"mime"
 	"net/http"
 )
@@ -32,13 +30,9 @@ func (h *Handler) publishOctetStream(r *http.Request) (any, error) {
 	if channel == "" {
 		return nil, badRequest(`the query parameter "channel" is required with Content-Type: application/octet-stream (POST /api/publish?channel=NAME)`)
 	}
-	data, err := io.ReadAll(r.Body)
+	data, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, errTooLarge(mbe.Limit)
-		}
-		return nil, badRequest("could not read the request body: %v", err)
+		return nil, err
 	}
 	res, err := h.node.PublishBinary(r.Context(), channel, data, publishOptions(q.Get("key"))...)
 	if err != nil {

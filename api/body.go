@@ -16,13 +16,9 @@ import (
 // compatibility; the body must be one JSON object, nested no deeper than
 // protocol.MaxNestingDepth (the same limit clients' messages have).
 func decodeBody(r *http.Request, v any) error {
-	b, err := io.ReadAll(r.Body)
+	b, err := readBody(r)
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge(mbe.Limit)
-		}
-		return badRequest("could not read the request body: %v", err)
+		return err
 	}
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 {
@@ -42,6 +38,20 @@ func decodeBody(r *http.Request, v any) error {
 		return badRequest("the body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// readBody reads r's body (already bounded by http.MaxBytesReader): a body
+// over the bound is answered 413, a failed read 400.
+func readBody(r *http.Request) ([]byte, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, errTooLarge(mbe.Limit)
+		}
+		return nil, badRequest("could not read the request body: %v", err)
+	}
+	return b, nil
 }
 
 // errUnsupportedType is the 415 answer to a body sent with Content-Type ct,

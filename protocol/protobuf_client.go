@@ -43,6 +43,9 @@ func AppendCommandProtobuf(dst []byte, cmd *Command) []byte {
 	}
 	b = appendIntField(b, cmdLimit, int64(cmd.Limit))
 	b = appendBoolField(b, cmdReverse, cmd.Reverse)
+	if dst == nil {
+		return finishDelimited(b) // the message as built, without a copy
+	}
 	return append(dst, finishDelimited(b)...)
 }
 
