@@ -51,19 +51,7 @@ func appendPublicationJSON(dst []byte, p *Publication) []byte {
 		dst = strconv.AppendUint(dst, p.Offset, 10)
 		dst = append(dst, ',')
 	}
-	dst = appendPubDataJSON(dst, p)
-	if p.Info != nil {
-		dst = appendInfo(dst, p.Info)
-	}
-	if p.Key != "" {
-		dst = append(dst, `,"key":`...)
-		dst = AppendString(dst, p.Key)
-	}
-	if p.Time > 0 {
-		dst = append(dst, `,"time":`...)
-		dst = strconv.AppendInt(dst, p.Time, 10)
-	}
-	return append(dst, '}')
+	return appendPubRest(dst, p)
 }
 
 // publicationFields is Publication without its methods, for decoding.

@@ -33,6 +33,13 @@ func AppendPub(dst []byte, channel string, pub *Publication, epoch string) []byt
 		dst = AppendString(dst, epoch)
 	}
 	dst = append(dst, ',')
+	return appendPubRest(dst, pub)
+}
+
+// appendPubRest appends what the pub push and the publication object
+// share after the offset: data (appendPubDataJSON), info, key and time,
+// and the closing brace.
+func appendPubRest(dst []byte, pub *Publication) []byte {
 	dst = appendPubDataJSON(dst, pub)
 	if pub.Info != nil {
 		dst = appendInfo(dst, pub.Info)
