@@ -73,7 +73,7 @@ type heraldCodec struct{ jsonFrames }
 
 func (heraldCodec) connectSubscribe(channel string) []byte {
 	b := []byte(`{"id":1,"op":"connect","name":"herald-bench"}` + "\n" + `{"id":2,"op":"subscribe","channel":`)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	return append(b, '}')
 }
 
@@ -81,7 +81,7 @@ func (heraldCodec) appendPublish(b []byte, id uint64, channel string, data []byt
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, id, 10)
 	b = append(b, `,"op":"publish","channel":`...)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	b = append(b, `,"data":`...)
 	b = append(b, data...)
 	return append(b, '}')
@@ -149,7 +149,7 @@ type centrifugoCodec struct{ jsonFrames }
 
 func (centrifugoCodec) connectSubscribe(channel string) []byte {
 	b := []byte(`{"id":1,"connect":{"name":"herald-bench"}}` + "\n" + `{"id":2,"subscribe":{"channel":`)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	return append(b, '}', '}')
 }
 
@@ -157,7 +157,7 @@ func (centrifugoCodec) appendPublish(b []byte, id uint64, channel string, data [
 	b = append(b, `{"id":`...)
 	b = strconv.AppendUint(b, id, 10)
 	b = append(b, `,"publish":{"channel":`...)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	b = append(b, `,"data":`...)
 	b = append(b, data...)
 	return append(b, '}', '}')

@@ -6,10 +6,11 @@ import (
 	"io"
 	"net/http"
 	neturl "net/url"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/heraldrt/herald/protocol"
 )
 
 // maxInFlight bounds the publish requests the coordinator has open.
@@ -86,7 +87,7 @@ func (p *publisher) publish(seq int64) {
 		url, ct = p.url+"?channel="+neturl.QueryEscape(p.channel), "application/octet-stream"
 	} else {
 		body = append(body, `{"channel":`...)
-		body = strconv.AppendQuote(body, p.channel)
+		body = protocol.AppendString(body, p.channel)
 		body = append(body, `,"data":`...)
 		body = appendPayload(body, -1, seq, time.Now().UnixNano(), p.size)
 		body = append(body, '}')

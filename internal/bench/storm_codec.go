@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 
+	"github.com/heraldrt/herald/protocol"
 	segjson "github.com/segmentio/encoding/json"
 )
 
@@ -23,13 +24,13 @@ type recoveringCodec interface {
 
 func (heraldCodec) connectRecover(channel string, from position) []byte {
 	b := []byte(`{"id":1,"op":"connect","name":"herald-bench"}` + "\n" + `{"id":2,"op":"subscribe","channel":`)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	return appendRecoverFields(b, from, '}')
 }
 
 func (centrifugoCodec) connectRecover(channel string, from position) []byte {
 	b := []byte(`{"id":1,"connect":{"name":"herald-bench"}}` + "\n" + `{"id":2,"subscribe":{"channel":`)
-	b = strconv.AppendQuote(b, channel)
+	b = protocol.AppendString(b, channel)
 	return appendRecoverFields(b, from, '}', '}')
 }
 
@@ -39,7 +40,7 @@ func appendRecoverFields(b []byte, from position, closing ...byte) []byte {
 	b = append(b, `,"recover":true,"offset":`...)
 	b = strconv.AppendUint(b, from.Offset, 10)
 	b = append(b, `,"epoch":`...)
-	b = strconv.AppendQuote(b, from.Epoch)
+	b = protocol.AppendString(b, from.Epoch)
 	return append(b, closing...)
 }
 
