@@ -77,10 +77,21 @@ func testRecoveryUnderRandomDisconnects(t *testing.T, enc protocol.Encoding) {
 			const ch = "feed"
 
 			var published atomic.Int64
-			done := make(chan struct{})
+			done, stop := make(chan struct{}), make(chan struct{})
+			// A failure below ends the subtest: stop the publisher first,
+			// so that it never reports on a finished test.
+			defer func() {
+				close(stop)
+				<-done
+			}()
 			go func() {
 				defer close(done)
 				for i := 1; i <= total; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
 					if err := publishMixed(ts.node, ch, i); err != nil {
 						t.Error(err)
 						return
@@ -151,7 +162,6 @@ func testRecoveryUnderRandomDisconnects(t *testing.T, enc protocol.Encoding) {
 				}
 				reconnects++
 			}
-			<-done
 			if len(got) != total {
 				t.Fatalf("got %d offsets, want %d", len(got), total)
 			}
